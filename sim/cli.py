@@ -1,0 +1,187 @@
+"""The command line: ``python simulate.py COMMAND`` or ``fulfilsim COMMAND``.
+
+Every user mistake surfaces as ``location: problem`` lines on stderr with exit code 2; internal
+errors keep their traceback and exit 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from sim.errors import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="fulfilsim")
+def cli() -> None:
+    """fulfilsim: compare Amazon fulfilment strategies (FBA, FBM, SFP, 3PL, hybrids) by Monte
+    Carlo simulation, with confidence intervals and paired differences."""
+
+
+def run_options(f):
+    """Options shared by the commands that simulate."""
+    options = [
+        click.option(
+            "--reps",
+            type=click.IntRange(1, 100_000),
+            help="Replications (overrides the scenario's).",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**63 - 1),
+            help="Random seed (overrides the scenario's).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 1024),
+            help="Local worker processes [default: all cores].",
+        ),
+        click.option(
+            "--backend",
+            type=click.Choice(["local"]),
+            default="local",
+            show_default=True,
+            help="Where replications run.",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Results folder [default: results/<name>/<UTC time>/].",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["table", "json"]),
+            default="table",
+            show_default=True,
+            help="What goes to stdout; json = summary.json.",
+        ),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@run_options
+@click.option("--no-report", is_flag=True, help="Write summary.json and the CSV files only.")
+def run(scenario, reps, seed, workers, backend, out, fmt, quiet, no_report) -> None:
+    """Run every strategy of SCENARIO and compare them."""
+    from sim import montecarlo
+    from sim.loader import load_scenario
+    from sim.model import compile_scenario
+    from sim.results import summarize, summary_json, write_results
+    from sim.table import comparison_table
+
+    loaded = load_scenario(scenario)
+    sc = _override(loaded.scenario, reps, seed)
+    model = compile_scenario(sc)
+    workers = workers or montecarlo.default_workers()
+    out = out or default_out(sc.name)
+    with _progress(model.replications, quiet) as bar:
+        results = montecarlo.run(model, workers=workers, progress=bar.update)
+    summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
+    write_results(out, summary, results)
+    if fmt == "json":
+        click.echo(summary_json(summary), nl=False)
+    else:
+        click.echo(comparison_table(summary))
+        click.echo(f"\nResults: {out}")
+    if not results.complete:
+        click.echo(
+            f"interrupted: kept {results.replications} finished replications in {out}", err=True
+        )
+        sys.exit(130)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+def validate(scenario) -> None:
+    """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
+    from sim.loader import load_scenario
+
+    sc = load_scenario(scenario).scenario
+    for loc, note in notes(sc):
+        click.echo(f"{loc}: note: {note}", err=True)
+    click.echo(
+        f"ok: {sc.name}: {len(sc.skus)} SKUs, {len(sc.nodes)} nodes, "
+        f"{len(sc.strategies)} strategies, {sc.replications} replications × {sc.horizon_days} days"
+    )
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editor completion)."""
+    from sim.scenario import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+def notes(sc) -> list[tuple[str, str]]:
+    """Things worth knowing that are not errors (e.g. a SKU without a price earns no revenue)."""
+    out = []
+    for i, sku in enumerate(sc.skus):
+        if sku.price is None:
+            out.append((f"skus[{i}].price", f"not set: {sku.id} counts no revenue or profit"))
+    return out
+
+
+def _override(sc, reps, seed):
+    update = {}
+    if reps is not None:
+        update["replications"] = reps
+    if seed is not None:
+        update["seed"] = seed
+    return sc.model_copy(update=update) if update else sc
+
+
+def default_out(name: str) -> Path:
+    """``results/<name>/<UTC timestamp>/`` with the name made safe for a folder."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return Path("results") / safe / stamp
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int) -> None:
+        pass
+
+
+def _progress(total: int, quiet: bool):
+    if quiet or total < 2 or not sys.stderr.isatty():
+        return _NoBar()
+    return click.progressbar(
+        length=total, label="replications", file=sys.stderr, show_eta=True, show_pos=True, width=30
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the click group, turning user mistakes into exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
+    except UserError as e:
+        for loc, problem in e.problems:
+            click.echo(f"{loc}: {problem}" if loc else problem, err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)

@@ -1,0 +1,268 @@
+"""Read a scenario file safely and turn every mistake into ``location: problem`` lines.
+
+YAML is parsed with PyYAML's safe loader (no Python object tags). Files larger than
+``MAX_FILE_BYTES`` are refused before parsing, and alias expansion ("billion laughs") is bounded
+by counting the nodes the document expands to before anything is built.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import UserError
+from sim.scenario import (
+    DEMAND_KINDS,
+    DIST_KINDS,
+    POLICY_KINDS,
+    TAG,
+    CrossCheckError,
+    Scenario,
+)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_EXPANDED_NODES = 5_000_000
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from."""
+
+    scenario: Scenario
+    path: Path
+    sha256: str
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read, parse and validate a scenario file; raise ``UserError`` listing every problem."""
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise UserError((where, "file not found"))
+    if not path.is_file():
+        raise UserError((where, "not a file"))
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(
+            (
+                where,
+                f"file is {size / 1e6:.0f} MB; scenarios are limited to {MAX_FILE_BYTES // 2**20} MiB",
+            )
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UserError((where, f"not UTF-8 text (byte {e.start})")) from None
+    data, lines = parse_yaml(text, where)
+    scenario = validate(data, lines, base_dir=path.parent)
+    return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
+
+
+def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, int]]:
+    """Parse YAML text into plain data, with a map from key paths to line numbers."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise UserError((where, "the file is empty"))
+        expanded = _expanded_size(node, {})
+        if expanded > MAX_EXPANDED_NODES:
+            raise UserError(
+                (where, f"YAML aliases expand to over {MAX_EXPANDED_NODES:,} values; refusing")
+            )
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise UserError((where, f"YAML syntax error: {line}{e.problem or e.context}")) from None
+    except yaml.YAMLError as e:
+        raise UserError((where, f"YAML error: {e}")) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise UserError(
+            (where, "a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)")
+        )
+    lines: dict[tuple, int] = {}
+    _record_lines(node, (), lines, depth=0)
+    return data, lines
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # guards against recursive aliases
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        total = 1
+    memo[key] = min(total, MAX_EXPANDED_NODES + 1)
+    return memo[key]
+
+
+def _record_lines(node: yaml.Node, path: tuple, lines: dict, depth: int) -> None:
+    if depth > 12 or len(lines) > 200_000:
+        return
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                lines[(*path, k.value)] = k.start_mark.line + 1
+                _record_lines(v, (*path, k.value), lines, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _record_lines(v, (*path, i), lines, depth + 1)
+
+
+def validate(
+    data: dict, lines: dict[tuple, int] | None = None, base_dir: Path | None = None
+) -> Scenario:
+    """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem."""
+    lines = lines or {}
+    try:
+        return Scenario.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            problems.extend(_describe(err, data, lines))
+        raise UserError(_dedupe(problems)) from None
+
+
+def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(TAG)))
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, CrossCheckError):
+        return [(_with_line(_parse_loc(a), lines, a), b) for a, b in cause.problems]
+    return [(_with_line(loc, lines), _message(err, loc, data))]
+
+
+def _parse_loc(text: str) -> tuple:
+    parts: list = []
+    for piece in text.replace("]", "").split("."):
+        name, *idx = piece.split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i) for i in idx)
+    return tuple(parts)
+
+
+def format_loc(loc: tuple) -> str:
+    """``('skus', 2, 'demand')`` → ``skus[2].demand``."""
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "scenario"
+
+
+def _with_line(loc: tuple, lines: dict, text: str | None = None) -> str:
+    name = text or format_loc(loc)
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return f"{name} (line {lines[loc[:n]]})"
+    return name
+
+
+def _message(err: dict, loc: tuple, data: Any) -> str:
+    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key" + _suggest(loc, data)
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than_equal": "≤",
+            "less_than": "<",
+        }[kind]
+        bound = next(iter(ctx.values()))
+        return (
+            f"must be {sign} {bound:,}" if isinstance(bound, int) else f"must be {sign} {bound:g}"
+        )
+    if kind == "value_error":
+        return str(ctx.get("error", msg)).removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}; got {err.get('input')!r}"
+    if kind == "invalid_choice":
+        return f"{msg}; got {err.get('input')!r}"
+    if kind in ("too_short", "too_long"):
+        return msg.replace("List", "list").replace("Dictionary", "mapping")
+    return msg[0].lower() + msg[1:]
+
+
+def _suggest(loc: tuple, data: Any) -> str:
+    model = _model_at(loc[:-1], data)
+    if model is None:
+        return ""
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(names)})"
+
+
+def _model_at(path: tuple, data: Any) -> type[BaseModel] | None:
+    """The scenario model that describes the data at ``path`` (unions resolved by the data)."""
+    ann, node = Scenario, data
+    for part in path:
+        ann = _concrete(ann, node)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = next((f for n, f in ann.model_fields.items() if part in (n, f.alias)), None)
+            ann = field.annotation if field else None
+        elif typing.get_origin(ann) in (list, dict):
+            ann = typing.get_args(ann)[-1]
+        else:
+            return None
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    ann = _concrete(ann, node)
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _concrete(ann: Any, node: Any) -> Any:
+    """Strip ``Annotated`` and pick the union member that fits ``node``."""
+    while typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    members = (
+        typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else ()
+    )
+    if not members:
+        return ann
+    if isinstance(node, dict):
+        for key, kinds in (
+            ("distribution", DEMAND_KINDS),
+            ("dist", DIST_KINDS),
+            ("type", POLICY_KINDS),
+        ):
+            if node.get(key) in kinds:
+                return kinds[node[key]]
+    for m in members:
+        m = _concrete(m, node)
+        if isinstance(node, dict) and (
+            (isinstance(m, type) and issubclass(m, BaseModel)) or typing.get_origin(m) is dict
+        ):
+            return m
+        if isinstance(node, list) and typing.get_origin(m) is list:
+            return m
+    return None
+
+
+def _dedupe(problems):
+    seen, out = set(), []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out

@@ -1,0 +1,727 @@
+"""The scenario file format: typed models, defaults, units, cross-checks and the JSON Schema.
+
+A scenario describes a catalog (``skus``), the places stock is held (``nodes``) and the ways of
+running them (``strategies``). Everything here is declarative; ``sim.model`` turns a validated
+scenario into the numpy arrays the engine runs on.
+
+Union-typed keys (a duration that is a number or a distribution, a policy number that is a
+number or a per-SKU mapping) use callable discriminators whose tags start with ``TAG``; the
+loader strips those tags from error locations so users see ``skus[2].demand.mean_per_day``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+TAG = "⟨"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+SUPPLIER = "supplier"
+CM_PER_IN = 2.54
+KG_PER_LB = 0.45359237
+
+MAX_HORIZON_DAYS = 36_500
+MAX_REPLICATIONS = 100_000
+MAX_SKUS = 100_000
+MAX_STRATEGIES = 100
+MAX_NODES = 100
+
+
+class Strict(BaseModel):
+    """Base for every scenario model: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True
+    )
+
+
+def _tagged(kinds: dict[str, type], pick) -> Any:
+    """A union of ``kinds`` chosen by ``pick(value) -> tag`` (tags get the ``TAG`` prefix)."""
+    members = tuple(Annotated[t, Tag(TAG + name)] for name, t in kinds.items())
+    return Annotated[
+        members[0] if len(members) == 1 else _union(members),
+        Discriminator(
+            lambda v: (TAG + pick(v)) if pick(v) is not None else None,
+            custom_error_type="invalid_choice",
+            custom_error_message=f"expected one of: {', '.join(kinds)}",
+        ),
+    ]
+
+
+def _union(members: tuple) -> Any:
+    u = members[0]
+    for m in members[1:]:
+        u = u | m
+    return u
+
+
+# --------------------------------------------------------------------------- durations
+
+
+class Constant(Strict):
+    """A fixed duration."""
+
+    dist: Literal["constant"]
+    value: float = Field(ge=0, description="days")
+
+
+class Uniform(Strict):
+    """Uniform between ``low`` and ``high`` days."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.high < self.low:
+            raise ValueError("high must be ≥ low")
+        return self
+
+
+class Triangular(Strict):
+    """Triangular with ``low`` ≤ ``mode`` ≤ ``high`` days."""
+
+    dist: Literal["triangular"]
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low <= self.mode <= self.high:
+            raise ValueError("needs low ≤ mode ≤ high")
+        return self
+
+
+class Normal(Strict):
+    """Normal with ``mean`` and ``sd`` days, truncated at 0."""
+
+    dist: Literal["normal"]
+    mean: float = Field(ge=0)
+    sd: float = Field(ge=0)
+
+
+class Lognormal(Strict):
+    """Lognormal given the mean and sd of the duration itself (not of its logarithm)."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(ge=0)
+
+
+class Gamma(Strict):
+    """Gamma given its mean and sd in days."""
+
+    dist: Literal["gamma"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+
+class Discrete(Strict):
+    """Finitely many ``values`` (days) with probabilities ``probs`` summing to 1."""
+
+    dist: Literal["discrete"]
+    values: list[float] = Field(min_length=1, max_length=10_000)
+    probs: list[float] = Field(min_length=1, max_length=10_000)
+
+    @field_validator("values")
+    @classmethod
+    def _nonnegative(cls, v):
+        if any(x < 0 for x in v):
+            raise ValueError("durations must be ≥ 0")
+        return v
+
+    @model_validator(mode="after")
+    def _probs(self):
+        if len(self.values) != len(self.probs):
+            raise ValueError(f"values has {len(self.values)} items but probs has {len(self.probs)}")
+        if any(p < 0 for p in self.probs):
+            raise ValueError("probs must be ≥ 0")
+        total = math.fsum(self.probs)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"probs must sum to 1 (they sum to {total:g})")
+        return self
+
+
+DIST_KINDS = {
+    "constant": Constant,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "normal": Normal,
+    "lognormal": Lognormal,
+    "gamma": Gamma,
+    "discrete": Discrete,
+}
+
+
+def _pick_duration(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return "number"
+    if isinstance(v, Mapping):
+        return v.get("dist") if v.get("dist") in DIST_KINDS else None
+    return None
+
+
+NonNegative = Annotated[float, Field(ge=0)]
+Duration = _tagged({"number": NonNegative, **DIST_KINDS}, _pick_duration)
+"""Days: a number, or ``{dist: constant|uniform|triangular|normal|lognormal|gamma|discrete, ...}``."""
+
+# --------------------------------------------------------------------------- per-SKU numbers
+
+
+def _pick_per_sku(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return "number"
+    if isinstance(v, Mapping):
+        return "mapping"
+    return None
+
+
+def per_sku(number: Any) -> Any:
+    """A policy number, or a mapping from SKU id (and optional ``default``) to that number."""
+    return _tagged({"number": number, "mapping": dict[str, number]}, _pick_per_sku)
+
+
+Units = Annotated[float, Field(ge=0)]
+PerSkuUnits = per_sku(Units)
+PerSkuDays = per_sku(Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)])
+PerSkuProbability = per_sku(Annotated[float, Field(gt=0, lt=1)])
+PerSkuCover = per_sku(Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS)])
+
+# --------------------------------------------------------------------------- demand
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Multiplier = Annotated[float, Field(ge=0)]
+
+
+class Seasonality(Strict):
+    """Multipliers on the mean: by weekday, by calendar month, and a linear trend."""
+
+    weekly: (
+        dict[Weekday, Multiplier]
+        | Annotated[list[Multiplier], Field(min_length=7, max_length=7)]
+        | None
+    ) = Field(
+        default=None,
+        description="mean multiplier per weekday: 7 numbers Mon..Sun, or {mon: 1.2, ...} (missing days 1)",
+    )
+    monthly: (
+        dict[
+            Literal[
+                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
+            ],
+            Multiplier,
+        ]
+        | Annotated[list[Multiplier], Field(min_length=12, max_length=12)]
+        | None
+    ) = Field(
+        default=None,
+        description="mean multiplier per calendar month: 12 numbers Jan..Dec, or {nov: 1.5, ...}",
+    )
+    trend_per_year: float = Field(
+        default=0.0,
+        ge=-1,
+        le=100,
+        description="linear growth of the mean: 0.2 = +20% a year after start_date (never below 0)",
+    )
+
+    def weekly_factors(self) -> list[float]:
+        """Seven multipliers, Monday first."""
+        return _factors(self.weekly, WEEKDAYS)
+
+    def monthly_factors(self) -> list[float]:
+        """Twelve multipliers, January first."""
+        return _factors(self.monthly, MONTHS)
+
+
+def _factors(spec, names) -> list[float]:
+    if spec is None:
+        return [1.0] * len(names)
+    if isinstance(spec, list):
+        return [float(x) for x in spec]
+    return [float(spec.get(n, 1.0)) for n in names]
+
+
+class Poisson(Seasonality):
+    """Poisson daily demand."""
+
+    distribution: Literal["poisson"]
+    mean_per_day: float = Field(ge=0, le=1e7, description="units a day")
+
+    def variance_per_day(self) -> float:
+        return self.mean_per_day
+
+
+class NegativeBinomial(Seasonality):
+    """Negative binomial: overdispersed demand given a variance-to-mean ratio > 1 or a cv."""
+
+    distribution: Literal["negative_binomial"]
+    mean_per_day: float = Field(gt=0, le=1e7, description="units a day")
+    variance_to_mean: float | None = Field(default=None, gt=1, le=1e6)
+    cv: float | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_spread(self):
+        if (self.variance_to_mean is None) == (self.cv is None):
+            raise ValueError("give exactly one of variance_to_mean or cv")
+        if self.cv is not None and self.ratio() <= 1:
+            raise ValueError(
+                f"cv {self.cv:g} at mean {self.mean_per_day:g} gives variance ≤ mean; "
+                "use poisson or a larger cv"
+            )
+        return self
+
+    def ratio(self) -> float:
+        """Variance-to-mean ratio (from ``cv`` at the base mean when given that way)."""
+        if self.variance_to_mean is not None:
+            return self.variance_to_mean
+        return self.cv**2 * self.mean_per_day
+
+    def variance_per_day(self) -> float:
+        return self.mean_per_day * self.ratio()
+
+
+class NormalDemand(Seasonality):
+    """Normal daily demand rounded to whole units, at least 0."""
+
+    distribution: Literal["normal"]
+    mean_per_day: float = Field(ge=0, le=1e7, description="units a day")
+    sd: float | None = Field(default=None, ge=0)
+    cv: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_spread(self):
+        if (self.sd is None) == (self.cv is None):
+            raise ValueError("give exactly one of sd or cv")
+        return self
+
+    def sd_per_day(self) -> float:
+        return self.sd if self.sd is not None else self.cv * self.mean_per_day
+
+    def variance_per_day(self) -> float:
+        return self.sd_per_day() ** 2
+
+
+class Empirical(Seasonality):
+    """Daily demand drawn (with replacement) from observed daily values, inline or from a file."""
+
+    distribution: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] | None = Field(default=None, max_length=1_000_000)
+    file: str | None = Field(
+        default=None,
+        description="text or CSV file of daily values (one per line, or the last column), "
+        "relative to the scenario file",
+    )
+
+    @model_validator(mode="after")
+    def _load(self, info: ValidationInfo):
+        if (self.values is None) == (self.file is None):
+            raise ValueError("give exactly one of values or file")
+        if self.file is not None:
+            base = (info.context or {}).get("base_dir", Path.cwd())
+            object.__setattr__(self, "values", _read_values(Path(base) / self.file))
+        if not self.values:
+            raise ValueError("needs at least one value")
+        return self
+
+    @property
+    def mean_per_day(self) -> float:
+        return math.fsum(self.values) / len(self.values)
+
+    def variance_per_day(self) -> float:
+        m = self.mean_per_day
+        return math.fsum((x - m) ** 2 for x in self.values) / len(self.values)
+
+
+def _read_values(path: Path) -> list[float]:
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    values = []
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        cell = line.strip().split(",")[-1].strip()
+        if not cell or cell.startswith("#"):
+            continue
+        try:
+            x = float(cell)
+        except ValueError:
+            if n == 1:  # a header row
+                continue
+            raise ValueError(f"{path.name} line {n}: {cell!r} is not a number") from None
+        if not x >= 0 or math.isinf(x):
+            raise ValueError(f"{path.name} line {n}: daily demand must be ≥ 0")
+        values.append(x)
+    return values
+
+
+DEMAND_KINDS = {
+    "poisson": Poisson,
+    "negative_binomial": NegativeBinomial,
+    "normal": NormalDemand,
+    "empirical": Empirical,
+}
+Demand = _tagged(
+    DEMAND_KINDS,
+    lambda v: (
+        v.get("distribution")
+        if isinstance(v, Mapping) and v.get("distribution") in DEMAND_KINDS
+        else None
+    ),
+)
+
+# --------------------------------------------------------------------------- catalog
+
+
+class Sku(Strict):
+    """One product. Size, weight and price matter only where a fee or revenue needs them."""
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, max_length=500)
+    length_in: float | None = Field(default=None, gt=0)
+    width_in: float | None = Field(default=None, gt=0)
+    height_in: float | None = Field(default=None, gt=0)
+    weight_lb: float | None = Field(default=None, gt=0)
+    length_cm: float | None = Field(default=None, gt=0, exclude=True)
+    width_cm: float | None = Field(default=None, gt=0, exclude=True)
+    height_cm: float | None = Field(default=None, gt=0, exclude=True)
+    weight_kg: float | None = Field(default=None, gt=0, exclude=True)
+    price: float | None = Field(default=None, ge=0, description="US dollars per unit")
+    unit_cost: float = Field(
+        default=0.0, ge=0, description="US dollars per unit (landed product cost)"
+    )
+    demand: Demand
+
+    @model_validator(mode="after")
+    def _metric_units(self):
+        for dim in ("length", "width", "height"):
+            cm = getattr(self, f"{dim}_cm")
+            if cm is not None:
+                if getattr(self, f"{dim}_in") is not None:
+                    raise ValueError(f"give {dim}_in or {dim}_cm, not both")
+                object.__setattr__(self, f"{dim}_in", cm / CM_PER_IN)
+        if self.weight_kg is not None:
+            if self.weight_lb is not None:
+                raise ValueError("give weight_lb or weight_kg, not both")
+            object.__setattr__(self, "weight_lb", self.weight_kg / KG_PER_LB)
+        return self
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class Node(Strict):
+    """A place that holds stock and ships customer orders.
+
+    ``type`` says which Amazon mode it stands for; the delivery rule (handling, weekdays,
+    transit, promise) and the simple costs apply to every type.
+    """
+
+    type: Literal["fba", "fbm", "sfp", "3pl"]
+    handling_days: int = Field(default=0, ge=0, le=60, description="business days (ship weekdays)")
+    ship_weekdays: list[Weekday] = Field(default=list(WEEKDAYS), min_length=1)
+    delivery_weekdays: list[Weekday] = Field(default=list(WEEKDAYS), min_length=1)
+    transit_days: Duration = Field(default=0, description="carrier transit time, days")
+    promise_days: int = Field(
+        default=0,
+        ge=0,
+        le=365,
+        description="an order of day t is on time if delivered by t + promise",
+    )
+    holding_cost_per_unit_day: float = Field(
+        default=0.0, ge=0, description="USD per unit-day on hand"
+    )
+    order_cost: float = Field(default=0.0, ge=0, description="USD per customer order shipped")
+    fixed_cost_per_month: float = Field(default=0.0, ge=0, description="USD per 30.4 days")
+
+    @field_validator("ship_weekdays", "delivery_weekdays")
+    @classmethod
+    def _unique(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("a weekday is listed twice")
+        return v
+
+
+# --------------------------------------------------------------------------- policies
+
+
+class Safety(Strict):
+    """Safety stock on top of cover: exactly one of units, days of mean demand, or a service level."""
+
+    units: PerSkuUnits | None = None
+    days: PerSkuCover | None = None
+    service_level: PerSkuProbability | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in ("units", "days", "service_level") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of units, days or service_level")
+        return self
+
+
+class OrderUpTo(Strict):
+    """(R, S): every ``review_days`` order up to S, given as ``level``, ``service_level`` or ``cover_days``."""
+
+    type: Literal["order_up_to"]
+    review_days: PerSkuDays = 1
+    level: PerSkuUnits | None = None
+    service_level: PerSkuProbability | None = None
+    cover_days: PerSkuCover | None = None
+    safety: Safety | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [
+            k for k in ("level", "service_level", "cover_days") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of level, service_level or cover_days")
+        if self.safety is not None and self.cover_days is None:
+            raise ValueError("safety goes with cover_days")
+        return self
+
+
+class SS(Strict):
+    """(s, S): at a review with position ≤ reorder_point, order up to ``order_up_to``."""
+
+    type: Literal["s_S"]
+    review_days: PerSkuDays = 1
+    reorder_point: PerSkuUnits
+    order_up_to: PerSkuUnits
+
+
+class SQ(Strict):
+    """(s, Q): at a review with position ≤ reorder_point, order the smallest multiple of Q that lifts it above."""
+
+    type: Literal["s_Q"]
+    review_days: PerSkuDays = 1
+    reorder_point: PerSkuUnits
+    quantity: per_sku(Annotated[float, Field(gt=0)])
+
+
+POLICY_KINDS = {"order_up_to": OrderUpTo, "s_S": SS, "s_Q": SQ}
+Policy = _tagged(
+    POLICY_KINDS,
+    lambda v: v.get("type") if isinstance(v, Mapping) and v.get("type") in POLICY_KINDS else None,
+)
+
+
+class Replenishment(Strict):
+    """How one node is refilled: from the supplier or by transfer from another node."""
+
+    source: str = Field(default=SUPPLIER, alias="from", description="'supplier' or a node name")
+    lead_time_days: Duration = Field(
+        description="days from order to receipt, rounded up, at least 1"
+    )
+    policy: Policy
+    freight_cost_per_unit: float = Field(
+        default=0.0,
+        ge=0,
+        description="USD per unit shipped on this lane (transfer cost for a node source)",
+    )
+    cost_per_shipment: float = Field(default=0.0, ge=0, description="USD per shipment on this lane")
+
+
+class Strategy(Strict):
+    """One way of running the business: where orders ship from and how stock is refilled."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    fulfil_from: list[str] = Field(
+        min_length=1, description="ordered: the first node with stock ships"
+    )
+    unmet_demand: Literal["lost", "backorder"] = "lost"
+    replenish: dict[str, Replenishment] = Field(default_factory=dict)
+    initial_on_hand: dict[str, PerSkuUnits] = Field(
+        default_factory=dict,
+        description="units on hand at day 0 per node; default: the node's policy level",
+    )
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    name: str = Field(min_length=1, max_length=100, description="names the results folder")
+    description: str = ""
+    start_date: dt.date = Field(default=dt.date(2026, 1, 1))
+    horizon_days: int = Field(default=365, ge=1, le=MAX_HORIZON_DAYS)
+    warmup_days: int = Field(default=0, ge=0, description="simulated but not counted")
+    replications: int = Field(default=100, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    confidence: float = Field(default=0.95, ge=0.5, le=0.9999)
+    baseline: str | None = Field(
+        default=None, description="strategy compared against; default the first"
+    )
+    skus: list[Sku] = Field(min_length=1, max_length=MAX_SKUS)
+    nodes: dict[str, Node] = Field(min_length=1, max_length=MAX_NODES)
+    strategies: list[Strategy] = Field(min_length=1, max_length=MAX_STRATEGIES)
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"{v!r} is not a date (YYYY-MM-DD)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        problems = list(cross_check(self))
+        if problems:
+            raise CrossCheckError(problems)
+        return self
+
+    @property
+    def sku_ids(self) -> list[str]:
+        return [s.id for s in self.skus]
+
+    @property
+    def baseline_name(self) -> str:
+        return self.baseline or self.strategies[0].name
+
+
+class CrossCheckError(ValueError):
+    """Several located problems found after the field-level checks."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{a}: {b}" for a, b in problems))
+
+
+def cross_check(sc: Scenario):
+    """Yield ``(location, problem)`` for references and rules that span several keys."""
+    if sc.warmup_days >= sc.horizon_days:
+        yield "warmup_days", f"must be < horizon_days ({sc.horizon_days})"
+    yield from _duplicates("skus", [s.id for s in sc.skus], "id")
+    yield from _duplicates("strategies", [s.name for s in sc.strategies], "name")
+    if SUPPLIER in sc.nodes:
+        yield f"nodes.{SUPPLIER}", "'supplier' is reserved for the outside supplier"
+    names = [s.name for s in sc.strategies]
+    if sc.baseline is not None and sc.baseline not in names:
+        yield "baseline", f"no strategy named {sc.baseline!r}{_did_you_mean(sc.baseline, names)}"
+    skus = set(sc.sku_ids)
+    for i, st in enumerate(sc.strategies):
+        at = f"strategies[{i}]"
+        for j, node in enumerate(st.fulfil_from):
+            if node not in sc.nodes:
+                yield f"{at}.fulfil_from[{j}]", _unknown_node(node, sc.nodes)
+        if len(set(st.fulfil_from)) != len(st.fulfil_from):
+            yield f"{at}.fulfil_from", "a node is listed twice"
+        for node, rep in st.replenish.items():
+            where = f"{at}.replenish.{node}"
+            if node not in sc.nodes:
+                yield where, _unknown_node(node, sc.nodes)
+            if rep.source != SUPPLIER and rep.source not in sc.nodes:
+                yield f"{where}.from", _unknown_node(rep.source, sc.nodes, supplier=True)
+            elif rep.source == node:
+                yield f"{where}.from", "a node cannot replenish from itself"
+            elif rep.source != SUPPLIER and rep.source not in st.replenish:
+                yield (
+                    f"{where}.from",
+                    f"node {rep.source!r} is not replenished in this strategy, so it has no stock to transfer after day 0 (add replenish.{rep.source})",
+                )
+            yield from _per_sku_keys(rep.policy, f"{where}.policy", skus)
+        cycle = _transfer_cycle(st)
+        if cycle:
+            yield f"{at}.replenish", "transfers form a cycle: " + " → ".join(cycle)
+        for node, value in st.initial_on_hand.items():
+            if node not in sc.nodes:
+                yield f"{at}.initial_on_hand.{node}", _unknown_node(node, sc.nodes)
+            yield from _per_sku_value(value, f"{at}.initial_on_hand.{node}", skus, need_all=False)
+
+
+def _duplicates(where, values, key):
+    seen = {}
+    for i, v in enumerate(values):
+        if v in seen:
+            yield f"{where}[{i}].{key}", f"duplicate {key} {v!r} (also {where}[{seen[v]}])"
+        else:
+            seen[v] = i
+
+
+def _did_you_mean(word, choices) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unknown_node(name, nodes, supplier=False) -> str:
+    choices = list(nodes) + ([SUPPLIER] if supplier else [])
+    hint = _did_you_mean(name, choices) or f" (nodes: {', '.join(choices)})"
+    return f"no node named {name!r}{hint}"
+
+
+def _per_sku_keys(policy, where, skus):
+    for field in type(policy).model_fields:
+        value = getattr(policy, field)
+        if isinstance(value, Safety):
+            yield from _per_sku_keys(value, f"{where}.{field}", skus)
+        elif isinstance(value, dict):
+            yield from _per_sku_value(value, f"{where}.{field}", skus, need_all=True)
+
+
+def _per_sku_value(value, where, skus, need_all):
+    if not isinstance(value, dict):
+        return
+    for key in value:
+        if key != "default" and key not in skus:
+            yield f"{where}.{key}", f"no SKU with id {key!r}{_did_you_mean(key, skus)}"
+    if need_all and "default" not in value:
+        missing = [s for s in skus if s not in value]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            yield where, f"no value for SKU {shown} and no 'default'"
+
+
+def _transfer_cycle(st: Strategy) -> list[str] | None:
+    for start in st.replenish:
+        path, node = [start], st.replenish[start].source
+        while node in st.replenish:
+            if node in path:
+                return [*path[path.index(node) :], node]
+            path.append(node)
+            node = st.replenish[node].source
+    return None
+
+
+def value_for(value, sku_id: str, fallback=None):
+    """The number a per-SKU policy value gives one SKU (``fallback`` when the value is None)."""
+    if value is None:
+        return fallback
+    if isinstance(value, dict):
+        return value.get(sku_id, value.get("default", fallback))
+    return value
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the scenario format (for editors and validators)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "fulfilsim scenario"
+    return schema

@@ -1,0 +1,128 @@
+"""Confidence intervals and paired comparisons across replications.
+
+Student-t quantiles are computed here from the exact t distribution function for whole degrees
+of freedom (Abramowitz & Stegun 26.7.3-4), so a run does not pay for importing scipy.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+
+def t_cdf(x: float, df: int) -> float:
+    """P(T ≤ x) for Student's t with a whole number ``df`` ≥ 1 of degrees of freedom."""
+    theta = math.atan2(x, math.sqrt(df))
+    s, c = math.sin(theta), math.cos(theta)
+    if df % 2 == 1:
+        total, term = 0.0, c
+        if df > 1:
+            total = term
+            for k in range(3, df, 2):
+                term *= c * c * (k - 1) / k
+                total += term
+        a = (2 / math.pi) * (theta + s * total)
+    else:
+        total, term = 1.0, 1.0
+        for k in range(2, df, 2):
+            term *= c * c * (k - 1) / k
+            total += term
+        a = s * total
+    return 0.5 + 0.5 * a
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with whole ``df`` ≥ 1.
+
+    Bisection on the exact distribution function up to 300 degrees of freedom; beyond, the
+    Cornish-Fisher expansion in 1/df (error below 1e-9 there).
+    """
+    if not 0 < p < 1:
+        raise ValueError("p must be in (0, 1)")
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    if df > 300:
+        z = NormalDist().inv_cdf(p)
+        return (
+            z
+            + (z**3 + z) / (4 * df)
+            + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+            + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * df**4)
+        )
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        lo, hi = hi, hi * 2
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean over replications with a two-sided Student-t interval and the standard deviation."""
+
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    std: float | None
+    n: int
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean, "ci_low": self.ci_low, "ci_high": self.ci_high, "std": self.std}
+
+    @property
+    def half_width(self) -> float | None:
+        return None if self.ci_high is None else (self.ci_high - self.ci_low) / 2
+
+
+def interval_from_moments(n: int, mean: float, m2: float, confidence: float) -> Interval:
+    """Interval from a count, mean and sum of squared deviations (NaN-free replications)."""
+    if n == 0:
+        return Interval(None, None, None, None, 0)
+    if n == 1:
+        return Interval(float(mean), None, None, None, 1)
+    std = math.sqrt(max(m2, 0.0) / (n - 1))
+    half = t_quantile(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
+    return Interval(float(mean), float(mean - half), float(mean + half), std, n)
+
+
+def interval(values: np.ndarray, confidence: float) -> Interval:
+    """Interval over the replications' values, ignoring NaN (a metric a replication lacks)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return Interval(None, None, None, None, 0)
+    mean = float(x.mean())
+    return interval_from_moments(len(x), mean, float(((x - mean) ** 2).sum()), confidence)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Paired difference strategy − baseline over replications where both have a value."""
+
+    diff: Interval
+    win_rate: float | None
+
+
+def paired(a: np.ndarray, b: np.ndarray, confidence: float, lower_is_better: bool) -> Paired:
+    """Mean difference a − b with its interval, and the share of replications a beats b."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    d = a[ok] - b[ok]
+    if len(d) == 0:
+        return Paired(interval(d, confidence), None)
+    wins = (d < 0) if lower_is_better else (d > 0)
+    return Paired(interval(d, confidence), float(wins.mean()))

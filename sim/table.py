@@ -1,0 +1,104 @@
+"""Terminal tables built from ``summary.json`` data: strategies side by side, mean ± half-width."""
+
+from __future__ import annotations
+
+import shutil
+
+HEADLINE = (
+    ("profit", "money"),
+    ("revenue", "money"),
+    ("total_cost", "money"),
+    ("fill_rate", "pct"),
+    ("cycle_service_level", "pct"),
+    ("on_time_rate", "pct"),
+    ("late_shipment_rate", "pct"),
+    ("lost_units", "units"),
+    ("backordered_units", "units"),
+    ("avg_on_hand_units", "units"),
+    ("avg_delivery_days", "days"),
+    ("account_health_breach_rate", "pct"),
+)
+
+
+def fmt(value: float | None, kind: str) -> str:
+    """A number for people: money with thousands separators, rates as percentages."""
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "money":
+        return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+    if kind == "days":
+        return f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def fmt_ci(stat: dict, kind: str) -> str:
+    """``mean ± half-width`` (the half-width of the confidence interval)."""
+    mean = fmt(stat["mean"], kind)
+    if stat["ci_low"] is None:
+        return mean
+    half = (stat["ci_high"] - stat["ci_low"]) / 2
+    if kind == "pct":
+        return f"{mean} ± {100 * half:.1f}"
+    return f"{mean} ± {fmt(half, kind).lstrip('$')}"
+
+
+def render(rows: list[list[str]], right_from: int = 1) -> str:
+    """Align a table's columns (first row is the header)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [
+            c.ljust(w) if i < right_from else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def comparison_table(summary: dict) -> str:
+    """Strategies side by side on the headline metrics, then paired differences vs the baseline."""
+    names = list(summary["strategies"])
+    pct = round(100 * summary["confidence"])
+    rows = [[f"metric (mean ± {pct}% CI half-width)", *names]]
+    for metric, kind in HEADLINE:
+        rows.append(
+            [metric, *(fmt_ci(summary["strategies"][n]["metrics"][metric], kind) for n in names)]
+        )
+    head = (
+        f"{summary['scenario']['name']}: {summary['replications']} replications × "
+        f"{summary['horizon_days'] - summary['warmup_days']} counted days, seed {summary['seed']}"
+        + ("" if summary["complete"] else "  [INCOMPLETE: interrupted]")
+    )
+    parts = [head, "", render(_fit(rows))]
+    comps = [c for c in summary["comparisons"] if c["metric"] in dict(HEADLINE)]
+    if comps:
+        kinds = dict(HEADLINE)
+        crow = [["vs " + summary["baseline"], "metric", "difference", f"{pct}% CI", "wins"]]
+        for c in comps:
+            kind = kinds[c["metric"]]
+            ci = (
+                f"[{fmt(c['ci_low'], kind)}, {fmt(c['ci_high'], kind)}]"
+                if c["ci_low"] is not None
+                else "–"
+            )
+            wins = "–" if c["win_rate"] is None else f"{100 * c['win_rate']:.0f}%"
+            crow.append([c["strategy"], c["metric"], fmt(c["diff_mean"], kind), ci, wins])
+        parts += [
+            "",
+            "Paired differences (common random numbers; wins = share of replications better):",
+            render(crow, right_from=2),
+        ]
+    return "\n".join(parts)
+
+
+def _fit(rows: list[list[str]]) -> list[list[str]]:
+    """Keep the table within the terminal by truncating long strategy names."""
+    width = shutil.get_terminal_size((120, 24)).columns
+    if sum(max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))) <= width:
+        return rows
+    head = [h if len(h) <= 14 else h[:13] + "…" for h in rows[0]]
+    return [head, *rows[1:]]
