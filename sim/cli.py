@@ -7,6 +7,7 @@ errors keep their traceback and exit 1.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 import sys
@@ -17,7 +18,25 @@ import click
 from sim.errors import UserError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose heavier commands are imported only when used."""
+
+    lazy = {"fees": "sim.fees.command:fees"}
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            module, attr = self.lazy[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="fulfilsim")
 def cli() -> None:
     """fulfilsim: compare Amazon fulfilment strategies (FBA, FBM, SFP, 3PL, hybrids) by Monte
@@ -127,11 +146,11 @@ def schema() -> None:
 
 def notes(sc) -> list[tuple[str, str]]:
     """Things worth knowing that are not errors (e.g. a SKU without a price earns no revenue)."""
-    out = []
-    for i, sku in enumerate(sc.skus):
-        if sku.price is None:
-            out.append((f"skus[{i}].price", f"not set: {sku.id} counts no revenue or profit"))
-    return out
+    unpriced = [s.id for s in sc.skus if s.price is None]
+    if not unpriced:
+        return []
+    shown = ", ".join(unpriced[:3]) + (f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else "")
+    return [("skus", f"no price for {shown}: they count no revenue or profit")]
 
 
 def _override(sc, reps, seed):

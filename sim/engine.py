@@ -121,8 +121,13 @@ class Replication:
         demand, served, on_hand_log = self.demand, self.trace.served, self.trace.on_hand
         backorder, log = self.model.backorder, self.log
         on_hand, position = self.on_hand, self.position
-        steps = [(n, on_hand[n], position[n]) for n in self.model.fulfil]
-        last = len(steps) - 1
+        last = len(self.model.fulfil) - 1
+        # (node, its on-hand, its position, whether the unmet rest is needed after it)
+        steps = [
+            (n, on_hand[n], position[n], k < last or backorder)
+            for k, n in enumerate(self.model.fulfil)
+        ]
+        count = np.count_nonzero
         primary = position[self.model.fulfil[0]]
         reviews = [self._reviewer(i, lane) for i, lane in enumerate(self.model.lanes)]
         timeout = self.env.timeout
@@ -130,13 +135,13 @@ class Replication:
             if log is not None:
                 log.append(("demand", t))
             remaining = demand[t]
-            for k, (n, oh, pos) in enumerate(steps):
+            for n, oh, pos, more in steps:
                 s = np.minimum(oh, remaining, out=served[t, n])
                 oh -= s
                 pos -= s
-                if k < last or backorder:
+                if more:
                     remaining = remaining - s
-            if backorder and remaining.any():
+            if backorder and count(remaining):
                 primary -= remaining
                 self.queue.append([t, remaining])
                 self.backorders += remaining
@@ -158,6 +163,7 @@ class Replication:
         )
         env, days, receive = self.env, self.days, self._receive
         name = self.model.nodes[n].name
+        count = np.count_nonzero
 
         def review(t: int) -> None:
             if every and t % every:
@@ -176,7 +182,7 @@ class Replication:
                 np.minimum(q, source[0], out=q)
                 np.subtract(source[0], q, out=source[0])
                 np.subtract(source[1], q, out=source[1])
-            if not q.any():
+            if not count(q):
                 return
             if self.log is not None:
                 self.log.append((f"order {name}", t))
