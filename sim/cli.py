@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -21,7 +22,7 @@ from sim.errors import UserError
 class LazyGroup(click.Group):
     """A click group whose heavier commands are imported only when used."""
 
-    lazy = {"fees": "sim.fees.command:fees"}
+    lazy: ClassVar[dict[str, str]] = {"fees": "sim.fees.command:fees"}
 
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -149,7 +150,9 @@ def notes(sc) -> list[tuple[str, str]]:
     unpriced = [s.id for s in sc.skus if s.price is None]
     if not unpriced:
         return []
-    shown = ", ".join(unpriced[:3]) + (f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else "")
+    shown = ", ".join(unpriced[:3]) + (
+        f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else ""
+    )
     return [("skus", f"no price for {shown}: they count no revenue or profit")]
 
 

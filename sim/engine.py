@@ -58,8 +58,11 @@ class Trace:
 class Arrival(simpy.events.Event):
     """A shipment that reaches its node at the start of a day, before that day's tick."""
 
-    def __init__(self, env: simpy.Environment, delay: int, node: int, units: np.ndarray):
+    def __init__(
+        self, env: simpy.Environment, delay: int, node: int, units: np.ndarray, on_arrival
+    ):
         super().__init__(env)
+        self.callbacks.append(on_arrival)
         self._ok = True
         self._value = (node, units)
         env.schedule(self, URGENT, delay)
@@ -135,8 +138,9 @@ class Replication:
             if log is not None:
                 log.append(("demand", t))
             remaining = demand[t]
+            served_today = served[t]
             for n, oh, pos, more in steps:
-                s = np.minimum(oh, remaining, out=served[t, n])
+                s = np.minimum(oh, remaining, out=served_today[n])
                 oh -= s
                 pos -= s
                 if more:
@@ -156,7 +160,7 @@ class Replication:
         """A function that reviews ``lane`` at the end of day t and places its order."""
         every = int(lane.review_days[0]) if np.all(lane.review_days == lane.review_days[0]) else 0
         n, policy = lane.node, lane.policy
-        pos, orders, lead = self.position[n], self.trace.orders[i], self.trace.lead_days[i]
+        pos, orders, lead = self.position[n], self.trace.orders[i], self.trace.lead_days[i].tolist()
         level, reorder, quantity = lane.level, lane.reorder_point, lane.quantity
         source = (
             (self.on_hand[lane.source], self.position[lane.source]) if lane.is_transfer else None
@@ -164,6 +168,18 @@ class Replication:
         env, days, receive = self.env, self.days, self._receive
         name = self.model.nodes[n].name
         count = np.count_nonzero
+
+        def daily_order_up_to(t: int) -> None:  # the common case, without the branches below
+            q = level - pos
+            np.maximum(q, 0, out=q)
+            if count(q):
+                np.add(pos, q, out=pos)
+                orders[t] = q
+                if t + lead[t] < days:
+                    Arrival(env, lead[t], n, q, receive)
+
+        if every == 1 and policy == "order_up_to" and source is None and self.log is None:
+            return daily_order_up_to
 
         def review(t: int) -> None:
             if every and t % every:
@@ -189,7 +205,7 @@ class Replication:
             np.add(pos, q, out=pos)
             orders[t] = q
             if t + lead[t] < days:
-                Arrival(env, int(lead[t]), n, q).callbacks.append(receive)
+                Arrival(env, lead[t], n, q, receive)
 
         return review
 

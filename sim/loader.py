@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -30,6 +31,24 @@ from sim.scenario import (
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 5_000_000
+INT_TAG = "tag:yaml.org,2002:int"
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading only plain decimal integers as numbers.
+
+    YAML 1.1 would turn a SKU id like ``00123`` into the octal number 83 and ``0x1F`` into 31;
+    here they stay text.
+    """
+
+
+ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != INT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ScenarioLoader.add_implicit_resolver(
+    INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise UserError(
             (
                 where,
-                f"file is {size / 1e6:.0f} MB; scenarios are limited to {MAX_FILE_BYTES // 2**20} MiB",
+                f"file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,} bytes",
             )
         )
     raw = path.read_bytes()
@@ -69,7 +88,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, int]]:
     """Parse YAML text into plain data, with a map from key paths to line numbers."""
-    loader = yaml.SafeLoader(text)
+    loader = ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -103,6 +122,7 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
         return memo[key]
     memo[key] = 1  # guards against recursive aliases
     if isinstance(node, yaml.MappingNode):
+        _no_duplicate_keys(node)
         total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
     elif isinstance(node, yaml.SequenceNode):
         total = 1 + sum(_expanded_size(v, memo) for v in node.value)
@@ -110,6 +130,18 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
         total = 1
     memo[key] = min(total, MAX_EXPANDED_NODES + 1)
     return memo[key]
+
+
+def _no_duplicate_keys(node: yaml.MappingNode) -> None:
+    seen: dict[str, int] = {}
+    for k, _ in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+            line = k.start_mark.line + 1
+            if k.value in seen:
+                raise UserError(
+                    (f"line {line}", f"duplicate key {k.value!r} (first on line {seen[k.value]})")
+                )
+            seen[k.value] = line
 
 
 def _record_lines(node: yaml.Node, path: tuple, lines: dict, depth: int) -> None:
@@ -144,18 +176,8 @@ def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(TAG)))
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, CrossCheckError):
-        return [(_with_line(_parse_loc(a), lines, a), b) for a, b in cause.problems]
+        return [(_with_line(a, lines), b) for a, b in cause.problems]
     return [(_with_line(loc, lines), _message(err, loc, data))]
-
-
-def _parse_loc(text: str) -> tuple:
-    parts: list = []
-    for piece in text.replace("]", "").split("."):
-        name, *idx = piece.split("[")
-        if name:
-            parts.append(name)
-        parts.extend(int(i) for i in idx)
-    return tuple(parts)
 
 
 def format_loc(loc: tuple) -> str:
@@ -166,8 +188,8 @@ def format_loc(loc: tuple) -> str:
     return out or "scenario"
 
 
-def _with_line(loc: tuple, lines: dict, text: str | None = None) -> str:
-    name = text or format_loc(loc)
+def _with_line(loc: tuple, lines: dict) -> str:
+    name = format_loc(loc)
     for n in range(len(loc), 0, -1):
         if loc[:n] in lines:
             return f"{name} (line {lines[loc[:n]]})"

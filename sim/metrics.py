@@ -106,38 +106,41 @@ def measure(
         out[INDEX[name]] = values
 
     d = demand[w:]
-    served_now = trace.served[w:].sum(axis=1)  # (days, skus) served on the day demanded
+    served = trace.served[w:]
+    served_by_node = served.sum(axis=0)  # (nodes, skus)
+    served_now = served[:, 0] if served.shape[1] == 1 else served.sum(axis=1)  # (days, skus)
+    all_served = served_now == d
     demand_units = d.sum(axis=0)
-    same_day = served_now.sum(axis=0)
+    same_day = served_by_node.sum(axis=0)
     unmet = demand_units - same_day
-    late_fills = _filled_later(trace, w, n_skus)
+    fills_by_node = _fills_by_node(trace, w, len(model.nodes), n_skus)
+    on_hand_days = trace.on_hand[w:].sum(axis=0)  # (nodes, skus) unit-days
     put("demand_units", demand_units)
-    put("sold_units", same_day + late_fills)
+    put("sold_units", same_day + fills_by_node.sum(axis=0))
     put("fill_rate", _ratio(same_day, demand_units))
-    put("cycle_service_level", (served_now == d).mean(axis=0))
+    put("cycle_service_level", all_served.mean(axis=0))
     put("lost_units", 0 if model.backorder else unmet)
     put("backordered_units", unmet if model.backorder else 0)
-    put("avg_on_hand_units", trace.on_hand[w:].sum(axis=1).mean(axis=0))
+    put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
     put("avg_backorder_units", trace.backorders[w:].mean(axis=0) if model.backorder else 0)
 
     dlv = deliveries(trace, model, calendar, transit_rngs, n_skus)
     shipped = dlv.shipped[w:].sum(axis=0)
+    on_time = dlv.on_time[w:].sum(axis=0)
+    late = dlv.late_shipped[w:].sum(axis=0)
     put("orders_shipped", shipped)
-    put("on_time_rate", _ratio(dlv.on_time[w:].sum(axis=0), shipped))
-    put("late_shipment_rate", _ratio(dlv.late_shipped[w:].sum(axis=0), shipped))
+    put("on_time_rate", _ratio(on_time, shipped))
+    put("late_shipment_rate", _ratio(late, shipped))
     put("avg_delivery_days", _ratio(dlv.delivery_days, shipped))
 
     sold = out[INDEX["sold_units"]]
     put("revenue", catalog.price * sold)
     put("cost_product", catalog.unit_cost * sold)
-    shipped_by_node = trace.served[w:].sum(axis=0) + _fills_by_node(
-        trace, w, len(model.nodes), n_skus
-    )
+    shipped_by_node = served_by_node + fills_by_node
     for i, lane in enumerate(model.lanes):
         out[INDEX["cost_transfer" if lane.is_transfer else "cost_freight"]] += lane_cost(
             lane, trace.orders[i][w:]
         )
-    on_hand_days = trace.on_hand[w:].sum(axis=0)  # (nodes, skus) unit-days
     months = days_counted / DAYS_PER_MONTH
     for n, node in enumerate(model.nodes):
         out[INDEX["cost_storage"]] += node.holding_cost_per_unit_day * on_hand_days[n]
@@ -155,9 +158,9 @@ def measure(
 
     total = out.sum(axis=1)
     total[INDEX["fill_rate"]] = _ratio(same_day.sum(), demand_units.sum())
-    total[INDEX["cycle_service_level"]] = (served_now == d).mean()
-    total[INDEX["on_time_rate"]] = _ratio(dlv.on_time[w:].sum(), shipped.sum())
-    total[INDEX["late_shipment_rate"]] = _ratio(dlv.late_shipped[w:].sum(), shipped.sum())
+    total[INDEX["cycle_service_level"]] = all_served.mean()
+    total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
+    total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
     total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days.sum(), shipped.sum())
     total[INDEX["account_health_breach_rate"]] = _breach(
         Deliveries(
@@ -189,10 +192,15 @@ def deliveries(
         rng = transit_rngs[model.nodes[n].name]
         units = trace.served[:, n, :]
         shipped += units
-        counts = _transit_counts(rng, units, rule.transit.probs)  # (days, skus, K)
         ok = rule.on_time[weekday]  # (days, K)
+        offset = rule.offset[weekday[w:]].astype(float)  # (counted days, K)
+        if rule.transit.is_constant:  # every order takes the one transit value
+            on_time += units if ok.all() else units * ok
+            delivery_days += offset[:, 0] @ units[w:]
+            continue
+        counts = rng.multinomial(units, rule.transit.probs)  # (days, skus, K)
         on_time += np.einsum("dsk,dk->ds", counts, ok.astype(np.int64))
-        delivery_days += np.einsum("dsk,dk->s", counts[w:], rule.offset[weekday[w:]].astype(float))
+        delivery_days += np.einsum("dsk,dk->s", counts[w:], offset)
     for fill in trace.fills:
         rule = model.nodes[fill.node].delivery
         counts = _transit_counts(
@@ -222,14 +230,6 @@ def _transit_counts(rng: np.random.Generator, units: np.ndarray, probs: np.ndarr
     if len(probs) == 1:
         return units[..., None]
     return rng.multinomial(units, probs)
-
-
-def _filled_later(trace: Trace, warmup: int, n_skus: int) -> np.ndarray:
-    out = np.zeros(n_skus, dtype=np.int64)
-    for fill in trace.fills:
-        if fill.order_day >= warmup:
-            out += fill.units
-    return out
 
 
 def _fills_by_node(trace: Trace, warmup: int, nodes: int, n_skus: int) -> np.ndarray:

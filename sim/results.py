@@ -90,7 +90,7 @@ def replications_rows(results: Results) -> list[dict]:
             row = {"strategy": name, "replication": r}
             for k, m in enumerate(METRICS):
                 v = results.totals[r, s, k]
-                row[m] = "" if np.isnan(v) else float(f"{v:.12g}")
+                row[m] = "" if np.isnan(v) else float(v)
             rows.append(row)
     return rows
 

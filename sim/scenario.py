@@ -46,7 +46,11 @@ class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, models are immutable."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        coerce_numbers_to_str=True,
+        allow_inf_nan=False,
     )
 
 
@@ -606,60 +610,65 @@ class Scenario(Strict):
 
 
 class CrossCheckError(ValueError):
-    """Several located problems found after the field-level checks."""
+    """Several located problems found after the field-level checks.
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    Locations are tuples of keys and list indices, like pydantic's error locations.
+    """
+
+    def __init__(self, problems: list[tuple[tuple, str]]):
         self.problems = problems
         super().__init__("; ".join(f"{a}: {b}" for a, b in problems))
 
 
 def cross_check(sc: Scenario):
-    """Yield ``(location, problem)`` for references and rules that span several keys."""
+    """Yield ``(location tuple, problem)`` for references and rules that span several keys."""
     if sc.warmup_days >= sc.horizon_days:
-        yield "warmup_days", f"must be < horizon_days ({sc.horizon_days})"
+        yield ("warmup_days",), f"must be < horizon_days ({sc.horizon_days})"
     yield from _duplicates("skus", [s.id for s in sc.skus], "id")
     yield from _duplicates("strategies", [s.name for s in sc.strategies], "name")
     if SUPPLIER in sc.nodes:
-        yield f"nodes.{SUPPLIER}", "'supplier' is reserved for the outside supplier"
+        yield ("nodes", SUPPLIER), "'supplier' is reserved for the outside supplier"
     names = [s.name for s in sc.strategies]
     if sc.baseline is not None and sc.baseline not in names:
-        yield "baseline", f"no strategy named {sc.baseline!r}{_did_you_mean(sc.baseline, names)}"
+        yield ("baseline",), f"no strategy named {sc.baseline!r}{_did_you_mean(sc.baseline, names)}"
     skus = set(sc.sku_ids)
     for i, st in enumerate(sc.strategies):
-        at = f"strategies[{i}]"
+        at = ("strategies", i)
         for j, node in enumerate(st.fulfil_from):
             if node not in sc.nodes:
-                yield f"{at}.fulfil_from[{j}]", _unknown_node(node, sc.nodes)
+                yield (*at, "fulfil_from", j), _unknown_node(node, sc.nodes)
         if len(set(st.fulfil_from)) != len(st.fulfil_from):
-            yield f"{at}.fulfil_from", "a node is listed twice"
+            yield (*at, "fulfil_from"), "a node is listed twice"
         for node, rep in st.replenish.items():
-            where = f"{at}.replenish.{node}"
+            where = (*at, "replenish", node)
             if node not in sc.nodes:
                 yield where, _unknown_node(node, sc.nodes)
             if rep.source != SUPPLIER and rep.source not in sc.nodes:
-                yield f"{where}.from", _unknown_node(rep.source, sc.nodes, supplier=True)
+                yield (*where, "from"), _unknown_node(rep.source, sc.nodes, supplier=True)
             elif rep.source == node:
-                yield f"{where}.from", "a node cannot replenish from itself"
+                yield (*where, "from"), "a node cannot replenish from itself"
             elif rep.source != SUPPLIER and rep.source not in st.replenish:
                 yield (
-                    f"{where}.from",
-                    f"node {rep.source!r} is not replenished in this strategy, so it has no stock to transfer after day 0 (add replenish.{rep.source})",
+                    (*where, "from"),
+                    f"node {rep.source!r} is not replenished in this strategy, so it has no "
+                    f"stock to transfer after day 0 (add replenish.{rep.source})",
                 )
-            yield from _per_sku_keys(rep.policy, f"{where}.policy", skus)
+            yield from _per_sku_keys(rep.policy, (*where, "policy"), skus)
         cycle = _transfer_cycle(st)
         if cycle:
-            yield f"{at}.replenish", "transfers form a cycle: " + " → ".join(cycle)
+            yield (*at, "replenish"), "transfers form a cycle: " + " → ".join(cycle)
         for node, value in st.initial_on_hand.items():
+            where = (*at, "initial_on_hand", node)
             if node not in sc.nodes:
-                yield f"{at}.initial_on_hand.{node}", _unknown_node(node, sc.nodes)
-            yield from _per_sku_value(value, f"{at}.initial_on_hand.{node}", skus, need_all=False)
+                yield where, _unknown_node(node, sc.nodes)
+            yield from _per_sku_value(value, where, skus, need_all=False)
 
 
 def _duplicates(where, values, key):
     seen = {}
     for i, v in enumerate(values):
         if v in seen:
-            yield f"{where}[{i}].{key}", f"duplicate {key} {v!r} (also {where}[{seen[v]}])"
+            yield (where, i, key), f"duplicate {key} {v!r} (also {where}[{seen[v]}])"
         else:
             seen[v] = i
 
@@ -681,9 +690,9 @@ def _per_sku_keys(policy, where, skus):
     for field in type(policy).model_fields:
         value = getattr(policy, field)
         if isinstance(value, Safety):
-            yield from _per_sku_keys(value, f"{where}.{field}", skus)
+            yield from _per_sku_keys(value, (*where, field), skus)
         elif isinstance(value, dict):
-            yield from _per_sku_value(value, f"{where}.{field}", skus, need_all=True)
+            yield from _per_sku_value(value, (*where, field), skus, need_all=True)
 
 
 def _per_sku_value(value, where, skus, need_all):
@@ -691,7 +700,7 @@ def _per_sku_value(value, where, skus, need_all):
         return
     for key in value:
         if key != "default" and key not in skus:
-            yield f"{where}.{key}", f"no SKU with id {key!r}{_did_you_mean(key, skus)}"
+            yield (*where, key), f"no SKU with id {key!r}{_did_you_mean(key, skus)}"
     if need_all and "default" not in value:
         missing = [s for s in skus if s not in value]
         if missing:

@@ -1,0 +1,124 @@
+"""End to end through the real command line: outputs, formats, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sim.metrics import COST_PARTS, METRICS
+from tests.helpers import ROOT
+
+SPEC_METRICS = {
+    "demand_units", "sold_units", "fill_rate", "cycle_service_level", "lost_units",
+    "backordered_units", "avg_on_hand_units", "avg_backorder_units", "orders_shipped",
+    "on_time_rate", "late_shipment_rate", "avg_delivery_days", "revenue", "total_cost", "profit",
+    "lost_margin", "account_health_breach_rate",
+    *(f"cost_{p}" for p in ("product", "freight", "fulfillment", "storage", "aged_inventory",
+                            "low_inventory", "placement", "referral", "returns", "transfer", "fixed")),
+}  # fmt: skip
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "simulate.py"), *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="module")
+def starter_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("starter")
+    done = cli(
+        "run",
+        "scenarios/starter.yaml",
+        "--reps",
+        "12",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def test_run_writes_summary_and_csv_files(starter_run):
+    out, done = starter_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert json.loads(done.stdout) == summary  # --format json prints exactly summary.json
+    assert summary["schema_version"] == 1 and summary["complete"] is True
+    assert summary["replications"] == 12 and summary["seed"] == 42
+    assert len(summary["scenario"]["sha256"]) == 64
+    assert set(summary["strategies"]) == {"fba-only", "fbm-only", "fba-with-home-backup"}
+    for strat in summary["strategies"].values():
+        assert set(strat["metrics"]) >= SPEC_METRICS
+        for stat in strat["metrics"].values():
+            assert set(stat) == {"mean", "ci_low", "ci_high", "std"}
+        assert set(strat["skus"]) == {"MUG-11OZ", "MUG-15OZ", "MUG-GIFTSET"}
+    comps = summary["comparisons"]
+    assert {c["strategy"] for c in comps} == {"fbm-only", "fba-with-home-backup"}
+    assert {c["baseline"] for c in comps} == {"fba-only"}
+    assert len(comps) == 2 * len(METRICS)
+    reps = list(csv.DictReader((out / "replications.csv").open()))
+    assert len(reps) == 3 * 12
+    assert list(reps[0])[:2] == ["strategy", "replication"] and set(METRICS) <= set(reps[0])
+    skus = list(csv.DictReader((out / "skus.csv").open()))
+    assert len(skus) == 3 * 3 and {"fill_rate", "fill_rate_ci_low", "fill_rate_ci_high"} <= set(
+        skus[0]
+    )
+
+
+def test_summary_means_equal_the_replications_csv(starter_run):
+    out, _ = starter_run
+    summary = json.loads((out / "summary.json").read_text())
+    rows = list(csv.DictReader((out / "replications.csv").open()))
+    for name, strat in summary["strategies"].items():
+        values = [float(r["profit"]) for r in rows if r["strategy"] == name]
+        assert strat["metrics"]["profit"]["mean"] == pytest.approx(
+            sum(values) / len(values), rel=1e-12
+        )
+
+
+def test_total_cost_is_the_sum_of_its_parts_and_profit_is_revenue_minus_cost(starter_run):
+    out, _ = starter_run
+    for row in csv.DictReader((out / "replications.csv").open()):
+        parts = sum(float(row[f"cost_{p}"]) for p in COST_PARTS)
+        assert float(row["total_cost"]) == pytest.approx(parts, rel=1e-12)
+        assert float(row["profit"]) == pytest.approx(
+            float(row["revenue"]) - parts, rel=1e-12, abs=1e-6
+        )
+
+
+def test_table_output_shows_strategies_with_intervals(tmp_path):
+    done = cli(
+        "run", "scenarios/starter.yaml", "--reps", "4", "--workers", "1", "--out", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "fba-only" in done.stdout and "±" in done.stdout and "profit" in done.stdout
+    assert "Paired differences" in done.stdout
+
+
+def test_default_results_folder_is_named_after_the_scenario(tmp_path):
+    scen = tmp_path / "s.yaml"
+    scen.write_text((ROOT / "scenarios" / "starter.yaml").read_text())
+    done = cli("run", str(scen), "--reps", "2", "--workers", "1", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    runs = list((tmp_path / "results" / "starter").iterdir())
+    assert len(runs) == 1 and (runs[0] / "summary.json").is_file()
+
+
+def test_schema_command_prints_a_json_schema():
+    done = cli("schema")
+    schema = json.loads(done.stdout)
+    assert schema["title"] == "fulfilsim scenario"
+    assert {"skus", "nodes", "strategies"} <= set(schema["properties"])
+
+
+def test_bad_option_exits_2_without_traceback():
+    done = cli("run", "scenarios/starter.yaml", "--reps", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
