@@ -166,14 +166,36 @@ def validate(
     try:
         return Scenario.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
     except ValidationError as e:
+        errors = e.errors(include_url=False)
+        misspelt = _misspelt_keys(errors, data)
         problems = []
-        for err in e.errors(include_url=False):
+        for err in errors:
+            if err["type"] == "missing" and _strip_tags(err["loc"]) in misspelt:
+                continue  # the unknown-key line already says "did you mean" this key
             problems.extend(_describe(err, data, lines))
         raise UserError(_dedupe(problems)) from None
 
 
+def _strip_tags(loc: tuple) -> tuple:
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
+
+
+def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
+    """Locations of required keys that an unknown key next to them probably meant."""
+    out = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = _strip_tags(err["loc"])
+            model = _model_at(loc[:-1], data)
+            if model is not None:
+                names = [f.alias or n for n, f in model.model_fields.items()]
+                for name in difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6):
+                    out.add((*loc[:-1], name))
+    return out
+
+
 def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(TAG)))
+    loc = _strip_tags(err["loc"])
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, CrossCheckError):
         return [(_with_line(a, lines), b) for a, b in cause.problems]

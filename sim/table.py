@@ -20,6 +20,16 @@ HEADLINE = (
 )
 
 
+COMPARED = (
+    "profit",
+    "total_cost",
+    "fill_rate",
+    "on_time_rate",
+    "lost_units",
+    "account_health_breach_rate",
+)
+
+
 def fmt(value: float | None, kind: str) -> str:
     """A number for people: money with thousands separators, rates as percentages."""
     if value is None:
@@ -27,7 +37,8 @@ def fmt(value: float | None, kind: str) -> str:
     if kind == "pct":
         return f"{100 * value:.1f}%"
     if kind == "money":
-        return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+        sign = "-" if value < 0 else ""
+        return f"{sign}${abs(value):,.0f}" if abs(value) >= 100 else f"{sign}${abs(value):,.2f}"
     if kind == "days":
         return f"{value:.2f}"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
@@ -74,7 +85,7 @@ def comparison_table(summary: dict) -> str:
         + ("" if summary["complete"] else "  [INCOMPLETE: interrupted]")
     )
     parts = [head, "", render(_fit(rows))]
-    comps = [c for c in summary["comparisons"] if c["metric"] in dict(HEADLINE)]
+    comps = [c for c in summary["comparisons"] if c["metric"] in COMPARED]
     if comps:
         kinds = dict(HEADLINE)
         crow = [["vs " + summary["baseline"], "metric", "difference", f"{pct}% CI", "wins"]]
