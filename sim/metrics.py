@@ -182,25 +182,25 @@ def deliveries(
     n_skus: int,
 ) -> Deliveries:
     """Draw each shipped order's transit time and tabulate on-time delivery (SPEC §3)."""
-    days, w = calendar.days, calendar.warmup
-    weekday = calendar.weekdays()
-    shipped = np.zeros((days, n_skus), dtype=np.int64)
-    on_time = np.zeros((days, n_skus), dtype=np.int64)
+    w = calendar.warmup
+    weekday = calendar.weekdays
+    shipped_parts, on_time_parts = [], []
     delivery_days = np.zeros(n_skus)
     for n in model.fulfil:
         rule = model.nodes[n].delivery
-        rng = transit_rngs[model.nodes[n].name]
         units = trace.served[:, n, :]
-        shipped += units
+        shipped_parts.append(units)
         ok = rule.on_time[weekday]  # (days, K)
         offset = rule.offset[weekday[w:]].astype(float)  # (counted days, K)
         if rule.transit.is_constant:  # every order takes the one transit value
-            on_time += units if ok.all() else units * ok
+            on_time_parts.append(units if ok.all() else units * ok)
             delivery_days += offset[:, 0] @ units[w:]
             continue
-        counts = rng.multinomial(units, rule.transit.probs)  # (days, skus, K)
-        on_time += np.einsum("dsk,dk->ds", counts, ok.astype(np.int64))
+        counts = transit_rngs[model.nodes[n].name].multinomial(units, rule.transit.probs)
+        on_time_parts.append(np.einsum("dsk,dk->ds", counts, ok.astype(np.int64)))
         delivery_days += np.einsum("dsk,dk->s", counts[w:], offset)
+    shipped = sum(shipped_parts[1:], shipped_parts[0].copy())
+    on_time = sum(on_time_parts[1:], on_time_parts[0].copy())
     for fill in trace.fills:
         rule = model.nodes[fill.node].delivery
         counts = _transit_counts(

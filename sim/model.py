@@ -7,6 +7,7 @@ tables, policy numbers per SKU, lead-time distributions); the engine adds per-re
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -28,14 +29,14 @@ class Calendar:
     def start_weekday(self) -> int:
         return self.start.weekday()
 
+    @functools.cached_property
     def weekdays(self) -> np.ndarray:
+        """(days,) weekday of each day, 0 = Monday."""
         return (self.start_weekday + np.arange(self.days)) % 7
 
     def months(self) -> np.ndarray:
-        return np.array(
-            [(self.start + dt.timedelta(days=int(t))).month - 1 for t in range(self.days)],
-            dtype=np.int64,
-        )
+        days = np.datetime64(self.start, "D") + np.arange(self.days)
+        return days.astype("datetime64[M]").astype(np.int64) % 12
 
 
 @dataclass(frozen=True)
