@@ -90,8 +90,9 @@ class Replication:
         self.warmup = warmup
         nodes = len(model.nodes)
         self.env = simpy.Environment()
-        self.on_hand = model.initial_on_hand.copy()
-        self.position = self.on_hand.copy()
+        # one array for both, so serving a day's demand lowers on-hand and position in one step
+        self.stock = np.stack([model.initial_on_hand, model.initial_on_hand])
+        self.on_hand, self.position = self.stock[0], self.stock[1]
         self.backorders = np.zeros(skus, dtype=np.int64)
         self.queue: list[list] = []  # FCFS backorders: [order_day, units]
         self.fulfil_set = set(model.fulfil)
@@ -125,9 +126,9 @@ class Replication:
         backorder, log = self.model.backorder, self.log
         on_hand, position = self.on_hand, self.position
         last = len(self.model.fulfil) - 1
-        # (node, its on-hand, its position, whether the unmet rest is needed after it)
+        # (node, its on-hand, its (on-hand, position) pair, whether the unmet rest is needed after)
         steps = [
-            (n, on_hand[n], position[n], k < last or backorder)
+            (n, on_hand[n], self.stock[:, n], k < last or backorder)
             for k, n in enumerate(self.model.fulfil)
         ]
         count = np.count_nonzero
@@ -139,10 +140,9 @@ class Replication:
                 log.append(("demand", t))
             remaining = demand[t]
             served_today = served[t]
-            for n, oh, pos, more in steps:
+            for n, oh, pair, more in steps:
                 s = np.minimum(oh, remaining, out=served_today[n])
-                oh -= s
-                pos -= s
+                np.subtract(pair, s, out=pair)
                 if more:
                     remaining = remaining - s
             if backorder and count(remaining):
@@ -163,7 +163,7 @@ class Replication:
         pos, orders, lead = self.position[n], self.trace.orders[i], self.trace.lead_days[i].tolist()
         level, reorder, quantity = lane.level, lane.reorder_point, lane.quantity
         source = (
-            (self.on_hand[lane.source], self.position[lane.source]) if lane.is_transfer else None
+            (self.on_hand[lane.source], self.stock[:, lane.source]) if lane.is_transfer else None
         )
         env, days, receive = self.env, self.days, self._receive
         name = self.model.nodes[n].name
@@ -196,8 +196,7 @@ class Replication:
                 q *= t % lane.review_days == 0
             if source is not None:
                 np.minimum(q, source[0], out=q)
-                np.subtract(source[0], q, out=source[0])
-                np.subtract(source[1], q, out=source[1])
+                np.subtract(source[1], q, out=source[1])  # on-hand and position both fall
             if not count(q):
                 return
             if self.log is not None:
