@@ -22,7 +22,10 @@ from sim.errors import UserError
 class LazyGroup(click.Group):
     """A click group whose heavier commands are imported only when used."""
 
-    lazy: ClassVar[dict[str, str]] = {"fees": "sim.fees.command:fees"}
+    lazy: ClassVar[dict[str, str]] = {
+        "fees": "sim.fees.command:fees",
+        "sweep": "sim.sweep_command:sweep",
+    }
 
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])

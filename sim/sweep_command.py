@@ -1,0 +1,95 @@
+"""The ``sweep`` command: rerun a scenario over a grid of values, with break-even points."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sim.cli import _progress, default_out, run_options
+from sim.metrics import METRICS
+from sim.sweep import BREAK_EVEN_METRICS
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    metavar="KEY=V1,V2,...",
+    help="Dotted path and values, e.g. skus.*.demand.mean_per_day=5,10,20 (repeatable).",
+)
+@click.option(
+    "--break-even-metric",
+    "metrics",
+    multiple=True,
+    type=click.Choice(METRICS),
+    metavar="METRIC",
+    help="A metric of summary.json to find break-evens on (repeatable) "
+    f"[default: {', '.join(BREAK_EVEN_METRICS)}].",
+)
+@run_options
+def sweep(scenario, sets, metrics, reps, seed, workers, backend, out, fmt, quiet) -> None:
+    """Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.
+
+    \b
+    KEY is a dotted path into the scenario file: mapping keys, list indices, or * for every
+    list item / mapping value (skus.*.demand.mean_per_day, strategies.0.replenish.fba.policy.level,
+    nodes.*.order_cost). The key must be in the file; values are YAML scalars (12, 0.5, true,
+    poisson). Every grid point uses the same seed: replication i sees the same random numbers at
+    every point (common random numbers).
+
+    \b
+    A break-even is where the paired difference strategy − baseline on a metric changes sign
+    between grid values (linear interpolation); its interval is a Student-t interval over the
+    crossings of the replications whose own curve changes sign (replications_crossing counts
+    them).
+
+    \b
+    Several --set options sweep their Cartesian product (the last varies fastest). Then in
+    sweep.json "parameter" is the list of keys, every value is a list with one item per key,
+    and break-evens are along the first KEY at each combination of the others (their values in
+    "at").
+
+    \b
+    Writes sweep.json (what --format json prints) and sweep.csv (one row per grid point ×
+    strategy × metric) to --out [default: results/<name>/<UTC time>-sweep/].
+    """
+    from sim import montecarlo
+    from sim import sweep as sw
+    from sim.loader import load_scenario, parse_yaml
+    from sim.results import csv_text, write_atomic
+
+    params = sw.parse_sets(sets)
+    loaded = load_scenario(scenario)
+    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
+    overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
+    scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides)
+    total = sum(sc.replications for sc in scenarios)
+    with _progress(total, quiet) as bar:
+        results, complete = sw.run_points(
+            scenarios, workers or montecarlo.default_workers(), bar.update
+        )
+    info = {"name": scenarios[0].name, "sha256": loaded.sha256}
+    rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)
+    out = out or _sweep_out(scenarios[0].name)
+    text = json.dumps(rep, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_atomic(out / "sweep.json", text)
+    write_atomic(out / "sweep.csv", csv_text(sw.csv_rows(rep)))
+    if fmt == "json":
+        click.echo(text, nl=False)
+    else:
+        click.echo(sw.tables(rep))
+        click.echo(f"\nResults: {out}")
+    if not complete:
+        click.echo(f"interrupted: kept {len(results)} finished grid points in {out}", err=True)
+        sys.exit(130)
+
+
+def _sweep_out(name: str) -> Path:
+    path = default_out(name)
+    return path.with_name(path.name + "-sweep")
