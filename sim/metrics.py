@@ -118,7 +118,7 @@ def measure(
     put("demand_units", demand_units)
     put("sold_units", same_day + fills_by_node.sum(axis=0))
     put("fill_rate", _ratio(same_day, demand_units))
-    put("cycle_service_level", all_served.mean(axis=0))
+    put("cycle_service_level", np.count_nonzero(all_served, axis=0) / days_counted)
     put("lost_units", 0 if model.backorder else unmet)
     put("backordered_units", unmet if model.backorder else 0)
     put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
@@ -158,7 +158,7 @@ def measure(
 
     total = out.sum(axis=1)
     total[INDEX["fill_rate"]] = _ratio(same_day.sum(), demand_units.sum())
-    total[INDEX["cycle_service_level"]] = all_served.mean()
+    total[INDEX["cycle_service_level"]] = np.count_nonzero(all_served) / all_served.size
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
     total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days.sum(), shipped.sum())
@@ -199,8 +199,11 @@ def deliveries(
         counts = transit_rngs[model.nodes[n].name].multinomial(units, rule.transit.probs)
         on_time_parts.append(np.einsum("dsk,dk->ds", counts, ok.astype(np.int64)))
         delivery_days += np.einsum("dsk,dk->s", counts[w:], offset)
-    shipped = sum(shipped_parts[1:], shipped_parts[0].copy())
-    on_time = sum(on_time_parts[1:], on_time_parts[0].copy())
+    if len(shipped_parts) == 1 and not trace.fills:  # nothing to add: no copies needed
+        shipped, on_time = shipped_parts[0], on_time_parts[0]
+    else:
+        shipped = sum(shipped_parts[1:], shipped_parts[0].copy())
+        on_time = sum(on_time_parts[1:], on_time_parts[0].copy())
     for fill in trace.fills:
         rule = model.nodes[fill.node].delivery
         counts = _transit_counts(
@@ -245,11 +248,12 @@ def _shares(units: np.ndarray) -> np.ndarray:
     return units / total if total > 0 else np.full(len(units), 1.0 / len(units))
 
 
-def _ratio(num, den):
-    num = np.asarray(num, dtype=float)
+def _ratio(num, den) -> np.ndarray:
+    """num / den, NaN where den is 0 (a rate with nothing to count)."""
     den = np.asarray(den, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    out = np.full(den.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 def _breach(dlv: Deliveries, warmup: int) -> np.ndarray:

@@ -13,7 +13,6 @@ numbers do not depend on the worker count.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -162,6 +161,8 @@ def iterate(model: Model, replications: range, workers: int) -> Iterator[list[Me
         for r in replications:
             yield run_replication(model, r)
         return
+    import multiprocessing  # only when there are workers to start
+
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
