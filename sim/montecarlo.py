@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -141,6 +142,7 @@ _WORKER_MODEL: Model | None = None
 def _init_worker(model: Model) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _work(replication: int) -> list[Measured]:

@@ -122,3 +122,26 @@ def test_schema_command_prints_a_json_schema():
 def test_bad_option_exits_2_without_traceback():
     done = cli("run", "scenarios/starter.yaml", "--reps", "0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_ctrl_c_keeps_finished_replications(tmp_path):
+    """SIGINT to a running `run` (workers 2) writes the finished replications as incomplete."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "simulate.py"), "run", "scenarios/starter.yaml", "--reps", "5000",
+         "--workers", "2", "--quiet", "--out", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL), os.setpgrp()),
+    )  # fmt: skip
+    time.sleep(2.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["complete"] is False
+    assert 0 < summary["replications"] < 5000
+    rows = list(csv.DictReader((tmp_path / "replications.csv").open()))
+    assert len(rows) == 3 * summary["replications"]
