@@ -169,18 +169,6 @@ class Replication:
         name = self.model.nodes[n].name
         count = np.count_nonzero
 
-        def daily_order_up_to(t: int) -> None:  # the common case, without the branches below
-            q = level - pos
-            np.maximum(q, 0, out=q)
-            if count(q):
-                np.add(pos, q, out=pos)
-                orders[t] = q
-                if t + lead[t] < days:
-                    Arrival(env, lead[t], n, q, receive)
-
-        if every == 1 and policy == "order_up_to" and source is None and self.log is None:
-            return daily_order_up_to
-
         def review(t: int) -> None:
             if every and t % every:
                 return

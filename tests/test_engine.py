@@ -75,8 +75,8 @@ def test_lost_sales_when_the_level_is_short():
     """S = 5 < L·d: the first days sell 3, then only what arrives; the rest is lost."""
     _, trace = one_run(single(level=5, lead=2, demand=3, days=6))
     served = trace.served[:, 0, 0].tolist()
-    # day0: 5→2 (order 3). day1: 2 on hand, sells 2 → 0 (order 3+... ) position logic:
-    # position after day0 order = 5; day1 sells 2 → position 3, orders 2. Receipts: day2 +3, day3 +2.
+    # day 0 sells 3 (2 left) and orders 3; day 1 sells the 2 left and orders 2 (position 3 → 5);
+    # from then on only what arrives sells: 3 on even days, 2 on odd days
     assert served == [3, 2, 3, 2, 3, 2]
     assert trace.on_hand[:, 0, 0].tolist() == [2, 0, 0, 0, 0, 0]
 
