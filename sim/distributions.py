@@ -72,6 +72,24 @@ def whole_days(spec, minimum: int = 0) -> WholeDays:
     return _keep(values, np.bincount(inverse, weights=probs))
 
 
+def total_days(parts: list[WholeDays], minimum: int = 0) -> WholeDays:
+    """The exact pmf of the sum of independent whole-day durations (at least ``minimum``)."""
+    values, probs = np.array([0], dtype=np.int64), np.array([1.0])
+    for part in parts:
+        lo = int(values[0] + part.values[0])
+        dense_a = np.zeros(int(values[-1] - values[0]) + 1)
+        dense_a[values - values[0]] = probs
+        dense_b = np.zeros(int(part.values[-1] - part.values[0]) + 1)
+        dense_b[part.values - part.values[0]] = part.probs
+        dense = np.convolve(dense_a, dense_b)
+        keep = dense > TAIL * 1e-3
+        values = (lo + np.arange(len(dense)))[keep].astype(np.int64)
+        probs = dense[keep]
+    values = np.maximum(values, minimum)
+    values, inverse = np.unique(values, return_inverse=True)
+    return _keep(values, np.bincount(inverse, weights=probs))
+
+
 def _point(day: int) -> WholeDays:
     return WholeDays(np.array([day], dtype=np.int64), np.array([1.0]))
 

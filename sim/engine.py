@@ -11,13 +11,15 @@ replication's demand and lead times, and returns a ``Trace`` of what happened.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 from simpy.events import URGENT
 
-from sim.model import Lane, StrategyModel
+from sim.model import CatalogModel, Lane, StrategyModel
+from sim.shipping import Shipper
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Fill:
 class Trace:
     """What happened in one replication: the arrays every metric is computed from."""
 
+    demand: np.ndarray  # (days, skus) units demanded (after the Prime badge and rank loss)
     served: np.ndarray  # (days, nodes, skus) units served from on-hand on the day demanded
     on_hand: np.ndarray  # (days, nodes, skus) end-of-day on-hand
     backorders: np.ndarray | None  # (days, skus) end-of-day units waiting (backorder mode)
@@ -43,7 +46,23 @@ class Trace:
     initial: np.ndarray  # (nodes, skus)
     final_on_hand: np.ndarray  # (nodes, skus)
     final_backorders: np.ndarray  # (skus,)
+    shippers: dict[int, Shipper] = field(default_factory=dict)  # fulfilment node -> outcomes
+    prime: np.ndarray | None = None  # (days, skus) the offer carried the Prime badge
+    badge_lost: np.ndarray | None = None  # (days, nodes) an SFP node was without its badge
     events: list[tuple[str, int]] = field(default_factory=list)
+
+    lane_nodes: tuple[int, ...] = ()  # destination node of each lane
+
+    @functools.cached_property
+    def received(self) -> np.ndarray:
+        """(days, nodes, skus) units that joined on-hand at the start of each day."""
+        days, nodes, skus = self.on_hand.shape
+        out = np.zeros((days, nodes, skus), dtype=np.int64)
+        arrived = self.arrived()
+        for i, node in enumerate(self.lane_nodes):
+            t = np.flatnonzero(arrived[i] & self.orders[i].any(axis=1))
+            np.add.at(out[:, node], t + self.lead_days[i, t], self.orders[i, t])
+        return out
 
     def arrived(self) -> np.ndarray:
         """(lanes, days) True where that day's order arrived within the horizon."""
@@ -79,13 +98,19 @@ class Replication:
     def __init__(
         self,
         model: StrategyModel,
+        catalog: CatalogModel,
         demand: np.ndarray,
         lead_days: dict[tuple[str, ...], np.ndarray],
-        warmup: int,
+        streams,
+        start_weekday: int = 0,
+        warmup: int = 0,
+        extra_demand: np.ndarray | None = None,
         log_events: bool = False,
     ):
         self.model = model
-        self.demand = demand
+        self.catalog = catalog
+        self.base_demand = demand
+        self.extra_demand = extra_demand
         self.days, skus = demand.shape
         self.warmup = warmup
         nodes = len(model.nodes)
@@ -97,7 +122,20 @@ class Replication:
         self.queue: list[list] = []  # FCFS backorders: [order_day, units]
         self.fulfil_set = set(model.fulfil)
         self.log = [] if log_events else None
+        self.shippers = {
+            n: Shipper(
+                model.nodes[n].delivery,
+                start_weekday,
+                self.days,
+                catalog.units_per_order,
+                streams.new("transit", model.nodes[n].name),
+                online=model.nodes[n].sfp is not None,
+            )
+            for n in model.fulfil
+        }
+        self.online = [(n, sh) for n, sh in self.shippers.items() if sh.online]
         self.trace = Trace(
+            demand=demand if not model.demand_feedback else np.zeros_like(demand),
             served=np.zeros((self.days, nodes, skus), dtype=np.int64),
             on_hand=np.zeros((self.days, nodes, skus), dtype=np.int64),
             backorders=np.zeros((self.days, skus), dtype=np.int64) if model.backorder else None,
@@ -109,12 +147,23 @@ class Replication:
             initial=model.initial_on_hand.copy(),
             final_on_hand=self.on_hand,
             final_backorders=self.backorders,
+            shippers=self.shippers,
+            lane_nodes=tuple(lane.node for lane in model.lanes),
         )
+        for i, lane in enumerate(model.lanes):
+            if lane.check_in is not None:
+                self.trace.lead_days[i] += lead_days[lane.check_in_stream]
+        if model.demand_feedback:
+            self.trace.prime = np.zeros((self.days, skus), dtype=bool)
+            self.trace.badge_lost = np.zeros((self.days, nodes), dtype=bool)
+            self.rank_rng = streams.new("rank_loss")
 
     def run(self) -> Trace:
         """Simulate every day of the horizon and return the trace."""
         self.env.process(self._days())
         self.env.run()
+        for n, shipper in self.shippers.items():
+            shipper.finish(self.trace.served[:, n, :], [f for f in self.trace.fills if f.node == n])
         if self.log is not None:
             self.trace.events = self.log
         return self.trace
@@ -122,7 +171,7 @@ class Replication:
     # ----------------------------------------------------------------- processes
 
     def _days(self):
-        demand, served, on_hand_log = self.demand, self.trace.served, self.trace.on_hand
+        served, on_hand_log = self.trace.served, self.trace.on_hand
         backorder, log = self.model.backorder, self.log
         on_hand, position = self.on_hand, self.position
         last = len(self.model.fulfil) - 1
@@ -134,11 +183,13 @@ class Replication:
         count = np.count_nonzero
         primary = position[self.model.fulfil[0]]
         reviews = [self._reviewer(i, lane) for i, lane in enumerate(self.model.lanes)]
+        demand_of = self._demand_feedback() if self.model.demand_feedback else None
+        demand, online = self.base_demand, self.online
         timeout = self.env.timeout
         for t in range(self.days):
             if log is not None:
                 log.append(("demand", t))
-            remaining = demand[t]
+            remaining = demand[t] if demand_of is None else demand_of(t)
             served_today = served[t]
             for n, oh, pair, more in steps:
                 s = np.minimum(oh, remaining, out=served_today[n])
@@ -149,12 +200,72 @@ class Replication:
                 primary -= remaining
                 self.queue.append([t, remaining])
                 self.backorders += remaining
+            for n, shipper in online:
+                shipper.order(t, served_today[n], t)
+                shipper.end_of_day(t)
+            if demand_of is not None:
+                self._after_demand(t)
             for review in reviews:
                 review(t)
             on_hand_log[t] = on_hand
             if backorder:
                 self.trace.backorders[t] = self.backorders
             yield timeout(1)
+
+    def _demand_feedback(self):
+        """Today's demand when it depends on the state: the Prime badge of the node that would
+        ship (``prime_uplift``) and the rank lost after stockouts (``stockout_penalty``)."""
+        cat, model, trace = self.catalog, self.model, self.trace
+        skus = len(cat.ids)
+        self.rank = np.ones(skus)
+        self.badge_lost_until = {n: -1 for n in model.fulfil if model.nodes[n].sfp}
+        extra, base = self.extra_demand, self.base_demand
+        fulfil = model.fulfil
+        prime_nodes = [model.nodes[n].prime for n in fulfil]
+
+        def demand_of(t: int) -> np.ndarray:
+            found = np.zeros(skus, dtype=bool)
+            prime = np.zeros(skus, dtype=bool)
+            for k, n in enumerate(fulfil):
+                badge = prime_nodes[k] and self.badge_lost_until.get(n, -1) < t
+                has = self.on_hand[n] > 0
+                if badge:
+                    prime |= has & ~found
+                found |= has
+            first_badge = prime_nodes[0] and self.badge_lost_until.get(fulfil[0], -1) < t
+            if first_badge:
+                prime |= ~found  # out of stock everywhere: the listing keeps its first offer
+            d = base[t] + extra[t] * prime if extra is not None else base[t].copy()
+            if self.rank.min() < 1.0:
+                d = np.where(self.rank < 1.0, self.rank_rng.binomial(d, self.rank), d)
+            trace.demand[t] = d
+            trace.prime[t] = prime
+            return d
+
+        return demand_of
+
+    def _after_demand(self, t: int) -> None:
+        """Rank loss after today's stockouts; SFP badge checks on each node's rolling record."""
+        cat = self.catalog
+        if cat.has_penalty:
+            short = self.trace.served[t].sum(axis=0) < self.trace.demand[t]
+            self.rank = np.where(
+                short, 1.0 - cat.penalty_depth, np.minimum(1.0, self.rank + cat.penalty_recovery)
+            )
+        for n, until in self.badge_lost_until.items():
+            rules = self.model.nodes[n].sfp
+            if until >= t:
+                self.trace.badge_lost[t, n] = True
+                continue
+            window = self.shippers[n].by_ship_day[:, max(0, t - rules.window_days + 1) : t + 1]
+            shipped, late, on_time = window.sum(axis=1)
+            if shipped > 0 and (
+                1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
+                or on_time / shipped < rules.on_time_delivery_min - 1e-12
+            ):
+                self.badge_lost_until[n] = t + rules.loss_days
+                if self.log is not None:
+                    self.log.append((f"badge lost {self.model.nodes[n].name}", t))
 
     def _reviewer(self, i: int, lane: Lane):
         """A function that reviews ``lane`` at the end of day t and places its order."""
@@ -168,6 +279,10 @@ class Replication:
         env, days, receive = self.env, self.days, self._receive
         name = self.model.nodes[n].name
         count = np.count_nonzero
+        capacity = lane.capacity_cubic_feet
+        limited = not np.isinf(capacity)
+        cubic_feet = self.catalog.cubic_feet
+        holds_backorders = self.model.backorder and n == self.model.fulfil[0]
 
         def review(t: int) -> None:
             if every and t % every:
@@ -182,6 +297,12 @@ class Replication:
             np.maximum(q, 0, out=q)
             if not every:
                 q *= t % lane.review_days == 0
+            if limited and count(q):  # on hand + inbound must fit: the rest waits
+                used = pos + self.backorders if holds_backorders else pos
+                room = capacity - float(used @ cubic_feet)
+                need = float(q @ cubic_feet)
+                if need > room:
+                    q = np.floor(q * max(room, 0.0) / need).astype(np.int64)
             if source is not None:
                 np.minimum(q, source[0], out=q)
                 np.subtract(source[1], q, out=source[1])  # on-hand and position both fall
@@ -207,6 +328,7 @@ class Replication:
     def _serve_backorders(self, n: int, t: int) -> None:
         available = self.on_hand[n]
         waiting = []
+        shipper = self.shippers[n]
         for entry in self.queue:
             order_day, units = entry
             take = np.minimum(units, available)
@@ -218,6 +340,8 @@ class Replication:
                     self.position[n] -= take
                     self.position[self.model.fulfil[0]] += take
                 self.trace.fills.append(Fill(t, n, order_day, take))
+                if shipper.online:
+                    shipper.order(t, take, order_day)
                 entry[1] = units
             if units.any():
                 waiting.append(entry)
@@ -226,10 +350,17 @@ class Replication:
 
 def simulate(
     model: StrategyModel,
+    catalog: CatalogModel,
     demand: np.ndarray,
     lead_days: dict[tuple[str, ...], np.ndarray],
+    streams,
+    start_weekday: int = 0,
     warmup: int = 0,
+    extra_demand: np.ndarray | None = None,
     log_events: bool = False,
 ) -> Trace:
-    """Run one replication of one strategy: ``demand`` is (days, skus) units per day."""
-    return Replication(model, demand, lead_days, warmup, log_events).run()
+    """Run one replication of one strategy: ``demand`` is (days, skus) units per day without
+    the Prime badge, ``extra_demand`` the extra units the badge brings."""
+    return Replication(
+        model, catalog, demand, lead_days, streams, start_weekday, warmup, extra_demand, log_events
+    ).run()

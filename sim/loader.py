@@ -199,6 +199,12 @@ def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, CrossCheckError):
         return [(_with_line(a, lines), b) for a, b in cause.problems]
+    value = err.get("input")
+    if err["type"] == "invalid_choice" and isinstance(value, dict):
+        key = next((k for k in ("type", "dist", "distribution") if k in value), None)
+        if key is not None:  # point at the key that picks the kind, not the whole mapping
+            err = {**err, "input": value[key]}
+            loc = (*loc, key)
     return [(_with_line(loc, lines), _message(err, loc, data))]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import Trace
-from sim.model import Calendar, CatalogModel, StrategyModel
+from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 
 COST_PARTS = (
     "product",
@@ -26,6 +26,7 @@ COST_PARTS = (
     "referral",
     "returns",
     "transfer",
+    "receiving",
     "fixed",
 )
 METRICS = (
@@ -47,6 +48,8 @@ METRICS = (
     "profit",
     "lost_margin",
     "account_health_breach_rate",
+    "account_health_breach_days",
+    "badge_lost_days",
 )
 INDEX = {m: i for i, m in enumerate(METRICS)}
 LOWER_IS_BETTER = frozenset(
@@ -61,9 +64,10 @@ LOWER_IS_BETTER = frozenset(
         "total_cost",
         "lost_margin",
         "account_health_breach_rate",
+        "account_health_breach_days",
+        "badge_lost_days",
     }
 )
-DAYS_PER_MONTH = 365.25 / 12
 
 # Amazon account-health thresholds (rolling windows over order days)
 LATE_SHIPMENT_WINDOW, LATE_SHIPMENT_MAX = 30, 0.04
@@ -85,7 +89,7 @@ class Deliveries:
     shipped: np.ndarray  # (days, skus)
     on_time: np.ndarray  # (days, skus)
     late_shipped: np.ndarray  # (days, skus)
-    delivery_days: np.ndarray  # (skus,) summed over counted orders
+    delivery_days: np.ndarray  # (days, skus) days from order to delivery, summed
 
 
 def measure(
@@ -93,19 +97,21 @@ def measure(
     model: StrategyModel,
     catalog: CatalogModel,
     calendar: Calendar,
-    demand: np.ndarray,
-    transit_rngs: dict[str, np.random.Generator],
+    streams,
 ) -> Measured:
     """Compute every metric of one replication of one strategy."""
     w = calendar.warmup
     days_counted = calendar.days - w
-    n_skus = demand.shape[1]
+    d = trace.demand[w:]
+    n_skus = d.shape[1]
     out = np.zeros((len(METRICS), n_skus))
 
     def put(name, values):
         out[INDEX[name]] = values
 
-    d = demand[w:]
+    def add(part, values):
+        out[INDEX[f"cost_{part}"]] += values
+
     served = trace.served[w:]
     served_by_node = served.sum(axis=0)  # (nodes, skus)
     served_now = served[:, 0] if served.shape[1] == 1 else served.sum(axis=1)  # (days, skus)
@@ -124,98 +130,134 @@ def measure(
     put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
     put("avg_backorder_units", trace.backorders[w:].mean(axis=0) if model.backorder else 0)
 
-    dlv = deliveries(trace, model, calendar, transit_rngs, n_skus)
+    dlv = _deliveries(trace, model)
     shipped = dlv.shipped[w:].sum(axis=0)
     on_time = dlv.on_time[w:].sum(axis=0)
     late = dlv.late_shipped[w:].sum(axis=0)
     put("orders_shipped", shipped)
     put("on_time_rate", _ratio(on_time, shipped))
     put("late_shipment_rate", _ratio(late, shipped))
-    put("avg_delivery_days", _ratio(dlv.delivery_days, shipped))
+    put("avg_delivery_days", _ratio(dlv.delivery_days[w:].sum(axis=0), shipped))
 
     sold = out[INDEX["sold_units"]]
     put("revenue", catalog.price * sold)
-    put("cost_product", catalog.unit_cost * sold)
-    shipped_by_node = served_by_node + fills_by_node
+    add("product", catalog.unit_cost * sold)
+    add("referral", catalog.referral_per_unit * sold)
     for i, lane in enumerate(model.lanes):
-        out[INDEX["cost_transfer" if lane.is_transfer else "cost_freight"]] += lane_cost(
-            lane, trace.orders[i][w:]
-        )
+        add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
+    units_out = _units_shipped_by_day(trace, len(model.nodes))  # (nodes, days, skus)
+    returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
-        out[INDEX["cost_storage"]] += node.holding_cost_per_unit_day * on_hand_days[n]
-        out[INDEX["cost_fulfillment"]] += node.order_cost * shipped_by_node[n]
+        add("storage", node.storage_per_unit_day * on_hand_days[n])
+        if node.receiving_per_unit:
+            add("receiving", node.receiving_per_unit * trace.received[w:, n].sum(axis=0))
+        if n in trace.shippers:
+            add("fulfillment", node.cost_per_order * trace.shippers[n].shipped[w:].sum(axis=0))
         if node.fixed_cost_per_month:
-            out[INDEX["cost_fixed"]] += (
-                node.fixed_cost_per_month * months * _shares(shipped_by_node[n])
+            add("fixed", node.fixed_cost_per_month * months * _shares(served_by_node[n]))
+        if node.fba is not None:
+            from sim.charges import fba_charges
+
+            fees = fba_charges(
+                node.fba,
+                trace.on_hand[:, n],
+                trace.received[:, n],
+                units_out[n],
+                trace.initial[n],
+                w,
             )
+            for part, value in fees.items():
+                add(part, value)
+        if returns_rng is not None and n in trace.shippers:
+            returned = returns_rng.binomial(units_out[n], catalog.return_rate)
+            counted = returned[w:].sum(axis=0)
+            refund = catalog.price - catalog.resellable * catalog.unit_cost
+            add("returns", counted * (refund + node.return_handling_per_unit))
+            if node.fba is not None:
+                from sim.charges import returns_charges
+
+                add("returns", returns_charges(node.fba, units_out[n], returned, w))
     costs = out[[INDEX[f"cost_{p}"] for p in COST_PARTS]]
     put("total_cost", costs.sum(axis=0))
     put("profit", out[INDEX["revenue"]] - out[INDEX["total_cost"]])
     margin = np.where(catalog.price > 0, catalog.price - catalog.unit_cost, 0.0)
     put("lost_margin", margin * out[INDEX["lost_units"]])
-    put("account_health_breach_rate", _breach(dlv, w))
+    health = _account_health(trace, model, w)
+    put("account_health_breach_rate", health.any(axis=0))
+    put("account_health_breach_days", health.sum(axis=0))
+    badge_days = 0.0
+    if trace.badge_lost is not None:
+        badge_days = float(np.count_nonzero(trace.badge_lost[w:].any(axis=1)))
+    put("badge_lost_days", badge_days)
 
     total = out.sum(axis=1)
     total[INDEX["fill_rate"]] = _ratio(same_day.sum(), demand_units.sum())
     total[INDEX["cycle_service_level"]] = np.count_nonzero(all_served) / all_served.size
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
-    total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days.sum(), shipped.sum())
-    total[INDEX["account_health_breach_rate"]] = _breach(
-        Deliveries(
-            dlv.shipped.sum(axis=1, keepdims=True),
-            dlv.on_time.sum(axis=1, keepdims=True),
-            dlv.late_shipped.sum(axis=1, keepdims=True),
-            dlv.delivery_days.sum(keepdims=True),
-        ),
-        w,
-    )[0]
+    total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days[w:].sum(), shipped.sum())
+    strategy_health = _account_health(trace, model, w, by_sku=False)[:, 0]
+    total[INDEX["account_health_breach_rate"]] = strategy_health.any()
+    total[INDEX["account_health_breach_days"]] = strategy_health.sum()
+    total[INDEX["badge_lost_days"]] = badge_days
     return Measured(out, total)
 
 
-def deliveries(
-    trace: Trace,
-    model: StrategyModel,
-    calendar: Calendar,
-    transit_rngs: dict[str, np.random.Generator],
-    n_skus: int,
-) -> Deliveries:
-    """Draw each shipped order's transit time and tabulate on-time delivery (SPEC §3)."""
-    w = calendar.warmup
-    weekday = calendar.weekdays
-    shipped_parts, on_time_parts = [], []
-    delivery_days = np.zeros(n_skus)
-    for n in model.fulfil:
-        rule = model.nodes[n].delivery
-        units = trace.served[:, n, :]
-        shipped_parts.append(units)
-        ok = rule.on_time[weekday]  # (days, K)
-        offset = rule.offset[weekday[w:]].astype(float)  # (counted days, K)
-        if rule.transit.is_constant:  # every order takes the one transit value
-            on_time_parts.append(units if ok.all() else units * ok)
-            delivery_days += offset[:, 0] @ units[w:]
-            continue
-        counts = transit_rngs[model.nodes[n].name].multinomial(units, rule.transit.probs)
-        on_time_parts.append(np.einsum("dsk,dk->ds", counts, ok.astype(np.int64)))
-        delivery_days += np.einsum("dsk,dk->s", counts[w:], offset)
-    if len(shipped_parts) == 1 and not trace.fills:  # nothing to add: no copies needed
-        shipped, on_time = shipped_parts[0], on_time_parts[0]
-    else:
-        shipped = sum(shipped_parts[1:], shipped_parts[0].copy())
-        on_time = sum(on_time_parts[1:], on_time_parts[0].copy())
+def _deliveries(trace: Trace, model: StrategyModel, nodes=None) -> Deliveries:
+    """Orders shipped, on time and late, by order day, summed over ``nodes`` (default: all)."""
+    parts = [sh for n, sh in trace.shippers.items() if nodes is None or n in nodes]
+    if len(parts) == 1:
+        sh = parts[0]
+        return Deliveries(sh.shipped, sh.on_time, sh.late, sh.delivery_days)
+    shape = trace.demand.shape
+    out = Deliveries(*(np.zeros(shape) for _ in range(4)))
+    for sh in parts:
+        out.shipped += sh.shipped
+        out.on_time += sh.on_time
+        out.late_shipped += sh.late
+        out.delivery_days += sh.delivery_days
+    return out
+
+
+def _units_shipped_by_day(trace: Trace, nodes: int) -> np.ndarray:
+    """(nodes, days, skus) units leaving each node for customers on each day."""
+    out = np.moveaxis(trace.served, 1, 0).copy()
     for fill in trace.fills:
-        rule = model.nodes[fill.node].delivery
-        counts = _transit_counts(
-            transit_rngs[model.nodes[fill.node].name], fill.units, rule.transit.probs
-        )
-        age = fill.day - fill.order_day
-        offset = rule.offset[weekday[fill.day]] + age  # days from order day to delivery
-        shipped[fill.order_day] += fill.units
-        on_time[fill.order_day] += counts @ (offset <= rule.promise_days).astype(np.int64)
-        if fill.order_day >= w:
-            delivery_days += counts @ offset.astype(float)
-    return Deliveries(shipped, on_time, np.zeros_like(shipped), delivery_days)
+        out[fill.node, fill.day] += fill.units
+    return out
+
+
+def _account_health(trace: Trace, model: StrategyModel, warmup: int, by_sku=True) -> np.ndarray:
+    """(counted days, skus or 1) True on days a rolling seller metric crossed Amazon's limit.
+
+    Only seller-fulfilled orders count (FBM, SFP, 3PL: Amazon answers for FBA's): late
+    shipment rate > 4% over 30 days or on-time delivery < 90% over 14 days, and for an SFP node
+    its own on-time shipment and on-time delivery minimums over its badge window.
+    """
+    days = trace.demand.shape[0] - warmup
+    width = trace.demand.shape[1] if by_sku else 1
+    breach = np.zeros((days, width), dtype=bool)
+    seller = [n for n in trace.shippers if model.nodes[n].seller_fulfilled]
+    if not seller:
+        return breach
+    checks = [(seller, LATE_SHIPMENT_WINDOW, 1 - LATE_SHIPMENT_MAX, ON_TIME_WINDOW, ON_TIME_MIN)]
+    for n in seller:
+        rules = model.nodes[n].sfp
+        if rules is not None:
+            w = rules.window_days
+            checks.append(([n], w, rules.on_time_shipment_min, w, rules.on_time_delivery_min))
+    for nodes, late_window, shipped_on_time_min, on_time_window, on_time_min in checks:
+        dlv = _deliveries(trace, model, nodes)
+        if not by_sku:
+            dlv = Deliveries(*(a.sum(axis=1, keepdims=True) for a in dlv.__dict__.values()))
+        if not dlv.late_shipped.any() and np.array_equal(dlv.on_time, dlv.shipped):
+            continue  # every order on time and none shipped late: no window can breach
+        late = _rolling_rate(dlv.late_shipped, dlv.shipped, late_window, warmup)
+        breach |= late > 1 - shipped_on_time_min + 1e-12
+        rate = _rolling_rate(dlv.on_time, dlv.shipped, on_time_window, warmup)
+        breach |= rate < on_time_min - 1e-12
+    return breach
 
 
 def lane_cost(lane, orders: np.ndarray) -> np.ndarray:
@@ -226,13 +268,6 @@ def lane_cost(lane, orders: np.ndarray) -> np.ndarray:
         shipped = size[:, 0] > 0
         cost = cost + lane.cost_per_shipment * (orders[shipped] / size[shipped]).sum(axis=0)
     return cost
-
-
-def _transit_counts(rng: np.random.Generator, units: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """How many of ``units`` orders take each transit value (a multinomial draw per cell)."""
-    if len(probs) == 1:
-        return units[..., None]
-    return rng.multinomial(units, probs)
 
 
 def _fills_by_node(trace: Trace, warmup: int, nodes: int, n_skus: int) -> np.ndarray:
@@ -256,26 +291,10 @@ def _ratio(num, den) -> np.ndarray:
     return out
 
 
-def _breach(dlv: Deliveries, warmup: int) -> np.ndarray:
-    """1 where a rolling seller metric crossed Amazon's threshold on any counted day, else 0."""
-    if not dlv.late_shipped.any() and np.array_equal(dlv.on_time, dlv.shipped):
-        return np.zeros(
-            dlv.shipped.shape[1]
-        )  # every order on time and none late: no window breaches
-    late = (
-        _rolling_rate(dlv.late_shipped, dlv.shipped, LATE_SHIPMENT_WINDOW, warmup)
-        > LATE_SHIPMENT_MAX
-    )
-    on_time = _rolling_rate(dlv.on_time, dlv.shipped, ON_TIME_WINDOW, warmup) < ON_TIME_MIN
-    return (late.any(axis=0) | on_time.any(axis=0)).astype(float)
-
-
 def _rolling_rate(num: np.ndarray, den: np.ndarray, window: int, warmup: int) -> np.ndarray:
-    """Rate over the trailing ``window`` counted days, for each day whose window is full.
-
-    Windows with no orders have no rate (they can breach nothing); a horizon shorter than the
-    window is judged on all its counted days.
-    """
+    """(counted days, width) rate over the trailing ``window`` counted days ending on each day;
+    NaN before the first full window and where a window has no orders (nothing to judge). A
+    horizon shorter than the window is judged once, on all its counted days."""
     num, den = num[warmup:], den[warmup:]
     days = len(den)
     window = min(window, days)
@@ -286,5 +305,6 @@ def _rolling_rate(num: np.ndarray, den: np.ndarray, window: int, warmup: int) ->
     cd = np.vstack([pad, cd])
     n = cn[window:] - cn[:-window]
     d = cd[window:] - cd[:-window]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
+    out = np.full(num.shape, np.nan)
+    out[window - 1 :] = np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
+    return out

@@ -10,11 +10,24 @@ import datetime as dt
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import scenario as sc
-from sim.distributions import DemandSampler, WholeDays, daily_multipliers, whole_days, z_value
+from sim.distributions import (
+    DemandSampler,
+    WholeDays,
+    daily_multipliers,
+    total_days,
+    whole_days,
+    z_value,
+)
+from sim.errors import UserError
+
+if TYPE_CHECKING:  # the fee tables are imported only by scenarios that use them
+    from sim.charges import FbaFees
+    from sim.fees import FeeTables
 
 
 @dataclass(frozen=True)
@@ -41,30 +54,67 @@ class Calendar:
 
 @dataclass(frozen=True)
 class DeliveryRule:
-    """Days from order day to delivery day, by order weekday and transit value (SPEC §3)."""
+    """A node's ship-day and delivery-day rule (SPEC §3), tabulated by weekday.
+
+    ``ship_offset[w]``: days from an order counted on a day of weekday w to its ship day;
+    ``deliver_after[w, k]``: days from a ship day of weekday w to delivery for transit value k.
+    """
 
     transit: WholeDays
     promise_days: int
-    offset: np.ndarray  # (7, K): days from order day to delivery day
+    ship_offset: np.ndarray  # (7,)
+    deliver_after: np.ndarray  # (7, K)
+    ship_days: np.ndarray  # (7,) bool: the node ships on this weekday
+    after_cutoff: float  # share of a day's orders that arrive after the cut-off
+    capacity: float  # orders shipped per ship day at most (inf: no limit)
+
+    @property
+    def offset(self) -> np.ndarray:
+        """(7, K) days from order day to delivery day, without cut-off or capacity effects."""
+        ship = self.ship_offset[:, None]
+        return ship + self.deliver_after[(np.arange(7) + self.ship_offset) % 7]
 
     @property
     def on_time(self) -> np.ndarray:
         """(7, K) booleans: delivered by order day + promise."""
         return self.offset <= self.promise_days
 
+    @property
+    def simple(self) -> bool:
+        """No cut-off and no capacity: every order ships on its rule's ship day."""
+        return self.after_cutoff == 0 and math.isinf(self.capacity)
 
-def delivery_rule(node: sc.Node) -> DeliveryRule:
-    """Tabulate a node's ship-day and delivery-day rule for every order weekday."""
+
+def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
+    """Tabulate a node's ship-day and delivery-day rule for every weekday."""
     ship = {sc.WEEKDAYS.index(d) for d in node.ship_weekdays}
     deliver = {sc.WEEKDAYS.index(d) for d in node.delivery_weekdays}
     transit = whole_days(node.transit_days, minimum=0)
-    offset = np.zeros((7, len(transit.values)), dtype=np.int64)
-    for w in range(7):
-        s = nth_day(w, ship, node.handling_days, strictly_after=node.handling_days >= 1)
-        for k, T in enumerate(transit.values):
-            e = nth_day((w + s) % 7, deliver, int(T), strictly_after=True) if T > 0 else 0
-            offset[w, k] = s + e
-    return DeliveryRule(transit, node.promise_days, offset)
+    ship_offset = np.array(
+        [
+            nth_day(w, ship, node.handling_days, strictly_after=node.handling_days >= 1)
+            for w in range(7)
+        ]
+    )
+    deliver_after = np.array(
+        [
+            [
+                nth_day(w, deliver, int(T), strictly_after=True) if T > 0 else 0
+                for T in transit.values
+            ]
+            for w in range(7)
+        ],
+        dtype=np.int64,
+    )
+    return DeliveryRule(
+        transit=transit,
+        promise_days=node.promise_days,
+        ship_offset=ship_offset.astype(np.int64),
+        deliver_after=deliver_after,
+        ship_days=np.array([w in ship for w in range(7)]),
+        after_cutoff=(24.0 - node.cutoff_hour) / 24.0,
+        capacity=node.daily_order_capacity or math.inf,
+    )
 
 
 def nth_day(weekday: int, allowed: set[int], n: int, strictly_after: bool) -> int:
@@ -82,16 +132,41 @@ def nth_day(weekday: int, allowed: set[int], n: int, strictly_after: bool) -> in
     return d
 
 
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class SfpRules:
+    """Seller Fulfilled Prime checks of one node over a rolling window of ship days."""
+
+    on_time_shipment_min: float
+    on_time_delivery_min: float
+    window_days: int
+    loss_days: int
+
+
 @dataclass(frozen=True)
 class NodeModel:
-    """One stock-holding node as used by a strategy."""
+    """One stock-holding node as used by a strategy: delivery rule, badge, costs and fees."""
 
     name: str
     type: str
     delivery: DeliveryRule
-    holding_cost_per_unit_day: float
-    order_cost: float
+    prime: bool
+    cost_per_order: np.ndarray  # (skus,) USD per customer order shipped (pick, pack, label)
+    storage_per_unit_day: np.ndarray  # (skus,) USD per unit-day on hand (seller's own rates)
+    receiving_per_unit: float
+    return_handling_per_unit: float
     fixed_cost_per_month: float
+    fba: FbaFees | None = None  # Amazon's fees (FBA nodes that charge them)
+    check_in: WholeDays | None = None  # FBA: days from delivery at Amazon to sellable
+    capacity_cubic_feet: float = math.inf
+    sfp: SfpRules | None = None
+
+    @property
+    def seller_fulfilled(self) -> bool:
+        """Orders shipped from here count toward the seller's account health."""
+        return self.type in sc.SELLER_TYPES
 
 
 @dataclass(frozen=True)
@@ -102,13 +177,16 @@ class Lane:
     source: int  # -1 for the supplier, else a node index
     stream: tuple[str, ...]  # names the lead-time random stream (shared by strategies: CRN)
     lead: WholeDays
+    check_in: WholeDays | None  # added to the lead time at an FBA node (its own stream)
     policy: str  # order_up_to | s_S | s_Q
     review_days: np.ndarray  # (skus,) int
     reorder_point: np.ndarray  # (skus,) int  (s_S, s_Q)
     level: np.ndarray  # (skus,) int  (order-up-to level S; s_S's order_up_to)
     quantity: np.ndarray  # (skus,) int  (s_Q)
-    cost_per_unit: float
+    cost_per_unit: np.ndarray  # (skus,) USD per unit moved on this lane
     cost_per_shipment: float
+    capacity_cubic_feet: float = math.inf  # of the destination node (FBA capacity limit)
+    check_in_stream: tuple[str, ...] = ()
 
     @property
     def is_transfer(self) -> bool:
@@ -130,16 +208,34 @@ class StrategyModel:
     backorder: bool
     lanes: tuple[Lane, ...]  # in review order: downstream nodes first
     initial_on_hand: np.ndarray  # (nodes, skus) int
+    demand_feedback: bool = False  # demand depends on the state (Prime badge, rank loss)
 
 
 @dataclass(frozen=True)
 class CatalogModel:
-    """The SKUs: ids, prices and costs, and each SKU's demand sampler."""
+    """The SKUs: ids, sizes, prices and costs, and each SKU's demand samplers."""
 
     ids: tuple[str, ...]
     price: np.ndarray  # (skus,) 0 where not given
     unit_cost: np.ndarray
     demand: tuple[DemandSampler, ...]
+    prime_extra: tuple[DemandSampler | None, ...] = ()  # extra demand under the Prime badge
+    weight_lb: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cubic_feet: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    units_per_order: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    referral_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    return_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    resellable: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    penalty_depth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    penalty_recovery: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per day
+
+    @property
+    def has_penalty(self) -> bool:
+        return bool(self.penalty_depth.any())
+
+    @property
+    def has_uplift(self) -> bool:
+        return any(s is not None for s in self.prime_extra)
 
 
 @dataclass(frozen=True)
@@ -162,21 +258,21 @@ class Model:
 
 
 def compile_scenario(scenario: sc.Scenario) -> Model:
-    """Build the engine's model of every strategy in a validated scenario."""
+    """Build the engine's model of every strategy in a validated scenario.
+
+    Raises UserError (located at scenario keys) where Amazon's fee tables cannot price a SKU on
+    a day of the run.
+    """
     cal = Calendar(scenario.start_date, scenario.horizon_days, scenario.warmup_days)
     months = cal.months()
-    samplers = tuple(
-        DemandSampler(s.demand, daily_multipliers(s.demand, cal.start_weekday, months))
-        for s in scenario.skus
+    tables = _fee_tables(scenario)
+    catalog = _catalog(scenario, cal, months, tables)
+    fba_fees: dict[str, FbaFees] = {}
+    strategies = tuple(
+        _strategy(scenario, st, catalog, cal, tables, fba_fees) for st in scenario.strategies
     )
-    catalog = CatalogModel(
-        ids=tuple(scenario.sku_ids),
-        price=np.array([s.price or 0.0 for s in scenario.skus]),
-        unit_cost=np.array([s.unit_cost for s in scenario.skus]),
-        demand=samplers,
-    )
-    strategies = tuple(_strategy(scenario, st, samplers) for st in scenario.strategies)
-    streams = sorted({lane.stream for m in strategies for lane in m.lanes})
+    streams = {lane.stream for m in strategies for lane in m.lanes}
+    streams |= {lane.check_in_stream for m in strategies for lane in m.lanes if lane.check_in}
     return Model(
         name=scenario.name,
         seed=scenario.seed,
@@ -186,32 +282,179 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
         catalog=catalog,
         strategies=strategies,
         baseline=scenario.baseline_name,
-        lead_streams=tuple(streams),
+        lead_streams=tuple(sorted(streams)),
     )
 
 
-def _strategy(scenario: sc.Scenario, st: sc.Strategy, samplers) -> StrategyModel:
+def _fee_tables(scenario: sc.Scenario) -> FeeTables | None:
+    if not scenario.fee_overrides:
+        return None
+    from sim.fees import load_tables
+
+    try:
+        return load_tables(scenario.fee_overrides)
+    except Exception as e:  # a malformed override: say where
+        raise UserError(("fee_overrides", f"cannot merge into the fee tables: {e}")) from None
+
+
+def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogModel:
+    skus = scenario.skus
+    samplers, extras = [], []
+    for s in skus:
+        factors = daily_multipliers(s.demand, cal.start_weekday, months)
+        samplers.append(DemandSampler(s.demand, factors))
+        up = s.demand.prime_uplift
+        extra = None
+        if up > 0 and samplers[-1].expected_mean() > 0:
+            extra = DemandSampler(s.demand, factors * up)
+        extras.append(extra)
+    referral, problems = [], []
+    known = _categories(tables) if any(s.category for s in skus) else set()
+    for i, s in enumerate(skus):
+        if s.category is not None and s.category not in known:
+            hint = (
+                sc._did_you_mean(s.category, sorted(known))
+                or f" (known: {', '.join(sorted(known))})"
+            )
+            problems.append((f"skus[{i}].category", f"unknown category {s.category!r}{hint}"))
+        elif s.price:
+            from sim.fees import default_tables, referral_fee
+
+            referral_rates = (tables or default_tables())["referral"]["categories"]
+            category = s.category if s.category in referral_rates else None
+            referral.append(referral_fee(s.price, category, tables=tables))
+            continue
+        referral.append(0.0)
+    if problems:
+        raise UserError(problems)
+    penalty = [s.demand.stockout_penalty for s in skus]
+    return CatalogModel(
+        ids=tuple(scenario.sku_ids),
+        price=np.array([s.price or 0.0 for s in skus]),
+        unit_cost=np.array([s.unit_cost for s in skus]),
+        demand=tuple(samplers),
+        prime_extra=tuple(extras),
+        weight_lb=np.array([s.weight_lb or 0.0 for s in skus]),
+        cubic_feet=np.array(
+            [
+                (s.length_in * s.width_in * s.height_in) / 1728.0
+                if None not in (s.length_in, s.width_in, s.height_in)
+                else 0.0
+                for s in skus
+            ]
+        ),
+        units_per_order=np.array([s.units_per_order for s in skus]),
+        referral_per_unit=np.array(referral),
+        return_rate=np.array([s.returns.rate if s.returns else 0.0 for s in skus]),
+        resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
+        penalty_depth=np.array([p.depth if p else 0.0 for p in penalty]),
+        penalty_recovery=np.array([p.depth / p.recovery_days if p else 0.0 for p in penalty]),
+    )
+
+
+def _categories(tables) -> set[str]:
+    """Categories the fee tables know (referral rates, return-rate thresholds)."""
+    from sim.fees import default_tables
+
+    t = tables or default_tables()
+    returns = t["returns_processing_fee"]
+    return (
+        set(t["referral"]["categories"])
+        | set(returns["thresholds"])
+        | set(returns["every_return_categories"])
+    )
+
+
+def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees):
+    node = scenario.nodes[name]
+    zeros = np.zeros(len(catalog.ids))
+    per_order = np.full(len(catalog.ids), node.order_cost)
+    storage = np.full(len(catalog.ids), node.holding_cost_per_unit_day)
+    extra: dict = {}
+    if node.type in sc.SELLER_TYPES:
+        per_order = per_order + node.pick_pack_per_order + node.label_cost_per_order
+        per_order = per_order + node.label_cost_per_lb * catalog.weight_lb * catalog.units_per_order
+        storage = storage + node.storage_per_cubic_foot_month * catalog.cubic_feet / DAYS_PER_MONTH
+        if node.type == "3pl":
+            pallets = catalog.cubic_feet / node.cubic_feet_per_pallet
+            storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
+        extra.update(
+            receiving_per_unit=node.receiving_per_unit,
+            return_handling_per_unit=node.return_handling_per_unit,
+        )
+    if node.type == "sfp":
+        extra["sfp"] = SfpRules(
+            node.on_time_shipment_min,
+            node.on_time_delivery_min,
+            node.badge_window_days,
+            node.badge_loss_days,
+        )
+    if node.type == "fba":
+        extra["check_in"] = whole_days(node.check_in_days, minimum=0)
+        extra["capacity_cubic_feet"] = node.capacity_cubic_feet or math.inf
+        if node.amazon_fees:
+            if name not in fba_fees:
+                fba_fees[name] = _fba_fees(scenario, node, cal, tables)
+            extra["fba"] = fba_fees[name]
+    return NodeModel(
+        name=name,
+        type=node.type,
+        delivery=delivery_rule(node),
+        prime=node.prime,
+        cost_per_order=per_order,
+        storage_per_unit_day=storage if storage.any() else zeros,
+        receiving_per_unit=extra.pop("receiving_per_unit", 0.0),
+        return_handling_per_unit=extra.pop("return_handling_per_unit", 0.0),
+        fixed_cost_per_month=node.fixed_cost_per_month,
+        **extra,
+    )
+
+
+def _fba_fees(scenario: sc.Scenario, node: sc.FbaNode, cal: Calendar, tables) -> FbaFees:
+    """Amazon's rates for every day of the run; fee-table problems located at scenario keys."""
+    from sim.charges import build_fba_fees
+    from sim.fees import FeeError, Product
+
+    products = [
+        Product(s.length_in, s.width_in, s.height_in, s.weight_lb, s.price) for s in scenario.skus
+    ]
+    try:
+        return build_fba_fees(
+            products,
+            [s.category for s in scenario.skus],
+            cal.start,
+            cal.days,
+            placement=node.placement,
+            aged_inventory=node.aged_inventory_surcharge,
+            low_inventory=node.low_inventory_fee,
+            tables=tables,
+        )
+    except FeeError as e:
+        raise UserError([_fee_location(scenario, loc, msg) for loc, msg in e.problems]) from None
+
+
+def _fee_location(scenario: sc.Scenario, loc: str, msg: str) -> tuple[str, str]:
+    """A fee problem's location as a scenario key (the SKU it concerns when named)."""
+    if loc == "date":
+        return "start_date", f"Amazon fees: {msg} (shorten horizon_days or move start_date)"
+    for i, s in enumerate(scenario.skus):
+        if s.id in msg:
+            return f"skus[{i}]", msg
+    return loc, msg
+
+
+def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba_fees):
     used: list[str] = list(st.fulfil_from)
     for node, rep in st.replenish.items():
         for name in (node, rep.source):
             if name != sc.SUPPLIER and name not in used:
                 used.append(name)
     index = {name: i for i, name in enumerate(used)}
-    nodes = tuple(
-        NodeModel(
-            name=name,
-            type=scenario.nodes[name].type,
-            delivery=delivery_rule(scenario.nodes[name]),
-            holding_cost_per_unit_day=scenario.nodes[name].holding_cost_per_unit_day,
-            order_cost=scenario.nodes[name].order_cost,
-            fixed_cost_per_month=scenario.nodes[name].fixed_cost_per_month,
-        )
-        for name in used
-    )
+    nodes = tuple(_node(scenario, name, catalog, cal, tables, fba_fees) for name in used)
     ids = scenario.sku_ids
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
-        _lane(index, node, st.replenish[node], ids, samplers)
+        _lane(scenario, index, nodes, node, st.replenish[node], catalog)
         for node in sorted(st.replenish, key=lambda n: -depth[n])
     )
     initial = np.zeros((len(nodes), len(ids)), dtype=np.int64)
@@ -219,13 +462,20 @@ def _strategy(scenario: sc.Scenario, st: sc.Strategy, samplers) -> StrategyModel
         initial[lane.node] = lane.initial_level
     for node, value in st.initial_on_hand.items():
         initial[index[node]] = _per_sku(value, ids, round_to=np.rint)
+    fulfil = tuple(index[n] for n in st.fulfil_from)
+    feedback = (
+        catalog.has_penalty
+        or (catalog.has_uplift and any(nodes[n].prime for n in fulfil))
+        or any(nodes[n].sfp is not None for n in fulfil)
+    )
     return StrategyModel(
         name=st.name,
         nodes=nodes,
-        fulfil=tuple(index[n] for n in st.fulfil_from),
+        fulfil=fulfil,
         backorder=st.unmet_demand == "backorder",
         lanes=lanes,
         initial_on_hand=initial,
+        demand_feedback=feedback,
     )
 
 
@@ -242,14 +492,33 @@ def _per_sku(value, ids, round_to=None, fallback=0.0) -> np.ndarray:
     return round_to(arr).astype(np.int64) if round_to else arr
 
 
-def _lane(index, node: str, rep: sc.Replenishment, ids, samplers) -> Lane:
-    lead = whole_days(rep.lead_time_days, minimum=1)
+def _lane(scenario, index, nodes, node: str, rep: sc.Replenishment, catalog) -> Lane:
+    ids = catalog.ids
+    cost = np.full(len(ids), rep.freight_cost_per_unit)
+    if rep.lane is not None:
+        spec = scenario.lanes[rep.lane]
+        lead = total_days([whole_days(leg.days, minimum=0) for leg in spec.legs], minimum=1)
+        stream: tuple[str, ...] = ("lane", rep.lane)
+        cost = cost + spec.cost_per_unit
+        cost = cost + spec.cost_per_kg * catalog.weight_lb * sc.KG_PER_LB
+        cost = cost + spec.cost_per_cubic_foot * catalog.cubic_feet
+        per_shipment = rep.cost_per_shipment + spec.cost_per_shipment
+    else:
+        lead = whole_days(rep.lead_time_days, minimum=1)
+        stream = ("lead", node, rep.source)
+        per_shipment = rep.cost_per_shipment
+    dest = nodes[index[node]]
+    check_in = dest.check_in
+    if check_in is not None and check_in.is_constant and check_in.values[0] == 0:
+        check_in = None
+    # the level protects against the whole delay to sellable stock: lead time + check-in
+    protection = lead if check_in is None else total_days([lead, check_in], minimum=1)
     pol = rep.policy
     review = _per_sku(pol.review_days, ids, round_to=np.rint)
     zeros = np.zeros(len(ids), dtype=np.int64)
     reorder, level, quantity = zeros, zeros, zeros
     if isinstance(pol, sc.OrderUpTo):
-        level = _order_up_to_level(pol, lead, review, ids, samplers)
+        level = _order_up_to_level(pol, protection, review, ids, catalog.demand)
     elif isinstance(pol, sc.SS):
         reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
         level = _per_sku(pol.order_up_to, ids, round_to=np.rint)
@@ -260,15 +529,18 @@ def _lane(index, node: str, rep: sc.Replenishment, ids, samplers) -> Lane:
     return Lane(
         node=index[node],
         source=source,
-        stream=("lead", node, rep.source),
+        stream=stream,
         lead=lead,
+        check_in=check_in,
         policy=pol.type,
         review_days=review,
         reorder_point=reorder,
         level=np.maximum(level, reorder) if pol.type == "s_S" else level,
         quantity=quantity,
-        cost_per_unit=rep.freight_cost_per_unit,
-        cost_per_shipment=rep.cost_per_shipment,
+        cost_per_unit=cost,
+        cost_per_shipment=per_shipment,
+        capacity_cubic_feet=dest.capacity_cubic_feet,
+        check_in_stream=("check_in", node),
     )
 
 

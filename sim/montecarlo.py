@@ -64,29 +64,48 @@ class Streams:
         return self._shared
 
 
-def draw_demand(model: Model, streams: Streams) -> np.ndarray:
-    """(days, skus) whole units demanded, each SKU from its own stream."""
+def draw_demand(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray | None]:
+    """(days, skus) whole units demanded without the Prime badge, each SKU from its own stream,
+    and the extra units the badge would bring (None when no SKU has a ``prime_uplift``)."""
     cat = model.catalog
-    out = np.empty((model.calendar.days, len(cat.ids)), dtype=np.int64)
+    shape = (model.calendar.days, len(cat.ids))
+    base = np.empty(shape, dtype=np.int64)
     for j, (sku, sampler) in enumerate(zip(cat.ids, cat.demand, strict=True)):
-        out[:, j] = sampler.sample(streams.shared("demand", sku))
-    return out
+        base[:, j] = sampler.sample(streams.shared("demand", sku))
+    if not cat.has_uplift:
+        return base, None
+    extra = np.zeros(shape, dtype=np.int64)
+    for j, (sku, sampler) in enumerate(zip(cat.ids, cat.prime_extra, strict=True)):
+        if sampler is not None:
+            extra[:, j] = sampler.sample(streams.shared("prime_demand", sku))
+    return base, extra
 
 
 def run_replication(model: Model, replication: int) -> list[Measured]:
     """Run every strategy on replication ``replication``; one ``Measured`` per strategy."""
     streams = Streams(model.seed, replication)
-    demand = draw_demand(model, streams)
-    days = model.calendar.days
-    uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
+    demand, extra = draw_demand(model, streams)
+    cal = model.calendar
+    uniforms = {s: streams.shared(*s).random(cal.days) for s in model.lead_streams}
     results = []
     for strategy in model.strategies:
-        lead_days = {
-            lane.stream: lane.lead.sample(uniforms[lane.stream]) for lane in strategy.lanes
-        }
-        trace = simulate(strategy, demand, lead_days, model.calendar.warmup)
-        transit = {node.name: streams.new("transit", node.name) for node in strategy.nodes}
-        results.append(measure(trace, strategy, model.catalog, model.calendar, demand, transit))
+        lead_days = {}
+        for lane in strategy.lanes:
+            lead_days[lane.stream] = lane.lead.sample(uniforms[lane.stream])
+            if lane.check_in is not None:
+                stream = lane.check_in_stream
+                lead_days[stream] = lane.check_in.sample(uniforms[stream])
+        trace = simulate(
+            strategy,
+            model.catalog,
+            demand,
+            lead_days,
+            streams,
+            cal.start_weekday,
+            cal.warmup,
+            extra_demand=extra,
+        )
+        results.append(measure(trace, strategy, model.catalog, cal, streams))
     return results
 
 

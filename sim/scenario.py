@@ -219,6 +219,15 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Multiplier = Annotated[float, Field(ge=0)]
 
 
+class StockoutPenalty(Strict):
+    """Rank loss after a stockout: demand × (1 − depth) the next day, back to 1 linearly."""
+
+    depth: float = Field(gt=0, le=1, description="share of demand lost right after a stockout")
+    recovery_days: float = Field(
+        gt=0, le=MAX_HORIZON_DAYS, description="days to recover full demand after a stockout"
+    )
+
+
 class Seasonality(Strict):
     """Multipliers on the mean: by weekday, by calendar month, and a linear trend."""
 
@@ -248,6 +257,18 @@ class Seasonality(Strict):
         ge=-1,
         le=100,
         description="linear growth of the mean: 0.2 = +20% a year after start_date (never below 0)",
+    )
+    prime_uplift: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="extra demand while the offer carries the Prime badge: 0.3 = +30% "
+        "(mean_per_day is the demand without the badge)",
+    )
+    stockout_penalty: StockoutPenalty | None = Field(
+        default=None,
+        description="rank loss: demand falls by `depth` after a stockout day and recovers "
+        "linearly over `recovery_days`",
     )
 
     def weekly_factors(self) -> list[float]:
@@ -396,6 +417,15 @@ Demand = _tagged(
 # --------------------------------------------------------------------------- catalog
 
 
+class Returns(Strict):
+    """Customer returns: a share of units sold comes back; some of it can be sold again."""
+
+    rate: float = Field(ge=0, le=1, description="share of units sold that are returned")
+    resellable: float = Field(
+        default=0.5, ge=0, le=1, description="share of returned units restocked (the rest is lost)"
+    )
+
+
 class Sku(Strict):
     """One product. Size, weight and price matter only where a fee or revenue needs them."""
 
@@ -413,6 +443,16 @@ class Sku(Strict):
     unit_cost: float = Field(
         default=0.0, ge=0, description="US dollars per unit (landed product cost)"
     )
+    category: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Amazon category: referral rate and return-rate threshold (default: 15% "
+        "referral, no returns processing fee)",
+    )
+    units_per_order: float = Field(
+        default=1.0, ge=1, le=10_000, description="units in an average customer order"
+    )
+    returns: Returns | None = Field(default=None, description="customer returns")
     demand: Demand
 
     @model_validator(mode="after")
@@ -433,14 +473,15 @@ class Sku(Strict):
 # --------------------------------------------------------------------------- nodes
 
 
-class Node(Strict):
-    """A place that holds stock and ships customer orders.
+class NodeBase(Strict):
+    """What every node has: the delivery rule of its customer orders and its simple costs.
 
-    ``type`` says which Amazon mode it stands for; the delivery rule (handling, weekdays,
-    transit, promise) and the simple costs apply to every type.
+    Delivery (SPEC §3): an order of day t ships on the ``handling_days``-th ship weekday after
+    t (orders after ``cutoff_hour`` count from the next day), at most ``daily_order_capacity``
+    orders a ship day (the rest wait: shipped late), and arrives ``transit_days`` delivery
+    weekdays later; it is on time when delivered by t + ``promise_days``.
     """
 
-    type: Literal["fba", "fbm", "sfp", "3pl"]
     handling_days: int = Field(default=0, ge=0, le=60, description="business days (ship weekdays)")
     ship_weekdays: list[Weekday] = Field(default=list(WEEKDAYS), min_length=1)
     delivery_weekdays: list[Weekday] = Field(default=list(WEEKDAYS), min_length=1)
@@ -451,8 +492,19 @@ class Node(Strict):
         le=365,
         description="an order of day t is on time if delivered by t + promise",
     )
+    cutoff_hour: float = Field(
+        default=24,
+        ge=0,
+        le=24,
+        description="orders arriving after this hour (orders spread evenly over the day) "
+        "count as the next day's; 24 = no cut-off",
+    )
+    daily_order_capacity: float | None = Field(
+        default=None, gt=0, description="orders shipped per ship day at most; the rest wait"
+    )
+    prime: bool = Field(default=False, description="offers shipped from here carry the Prime badge")
     holding_cost_per_unit_day: float = Field(
-        default=0.0, ge=0, description="USD per unit-day on hand"
+        default=0.0, ge=0, description="USD per unit-day on hand (cost of capital, insurance)"
     )
     order_cost: float = Field(default=0.0, ge=0, description="USD per customer order shipped")
     fixed_cost_per_month: float = Field(default=0.0, ge=0, description="USD per 30.4 days")
@@ -463,6 +515,101 @@ class Node(Strict):
         if len(set(v)) != len(v):
             raise ValueError("a weekday is listed twice")
         return v
+
+
+class SellerCosts(Strict):
+    """The costs of a warehouse the seller pays for (own warehouse or 3PL)."""
+
+    pick_pack_per_order: float = Field(default=0.0, ge=0, description="USD per order")
+    label_cost_per_order: float = Field(default=0.0, ge=0, description="USD per order's label")
+    label_cost_per_lb: float = Field(
+        default=0.0, ge=0, description="USD per lb of unit weight shipped (carrier rate)"
+    )
+    storage_per_cubic_foot_month: float = Field(
+        default=0.0, ge=0, description="USD per cubic foot of stock per month"
+    )
+    receiving_per_unit: float = Field(default=0.0, ge=0, description="USD per unit received")
+    return_handling_per_unit: float = Field(
+        default=0.0, ge=0, description="USD per returned unit handled"
+    )
+
+
+# Delivery defaults for FBA chosen to give about 97% on time, the rate Amazon cited for its own
+# fulfilment network (MCF, 2022; reference facts §4): not an Amazon figure for FBA, override it.
+FBA_TRANSIT = Discrete(dist="discrete", values=[1, 2, 3], probs=[0.55, 0.42, 0.03])
+FBA_CHECK_IN = Triangular(dist="triangular", low=2, mode=3, high=7)
+PLACEMENT_OPTIONS = ("amazon_optimized", "partial", "minimal")
+
+
+class FbaNode(NodeBase):
+    """Fulfilment by Amazon: Amazon's fees, check-in delay, capacity limit and Prime badge."""
+
+    type: Literal["fba"]
+    transit_days: Duration = Field(
+        default=FBA_TRANSIT, description="days; default gives about 97% on time (unverified)"
+    )
+    promise_days: int = Field(default=2, ge=0, le=365, description="Prime two-day promise")
+    prime: bool = True
+    check_in_days: Duration = Field(
+        default=FBA_CHECK_IN,
+        description="days from delivery at Amazon to sellable (typically 2-6; unverified)",
+    )
+    capacity_cubic_feet: float | None = Field(
+        default=None, gt=0, description="FBA capacity limit: on hand + inbound volume at most"
+    )
+    placement: Literal["amazon_optimized", "partial", "minimal"] = Field(
+        default="amazon_optimized", description="inbound placement option (fee per unit)"
+    )
+    amazon_fees: bool = Field(
+        default=True, description="charge Amazon's FBA fees (needs every SKU's size and price)"
+    )
+    low_inventory_fee: bool = True
+    aged_inventory_surcharge: bool = True
+
+
+class FbmNode(NodeBase, SellerCosts):
+    """The seller's own warehouse, shipping to customers (merchant fulfilled)."""
+
+    type: Literal["fbm"]
+
+
+class SfpNode(NodeBase, SellerCosts):
+    """A seller warehouse held to Seller Fulfilled Prime rules: Prime badge while it keeps
+    on-time shipment and on-time delivery over a rolling window; lost for a period otherwise."""
+
+    type: Literal["sfp"]
+    prime: bool = True
+    ship_weekdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat"])
+    delivery_weekdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat"])
+    promise_days: int = Field(default=2, ge=0, le=365, description="Prime two-day promise")
+    on_time_shipment_min: float = Field(default=0.99, ge=0, le=1, description="Amazon: 99%")
+    on_time_delivery_min: float = Field(default=0.97, ge=0, le=1, description="Amazon: 97%")
+    badge_window_days: int = Field(
+        default=30, ge=1, le=365, description="rolling window of the SFP checks (our default)"
+    )
+    badge_loss_days: int = Field(
+        default=30, ge=0, le=MAX_HORIZON_DAYS, description="days without the badge after a breach"
+    )
+
+
+class TplNode(NodeBase, SellerCosts):
+    """An overseas or domestic third-party warehouse: ships to customers and feeds FBA."""
+
+    type: Literal["3pl"]
+    storage_per_pallet_month: float = Field(
+        default=0.0, ge=0, description="USD per pallet position per month (typical $20-40)"
+    )
+    cubic_feet_per_pallet: float = Field(
+        default=60.0, gt=0, description="usable cubic feet of one pallet position"
+    )
+
+
+NODE_KINDS = {"fba": FbaNode, "fbm": FbmNode, "sfp": SfpNode, "3pl": TplNode}
+Node = _tagged(
+    NODE_KINDS,
+    lambda v: v.get("type") if isinstance(v, Mapping) and v.get("type") in NODE_KINDS else None,
+)
+SELLER_TYPES = frozenset({"fbm", "sfp", "3pl"})
 
 
 # --------------------------------------------------------------------------- policies
@@ -530,12 +677,36 @@ Policy = _tagged(
 )
 
 
+class Leg(Strict):
+    """One step of a supply lane: production, ocean, customs, trucking…"""
+
+    name: str = Field(min_length=1, max_length=100)
+    days: Duration = Field(description="duration of this step")
+
+
+class SupplyLane(Strict):
+    """A named way goods travel from the supplier: legs in sequence, and what it costs.
+
+    The lead time of an order is the sum of its legs, each rounded up to whole days. Strategies
+    that use the same lane see the same lead times (common random numbers).
+    """
+
+    legs: list[Leg] = Field(min_length=1, max_length=50)
+    cost_per_unit: float = Field(default=0.0, ge=0, description="USD per unit")
+    cost_per_kg: float = Field(default=0.0, ge=0, description="USD per kg of unit weight")
+    cost_per_cubic_foot: float = Field(default=0.0, ge=0, description="USD per cubic foot")
+    cost_per_shipment: float = Field(default=0.0, ge=0, description="USD per shipment")
+
+
 class Replenishment(Strict):
     """How one node is refilled: from the supplier or by transfer from another node."""
 
     source: str = Field(default=SUPPLIER, alias="from", description="'supplier' or a node name")
-    lead_time_days: Duration = Field(
-        description="days from order to receipt, rounded up, at least 1"
+    lane: str | None = Field(
+        default=None, description="a named supply lane (instead of lead_time_days)"
+    )
+    lead_time_days: Duration | None = Field(
+        default=None, description="days from order to receipt, rounded up, at least 1"
     )
     policy: Policy
     freight_cost_per_unit: float = Field(
@@ -544,6 +715,12 @@ class Replenishment(Strict):
         description="USD per unit shipped on this lane (transfer cost for a node source)",
     )
     cost_per_shipment: float = Field(default=0.0, ge=0, description="USD per shipment on this lane")
+
+    @model_validator(mode="after")
+    def _one_lead(self):
+        if (self.lane is None) == (self.lead_time_days is None):
+            raise ValueError("give exactly one of lead_time_days or lane")
+        return self
 
 
 class Strategy(Strict):
@@ -581,6 +758,14 @@ class Scenario(Strict):
     )
     skus: list[Sku] = Field(min_length=1, max_length=MAX_SKUS)
     nodes: dict[str, Node] = Field(min_length=1, max_length=MAX_NODES)
+    lanes: dict[str, SupplyLane] = Field(
+        default_factory=dict, max_length=MAX_NODES, description="named supply lanes"
+    )
+    fee_overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="replaces parts of the bundled Amazon fee tables (sim/fees/data/us.yaml), "
+        "key by key",
+    )
     strategies: list[Strategy] = Field(min_length=1, max_length=MAX_STRATEGIES)
 
     @field_validator("start_date", mode="before")
@@ -653,6 +838,11 @@ def cross_check(sc: Scenario):
                     f"node {rep.source!r} is not replenished in this strategy, so it has no "
                     f"stock to transfer after day 0 (add replenish.{rep.source})",
                 )
+            if rep.lane is not None and rep.lane not in sc.lanes:
+                hint = _did_you_mean(rep.lane, list(sc.lanes)) or (
+                    f" (lanes: {', '.join(sc.lanes)})" if sc.lanes else " (no lanes are defined)"
+                )
+                yield (*where, "lane"), f"no lane named {rep.lane!r}{hint}"
             yield from _per_sku_keys(rep.policy, (*where, "policy"), skus)
         cycle = _transfer_cycle(st)
         if cycle:
@@ -662,6 +852,51 @@ def cross_check(sc: Scenario):
             if node not in sc.nodes:
                 yield where, _unknown_node(node, sc.nodes)
             yield from _per_sku_value(value, where, skus, need_all=False)
+
+    yield from _sku_data_needed(sc)
+
+
+SIZE_KEYS = ("length_in", "width_in", "height_in")
+
+
+def _sku_data_needed(sc: Scenario):
+    """Each SKU must have the size, weight and price the fees and costs in use depend on."""
+    used_nodes = {n for st in sc.strategies for n in (*st.fulfil_from, *st.replenish)}
+    used_lanes = {r.lane for st in sc.strategies for r in st.replenish.values() if r.lane}
+    needs: dict[str, str] = {}  # key -> why
+    for name in sorted(used_nodes):
+        node = sc.nodes.get(name)
+        if node is None:
+            continue
+        if node.type == "fba" and node.amazon_fees:
+            why = f"the Amazon fees of node {name!r} (or set amazon_fees: false)"
+            for key in (*SIZE_KEYS, "weight_lb", "price"):
+                needs.setdefault(key, why)
+        if node.type == "fba" and node.capacity_cubic_feet is not None:
+            for key in SIZE_KEYS:
+                needs.setdefault(key, f"the capacity limit of node {name!r}")
+        if node.type in SELLER_TYPES:
+            if node.storage_per_cubic_foot_month or getattr(node, "storage_per_pallet_month", 0):
+                for key in SIZE_KEYS:
+                    needs.setdefault(key, f"the storage cost of node {name!r}")
+            if node.label_cost_per_lb:
+                needs.setdefault("weight_lb", f"label_cost_per_lb of node {name!r}")
+    for name in sorted(used_lanes):
+        lane = sc.lanes.get(name)
+        if lane is None:
+            continue
+        if lane.cost_per_kg:
+            needs.setdefault("weight_lb", f"cost_per_kg of lane {name!r}")
+        if lane.cost_per_cubic_foot:
+            for key in SIZE_KEYS:
+                needs.setdefault(key, f"cost_per_cubic_foot of lane {name!r}")
+    for i, sku in enumerate(sc.skus):
+        for key, why in needs.items():
+            if getattr(sku, key) is None:
+                unit = {"price": "", "weight_lb": " (or weight_kg)"}.get(
+                    key, f" (or {key[:-3]}_cm)"
+                )
+                yield ("skus", i, key), f"missing{unit}: needed by {why}"
 
 
 def _duplicates(where, values, key):

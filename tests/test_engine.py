@@ -9,6 +9,7 @@ import numpy as np
 from sim.engine import simulate
 from sim.loader import validate
 from sim.model import compile_scenario
+from sim.montecarlo import Streams
 from tests.helpers import scenario
 
 
@@ -19,7 +20,12 @@ def one_run(d: dict, strategy: int = 0, days: int | None = None, log: bool = Fal
     days = model.calendar.days
     demand = np.stack([s.sample(np.random.default_rng(0)) for s in model.catalog.demand], axis=1)
     lead = {lane.stream: lane.lead.sample(np.zeros(days)) for lane in st.lanes}
-    return st, simulate(st, demand, lead, model.calendar.warmup, log_events=log)
+    streams = Streams(0, 0)
+    cal = model.calendar
+    trace = simulate(
+        st, model.catalog, demand, lead, streams, cal.start_weekday, cal.warmup, log_events=log
+    )
+    return st, trace
 
 
 def constant(units: int) -> dict:
@@ -108,7 +114,7 @@ def test_fallback_ships_from_the_backup_when_the_first_node_is_out():
 
 def test_transfers_consume_the_source_nodes_stock():
     d = single(level=6, lead=1, demand=2, days=5)
-    d["nodes"] = {"wh": {"type": "fba"}, "bulk": {"type": "3pl"}}
+    d["nodes"] = {"wh": {"type": "fbm"}, "bulk": {"type": "3pl"}}
     d["strategies"][0]["replenish"] = {
         "wh": {"from": "bulk", "lead_time_days": 1, "policy": {"type": "order_up_to", "level": 6}},
         "bulk": {"lead_time_days": 10, "policy": {"type": "order_up_to", "level": 7}},

@@ -61,15 +61,15 @@ def test_a_skus_demand_does_not_depend_on_the_rest_of_the_catalog():
     alone["strategies"][0]["replenish"]["wh"]["policy"]["level"] = 8
     model_one = compile_scenario(validate(alone))
     for r in range(3):
-        full = montecarlo.draw_demand(model_full, montecarlo.Streams(7, r))
-        one = montecarlo.draw_demand(model_one, montecarlo.Streams(7, r))
+        full, _ = montecarlo.draw_demand(model_full, montecarlo.Streams(7, r))
+        one, _ = montecarlo.draw_demand(model_one, montecarlo.Streams(7, r))
         assert np.array_equal(full[:, 1], one[:, 0])
 
 
 def test_replications_are_independent_streams():
     model = compile_scenario(validate(scenario()))
-    a = montecarlo.draw_demand(model, montecarlo.Streams(7, 0))
-    b = montecarlo.draw_demand(model, montecarlo.Streams(7, 1))
+    a, _ = montecarlo.draw_demand(model, montecarlo.Streams(7, 0))
+    b, _ = montecarlo.draw_demand(model, montecarlo.Streams(7, 1))
     assert not np.array_equal(a, b)
 
 

@@ -48,6 +48,10 @@ skus:
     unit_cost: 6.0
     demand: {distribution: poisson, mean_per_day: 12}
   - id: MUG-15OZ
+    length_in: 6
+    width_in: 5
+    height_in: 5
+    weight_lb: 1.4
     price: 27.99
     unit_cost: 7.1
     demand:
@@ -55,6 +59,10 @@ skus:
       mean_per_day: 5
       variance_to_mean: 2.5
   - id: MUG-GIFTSET
+    length_in: 12
+    width_in: 9
+    height_in: 5
+    weight_lb: 3.2
     price: 39.99
     unit_cost: 11.5
     demand:
@@ -358,10 +366,15 @@ BAD = [
     (
         "unknown-distribution",
         [("skus.0.demand.distribution", "poison")],
-        "skus[0].demand",
+        "skus[0].demand.distribution",
         ["poisson"],
     ),
-    ("unknown-policy-type", [(f"{P}.policy.type", "min_max")], f"{PL}.policy", ["order_up_to"]),
+    (
+        "unknown-policy-type",
+        [(f"{P}.policy.type", "min_max")],
+        f"{PL}.policy.type",
+        ["order_up_to", "min_max"],
+    ),
     (
         "bad-weekday",
         [("nodes.home.ship_weekdays", ["mon", "funday"])],

@@ -404,7 +404,7 @@ def test_periodic_review_backorders_match_poisson_theory():
     levels = {"R1": 36, "R2": 70}
     d = scenario(
         skus,
-        {"wh": {"type": "fba"}},
+        {"wh": {"type": "fbm"}},
         [
             {
                 "name": "weekly",
@@ -478,7 +478,7 @@ def test_service_level_sets_the_protection_period_level():
         }
         for name, (lead, review, per_sku, _, _) in cases.items()
     ]
-    d = scenario({"A": 4.0, "B": 1.5}, {"wh": {"type": "fba"}}, strategies, 30, 0, 2, seed=1)
+    d = scenario({"A": 4.0, "B": 1.5}, {"wh": {"type": "fbm"}}, strategies, 30, 0, 2, seed=1)
     model = sim.model.compile_scenario(sim.loader.validate(d))
     for strategy, (name, (_, review, per_sku, el, vl)) in zip(
         model.strategies, cases.items(), strict=True
@@ -495,7 +495,7 @@ def test_service_level_sets_the_protection_period_level():
 
 
 def _identity_scenario(mode: str) -> dict:
-    nodes = {"A": {"type": "fba"}, "B": {"type": "fbm"}, "C": {"type": "3pl"}}
+    nodes = {"A": {"type": "sfp", "prime": False}, "B": {"type": "fbm"}, "C": {"type": "3pl"}}
     strategy = {
         "name": mode,
         "fulfil_from": ["B", "A", "C"],
@@ -555,10 +555,10 @@ def test_accounting_identities_hold_exactly(mode):
     totals = dict(unmet=0, fills=0, transfers=0)
     for rep in range(model.replications):
         streams = sim.montecarlo.Streams(model.seed, rep)
-        demand = sim.montecarlo.draw_demand(model, streams)
+        demand, _ = sim.montecarlo.draw_demand(model, streams)
         uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
         leads = {lane.stream: lane.lead.sample(uniforms[lane.stream]) for lane in st.lanes}
-        tr = sim.engine.simulate(st, demand, leads)
+        tr = sim.engine.simulate(st, model.catalog, demand, leads, streams)
 
         fills = np.zeros((days, n_nodes, n_skus), dtype=np.int64)
         for f in tr.fills:
@@ -593,14 +593,7 @@ def test_accounting_identities_hold_exactly(mode):
         empty = (tr.on_hand[:, fulfil, :] == 0).all(axis=1)
         assert empty[unmet > 0].all(), "unmet demand while a fulfilment node had stock"
         assert (tr.on_hand[:, b][served[:, a] > 0] == 0).all(), "A served before B was empty"
-        measured = sim.metrics.measure(
-            tr,
-            st,
-            model.catalog,
-            model.calendar,
-            demand,
-            {nd.name: streams.new("transit", nd.name) for nd in st.nodes},
-        )
+        measured = sim.metrics.measure(tr, st, model.catalog, model.calendar, streams)
         metric = {k: measured.skus[i] for k, i in sim.metrics.INDEX.items()}
         assert np.array_equal(metric["demand_units"], demand.sum(axis=0))
         assert np.array_equal(metric["sold_units"], same_day.sum(0) + fills.sum(axis=(0, 1)))

@@ -1,0 +1,159 @@
+"""Customer orders of one node: when each ships, whether it ships late, when it is delivered.
+
+Delivery follows SPEC §3. An order counted on day e (its order day, or the next day when it
+arrived after the node's cut-off hour) has its rule ship day e + ``ship_offset[weekday(e)]``.
+With a daily order capacity, orders wait in a first-come-first-served backlog and ship on the
+first ship weekday with room: an order shipped after its rule ship day is *shipped late*. Its
+transit time T is drawn from the node's transit distribution, and it is delivered on the T-th
+delivery weekday after its actual ship day; it is *on time* when delivered by order day +
+promise.
+
+Outcomes are recorded by order day, in orders (units ÷ the SKU's ``units_per_order``). Nodes
+without a capacity limit whose badge does not depend on its record are tabulated in one
+vectorized pass at the end of the replication (``Shipper.finish``); the others ship day by day
+as the simulation runs (``Shipper.order`` then ``Shipper.end_of_day``), so that a Seller
+Fulfilled Prime node can lose its badge when its rolling record breaks Amazon's limits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from sim.model import DeliveryRule
+
+
+class Shipper:
+    """Ships one node's customer orders and records each order's outcome by order day."""
+
+    def __init__(
+        self,
+        rule: DeliveryRule,
+        start_weekday: int,
+        days: int,
+        units_per_order: np.ndarray,
+        rng: np.random.Generator,
+        online: bool,
+    ):
+        skus = len(units_per_order)
+        self.rule, self.w0, self.days, self.rng = rule, start_weekday, days, rng
+        self.per_order = 1.0 / units_per_order
+        self.online = online or not math.isinf(rule.capacity)
+        self.shipped = np.zeros((days, skus))  # orders, by order day
+        self.on_time = np.zeros((days, skus))
+        self.late = np.zeros((days, skus))
+        self.delivery_days = np.zeros((days, skus))  # order-days from order to delivery, summed
+        # node totals by actual ship day: orders shipped, shipped late, delivered on time
+        self.by_ship_day = np.zeros((3, days))
+        self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units]
+        self.waiting_units = np.zeros(skus, dtype=np.int64)
+
+    # ----------------------------------------------------------------- day by day
+
+    def order(self, t: int, units: np.ndarray, order_day: int) -> None:
+        """Orders served from on-hand on day t (placed on ``order_day``; < t for a backorder)."""
+        groups = [(0, units)]
+        if self.rule.after_cutoff and order_day == t:
+            late_in_day = self.rng.binomial(units, self.rule.after_cutoff)
+            groups = [(0, units - late_in_day), (1, late_in_day)]
+        for g, u in groups:
+            if not u.any():
+                continue
+            eff = t + g
+            rule_day = eff + int(self.rule.ship_offset[(self.w0 + eff) % 7])
+            if math.isinf(self.rule.capacity):
+                self._ship(order_day, rule_day, rule_day, u)
+            else:
+                self.backlog.append([order_day, rule_day, u.copy()])
+                self.waiting_units += u
+
+    def end_of_day(self, t: int) -> None:
+        """Ship what the day's capacity allows from the backlog, oldest first."""
+        if not self.backlog or not self.rule.ship_days[(self.w0 + t) % 7]:
+            return
+        room = self.rule.capacity
+        while self.backlog and room > 1e-9:
+            entry = self.backlog[0]
+            order_day, rule_day, units = entry
+            if rule_day > t:
+                break
+            orders = units * self.per_order
+            total = orders.sum()
+            if total <= room + 1e-9:
+                take = units
+                self.backlog.popleft()
+                room -= total
+            else:
+                cum = np.cumsum(orders)
+                k = int(np.searchsorted(cum, room, side="right"))
+                take = np.zeros_like(units)
+                take[:k] = units[:k]
+                before = cum[k - 1] if k else 0.0
+                take[k] = min(units[k], math.floor((room - before) / self.per_order[k] + 1e-9))
+                entry[2] = units - take
+                room = 0.0
+            self.waiting_units -= take
+            if take.any():
+                self._ship(order_day, t, rule_day, take)
+
+    def _ship(self, order_day: int, ship_day: int, rule_day: int, units: np.ndarray) -> None:
+        rule = self.rule
+        after = rule.deliver_after[(self.w0 + ship_day) % 7]  # (K,)
+        offsets = (ship_day - order_day) + after
+        ok = offsets <= rule.promise_days
+        if len(after) == 1:
+            on_time = units if ok[0] else 0 * units
+            days_sum = units * offsets[0]
+        else:
+            counts = self.rng.multinomial(units, rule.transit.probs)
+            on_time = counts @ ok.astype(np.int64)
+            days_sum = counts @ offsets
+        w = self.per_order
+        orders = units * w
+        self.shipped[order_day] += orders
+        self.on_time[order_day] += on_time * w
+        self.delivery_days[order_day] += days_sum * w
+        late = ship_day > rule_day
+        if late:
+            self.late[order_day] += orders
+        if ship_day < self.days:
+            n = orders.sum()
+            self.by_ship_day[0, ship_day] += n
+            self.by_ship_day[1, ship_day] += n if late else 0.0
+            self.by_ship_day[2, ship_day] += (on_time * w).sum()
+
+    # ----------------------------------------------------------------- in one pass
+
+    def finish(self, served: np.ndarray, fills: list) -> None:
+        """Tabulate every order at the end (nodes shipped in one pass): ``served`` is
+        (days, skus) units served on the day ordered; ``fills`` the node's backorder fills."""
+        if self.online:
+            return
+        rule, w = self.rule, self.per_order
+        weekday = (self.w0 + np.arange(self.days)) % 7
+        groups = [(0, served)]
+        if rule.after_cutoff:
+            after = self.rng.binomial(served, rule.after_cutoff)
+            groups = [(0, served - after), (1, after)]
+        unit_orders = bool((w == 1.0).all())
+        for g, units in groups:
+            eff = (weekday + g) % 7
+            ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
+            offsets = ship[:, None] + rule.deliver_after[(eff + rule.ship_offset[eff]) % 7]
+            ok = offsets <= rule.promise_days  # (days, K)
+            if rule.transit.is_constant:
+                on_time = units if ok.all() else units * ok[:, :1]
+                days_sum = units * offsets[:, :1]
+            else:
+                counts = self.rng.multinomial(units, rule.transit.probs)  # (days, skus, K)
+                on_time = np.einsum("dsk,dk->ds", counts, ok.astype(np.int64))
+                days_sum = np.einsum("dsk,dk->ds", counts, offsets)
+            if not unit_orders:
+                units, on_time, days_sum = units * w, on_time * w, days_sum * w
+            self.shipped += units
+            self.on_time += on_time
+            self.delivery_days += days_sum
+        for fill in fills:
+            self.order(fill.day, fill.units, fill.order_day)
