@@ -472,6 +472,9 @@ def _returns_rules(
     min_units = int(section["min_units_shipped"])
     # Validate each category on each month's first day through the calculator itself (FeeError
     # for an unknown category or a date the returns table does not cover).
+    # Categories without a return-rate rule (e.g. books) pay no returns processing fee.
+    known = set(section["thresholds"]) | set(section["every_return_categories"])
+    cats = tuple(cat if cat in known else None for cat in cats)
     probes = {cat: products[j] for j, cat in reversed(list(enumerate(cats))) if cat is not None}
     for cat, product in probes.items():
         for on in month_firsts:

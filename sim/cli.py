@@ -130,8 +130,10 @@ def run(scenario, reps, seed, workers, backend, out, fmt, quiet, no_report) -> N
 def validate(scenario) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
     from sim.loader import load_scenario
+    from sim.model import compile_scenario
 
     sc = load_scenario(scenario).scenario
+    compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
     for loc, note in notes(sc):
         click.echo(f"{loc}: note: {note}", err=True)
     click.echo(
@@ -150,13 +152,23 @@ def schema() -> None:
 
 def notes(sc) -> list[tuple[str, str]]:
     """Things worth knowing that are not errors (e.g. a SKU without a price earns no revenue)."""
+    out = []
     unpriced = [s.id for s in sc.skus if s.price is None]
-    if not unpriced:
-        return []
-    shown = ", ".join(unpriced[:3]) + (
-        f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else ""
-    )
-    return [("skus", f"no price for {shown}: they count no revenue or profit")]
+    if unpriced:
+        shown = ", ".join(unpriced[:3]) + (
+            f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else ""
+        )
+        out.append(("skus", f"no price for {shown}: they count no revenue or profit"))
+    for name, node in sc.nodes.items():
+        if node.type == "fba" and node.amazon_fees:
+            out.append(
+                (
+                    f"nodes.{name}",
+                    "Amazon fees from the bundled US tables; some values are unverified defaults "
+                    "(see README, 'Amazon fees'); replace them with fee_overrides",
+                )
+            )
+    return out
 
 
 def _override(sc, reps, seed):

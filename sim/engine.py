@@ -174,14 +174,17 @@ class Replication:
         served, on_hand_log = self.trace.served, self.trace.on_hand
         backorder, log = self.model.backorder, self.log
         on_hand, position = self.on_hand, self.position
-        last = len(self.model.fulfil) - 1
-        # (node, its on-hand, its (on-hand, position) pair, whether the unmet rest is needed after)
+        model = self.model
+        last = len(model.steps) - 1
+        # (node, its on-hand, its (on-hand, position) pair, SKU mask, whether the rest is needed)
         steps = [
-            (n, on_hand[n], self.stock[:, n], k < last or backorder)
-            for k, n in enumerate(self.model.fulfil)
+            (n, on_hand[n], self.stock[:, n], mask, k < last or backorder)
+            for k, (n, mask) in enumerate(model.steps)
         ]
         count = np.count_nonzero
-        primary = position[self.model.fulfil[0]]
+        skus = np.arange(len(self.catalog.ids))
+        # the backorders of a SKU are held against the first node of its route
+        primary = position[model.fulfil[0]] if not model.routed else None
         reviews = [self._reviewer(i, lane) for i, lane in enumerate(self.model.lanes)]
         demand_of = self._demand_feedback() if self.model.demand_feedback else None
         demand, online = self.base_demand, self.online
@@ -191,13 +194,20 @@ class Replication:
                 log.append(("demand", t))
             remaining = demand[t] if demand_of is None else demand_of(t)
             served_today = served[t]
-            for n, oh, pair, more in steps:
-                s = np.minimum(oh, remaining, out=served_today[n])
+            for n, oh, pair, mask, more in steps:
+                if mask is None:
+                    s = np.minimum(oh, remaining, out=served_today[n])
+                else:
+                    s = np.minimum(oh, remaining) * mask
+                    served_today[n] += s
                 np.subtract(pair, s, out=pair)
                 if more:
                     remaining = remaining - s
             if backorder and count(remaining):
-                primary -= remaining
+                if primary is not None:
+                    primary -= remaining
+                else:
+                    position[model.first, skus] -= remaining
                 self.queue.append([t, remaining])
                 self.backorders += remaining
             for n, shipper in online:
@@ -220,21 +230,27 @@ class Replication:
         self.rank = np.ones(skus)
         self.badge_lost_until = {n: -1 for n in model.fulfil if model.nodes[n].sfp}
         extra, base = self.extra_demand, self.base_demand
-        fulfil = model.fulfil
-        prime_nodes = [model.nodes[n].prime for n in fulfil]
+        steps = [(n, mask, model.nodes[n].prime) for n, mask in model.steps]
+        first = model.first
+
+        def badge(n: int, t: int) -> bool:
+            return model.nodes[n].prime and self.badge_lost_until.get(n, -1) < t
 
         def demand_of(t: int) -> np.ndarray:
             found = np.zeros(skus, dtype=bool)
             prime = np.zeros(skus, dtype=bool)
-            for k, n in enumerate(fulfil):
-                badge = prime_nodes[k] and self.badge_lost_until.get(n, -1) < t
+            for n, mask, is_prime in steps:
                 has = self.on_hand[n] > 0
-                if badge:
+                if mask is not None:
+                    has &= mask
+                if is_prime and badge(n, t):
                     prime |= has & ~found
                 found |= has
-            first_badge = prime_nodes[0] and self.badge_lost_until.get(fulfil[0], -1) < t
-            if first_badge:
-                prime |= ~found  # out of stock everywhere: the listing keeps its first offer
+            # out of stock everywhere: the listing keeps its first node's offer
+            first_badge = np.array([badge(n, t) for n in first]) if model.routed else badge(
+                first[0], t
+            )
+            prime |= ~found & first_badge
             d = base[t] + extra[t] * prime if extra is not None else base[t].copy()
             if self.rank.min() < 1.0:
                 d = np.where(self.rank < 1.0, self.rank_rng.binomial(d, self.rank), d)
@@ -282,7 +298,8 @@ class Replication:
         capacity = lane.capacity_cubic_feet
         limited = not np.isinf(capacity)
         cubic_feet = self.catalog.cubic_feet
-        holds_backorders = self.model.backorder and n == self.model.fulfil[0]
+        # the backorders of SKUs routed first to this node are held in its position
+        held = (self.model.first == n) if self.model.backorder else None
 
         def review(t: int) -> None:
             if every and t % every:
@@ -298,7 +315,7 @@ class Replication:
             if not every:
                 q *= t % lane.review_days == 0
             if limited and count(q):  # on hand + inbound must fit: the rest waits
-                used = pos + self.backorders if holds_backorders else pos
+                used = pos + self.backorders * held if held is not None else pos
                 room = capacity - float(used @ cubic_feet)
                 need = float(q @ cubic_feet)
                 if need > room:
@@ -326,19 +343,29 @@ class Replication:
             self._serve_backorders(n, int(self.env.now))
 
     def _serve_backorders(self, n: int, t: int) -> None:
-        available = self.on_hand[n]
+        available = self.on_hand[n]  # a view: filling backorders takes the node's stock
+        routed = None
+        if self.model.routed:  # only SKUs whose route includes this node
+            routed = np.zeros(len(available), dtype=bool)
+            for m, mask in self.model.steps:
+                if m == n:
+                    routed |= mask
+        first, skus = self.model.first, np.arange(len(available))
         waiting = []
         shipper = self.shippers[n]
         for entry in self.queue:
             order_day, units = entry
             take = np.minimum(units, available)
+            if routed is not None:
+                take *= routed
             if take.any():
                 available -= take
                 units = units - take
                 self.backorders -= take
-                if n != self.model.fulfil[0]:  # the backorders were held against the primary
-                    self.position[n] -= take
-                    self.position[self.model.fulfil[0]] += take
+                moved = take * (first != n)  # held against another node: move it here
+                if moved.any():
+                    self.position[n] -= moved
+                    self.position[first, skus] += moved
                 self.trace.fills.append(Fill(t, n, order_day, take))
                 if shipper.online:
                     shipper.order(t, take, order_day)

@@ -204,11 +204,19 @@ class StrategyModel:
 
     name: str
     nodes: tuple[NodeModel, ...]
-    fulfil: tuple[int, ...]  # node indices, in fallback order
+    fulfil: tuple[int, ...]  # nodes that ship to customers (every SKU's route, merged)
     backorder: bool
     lanes: tuple[Lane, ...]  # in review order: downstream nodes first
     initial_on_hand: np.ndarray  # (nodes, skus) int
     demand_feedback: bool = False  # demand depends on the state (Prime badge, rank loss)
+    # serving order: (node, SKU mask or None for all SKUs); per-SKU routes give masked steps
+    steps: tuple[tuple[int, np.ndarray | None], ...] = ()
+    first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (skus,)
+
+    @property
+    def routed(self) -> bool:
+        """SKUs follow different routes (``fulfil_from`` given per SKU)."""
+        return any(mask is not None for _, mask in self.steps)
 
 
 @dataclass(frozen=True)
@@ -362,6 +370,7 @@ def _categories(tables) -> set[str]:
         set(t["referral"]["categories"])
         | set(returns["thresholds"])
         | set(returns["every_return_categories"])
+        | set(t["aged_inventory_surcharge"]["exempt_categories"])
     )
 
 
@@ -444,7 +453,7 @@ def _fee_location(scenario: sc.Scenario, loc: str, msg: str) -> tuple[str, str]:
 
 
 def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba_fees):
-    used: list[str] = list(st.fulfil_from)
+    used: list[str] = st.fulfil_nodes()
     for node, rep in st.replenish.items():
         for name in (node, rep.source):
             if name != sc.SUPPLIER and name not in used:
@@ -462,7 +471,17 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         initial[lane.node] = lane.initial_level
     for node, value in st.initial_on_hand.items():
         initial[index[node]] = _per_sku(value, ids, round_to=np.rint)
-    fulfil = tuple(index[n] for n in st.fulfil_from)
+    fulfil = tuple(index[n] for n in st.fulfil_nodes())
+    routes = [[index[n] for n in st.route(sku)] for sku in ids]
+    if all(r == routes[0] for r in routes):
+        steps = tuple((n, None) for n in routes[0])
+    else:
+        steps = tuple(
+            (n, mask)
+            for k in range(max(len(r) for r in routes))
+            for n in fulfil
+            if (mask := np.array([len(r) > k and r[k] == n for r in routes])).any()
+        )
     feedback = (
         catalog.has_penalty
         or (catalog.has_uplift and any(nodes[n].prime for n in fulfil))
@@ -476,6 +495,8 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         lanes=lanes,
         initial_on_hand=initial,
         demand_feedback=feedback,
+        steps=steps,
+        first=np.array([r[0] for r in routes], dtype=np.int64),
     )
 
 

@@ -723,13 +723,21 @@ class Replenishment(Strict):
         return self
 
 
+NodeList = Annotated[list[str], Field(min_length=1, max_length=MAX_NODES)]
+Route = _tagged(
+    {"list": NodeList, "mapping": dict[str, NodeList]},
+    lambda v: "list" if isinstance(v, list) else ("mapping" if isinstance(v, Mapping) else None),
+)
+
+
 class Strategy(Strict):
     """One way of running the business: where orders ship from and how stock is refilled."""
 
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
-    fulfil_from: list[str] = Field(
-        min_length=1, description="ordered: the first node with stock ships"
+    fulfil_from: Route = Field(
+        description="ordered nodes: the first with stock ships, later ones are backups; or a "
+        "mapping from SKU id (and 'default') to such a list, to route SKUs differently"
     )
     unmet_demand: Literal["lost", "backorder"] = "lost"
     replenish: dict[str, Replenishment] = Field(default_factory=dict)
@@ -737,6 +745,22 @@ class Strategy(Strict):
         default_factory=dict,
         description="units on hand at day 0 per node; default: the node's policy level",
     )
+
+    def route(self, sku_id: str) -> list[str]:
+        """The nodes that ship ``sku_id``, in fallback order."""
+        if isinstance(self.fulfil_from, list):
+            return self.fulfil_from
+        return self.fulfil_from.get(sku_id, self.fulfil_from.get("default", []))
+
+    def fulfil_nodes(self) -> list[str]:
+        """Every node that ships customer orders, in order of first appearance."""
+        lists = (
+            [self.fulfil_from] if isinstance(self.fulfil_from, list) else self.fulfil_from.values()
+        )
+        seen: dict[str, None] = {}
+        for nodes in lists:
+            seen.update(dict.fromkeys(nodes))
+        return list(seen)
 
 
 # --------------------------------------------------------------------------- scenario
@@ -819,11 +843,23 @@ def cross_check(sc: Scenario):
     skus = set(sc.sku_ids)
     for i, st in enumerate(sc.strategies):
         at = ("strategies", i)
-        for j, node in enumerate(st.fulfil_from):
-            if node not in sc.nodes:
-                yield (*at, "fulfil_from", j), _unknown_node(node, sc.nodes)
-        if len(set(st.fulfil_from)) != len(st.fulfil_from):
-            yield (*at, "fulfil_from"), "a node is listed twice"
+        routes = (
+            {None: st.fulfil_from} if isinstance(st.fulfil_from, list) else st.fulfil_from
+        )
+        for key, nodes in routes.items():
+            where = (*at, "fulfil_from") if key is None else (*at, "fulfil_from", key)
+            if key is not None and key != "default" and key not in skus:
+                yield where, f"no SKU with id {key!r}{_did_you_mean(key, skus)}"
+            for j, node in enumerate(nodes):
+                if node not in sc.nodes:
+                    yield (*where, j), _unknown_node(node, sc.nodes)
+            if len(set(nodes)) != len(nodes):
+                yield where, "a node is listed twice"
+        if isinstance(st.fulfil_from, dict) and "default" not in st.fulfil_from:
+            missing = [s for s in sc.sku_ids if s not in st.fulfil_from]
+            if missing:
+                shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+                yield (*at, "fulfil_from"), f"no route for SKU {shown} and no 'default'"
         for node, rep in st.replenish.items():
             where = (*at, "replenish", node)
             if node not in sc.nodes:
@@ -861,7 +897,7 @@ SIZE_KEYS = ("length_in", "width_in", "height_in")
 
 def _sku_data_needed(sc: Scenario):
     """Each SKU must have the size, weight and price the fees and costs in use depend on."""
-    used_nodes = {n for st in sc.strategies for n in (*st.fulfil_from, *st.replenish)}
+    used_nodes = {n for st in sc.strategies for n in (*st.fulfil_nodes(), *st.replenish)}
     used_lanes = {r.lane for st in sc.strategies for r in st.replenish.values() if r.lane}
     needs: dict[str, str] = {}  # key -> why
     for name in sorted(used_nodes):

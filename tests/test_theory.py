@@ -494,11 +494,14 @@ def test_service_level_sets_the_protection_period_level():
 # --------------------------------------------------------------------------- 5. identities
 
 
-def _identity_scenario(mode: str) -> dict:
+ROUTES = {"P1": ["B", "A", "C"], "P2": ["C", "B"], "default": ["A", "C"]}
+
+
+def _identity_scenario(mode: str, routed: bool) -> dict:
     nodes = {"A": {"type": "sfp", "prime": False}, "B": {"type": "fbm"}, "C": {"type": "3pl"}}
     strategy = {
         "name": mode,
-        "fulfil_from": ["B", "A", "C"],
+        "fulfil_from": ROUTES if routed else ["B", "A", "C"],
         "unmet_demand": mode,
         "replenish": {
             "A": supplier_lane(
@@ -529,8 +532,9 @@ def _identity_scenario(mode: str) -> dict:
     return scenario({"P1": 4.0, "P2": 7.0, "P3": 2.0}, nodes, [strategy], 150, 0, 12, seed=15)
 
 
+@pytest.mark.parametrize("routed", [False, True], ids=["one-route", "per-sku-routes"])
 @pytest.mark.parametrize("mode", ["lost", "backorder"])
-def test_accounting_identities_hold_exactly(mode):
+def test_accounting_identities_hold_exactly(mode, routed):
     """Unit conservation, per node per day and overall, for random lead times and a transfer.
 
     Nodes A (supplier, s_Q), B (from A: a transfer, order-up-to every 2 days) and C (supplier,
@@ -544,14 +548,15 @@ def test_accounting_identities_hold_exactly(mode):
     * per SKU: demand = served on the day + unmet; unmet is lost (``lost``) or backordered, and
       backordered = fills + final backorders, the end-of-day backorders being the running sum
       of unmet − fills; the metrics report those same numbers;
-    * fallback order: a day with unmet demand (or waiting backorders) ends with every
-      fulfilment node empty, and A serves only once B is empty.
+    * fallback order: a day with unmet demand (or waiting backorders) ends with every node of
+      the SKU's route empty, and a node serves a SKU only once the nodes before it in the
+      SKU's route are empty (one route B → A → C for all, or per-SKU routes).
     """
-    model = sim.model.compile_scenario(sim.loader.validate(_identity_scenario(mode)))
+    model = sim.model.compile_scenario(sim.loader.validate(_identity_scenario(mode, routed)))
     st = model.strategies[0]
     days, n_nodes, n_skus = model.calendar.days, len(st.nodes), len(model.catalog.ids)
     name = {nd.name: i for i, nd in enumerate(st.nodes)}
-    a, b = name["A"], name["B"]
+
     totals = dict(unmet=0, fills=0, transfers=0)
     for rep in range(model.replications):
         streams = sim.montecarlo.Streams(model.seed, rep)
@@ -589,10 +594,20 @@ def test_accounting_identities_hold_exactly(mode):
         same_day = served.sum(axis=1)  # (days, skus)
         unmet = demand - same_day
         assert (unmet >= 0).all()
-        fulfil = list(st.fulfil)
-        empty = (tr.on_hand[:, fulfil, :] == 0).all(axis=1)
+        route = {
+            j: [name[x] for x in (ROUTES.get(sku, ROUTES["default"]) if routed else "BAC")]
+            for j, sku in enumerate(model.catalog.ids)
+        }
+        empty = np.stack(
+            [(tr.on_hand[:, route[j], j] == 0).all(axis=1) for j in range(n_skus)], axis=1
+        )
+        for j, nodes in route.items():
+            outside = [n for n in range(n_nodes) if n not in nodes]
+            assert not served[:, outside, j].any(), "a SKU served from outside its route"
+            for k in range(1, len(nodes)):
+                earlier = tr.on_hand[:, nodes[:k], j].sum(axis=1)
+                assert (earlier[served[:, nodes[k], j] > 0] == 0).all(), "route order broken"
         assert empty[unmet > 0].all(), "unmet demand while a fulfilment node had stock"
-        assert (tr.on_hand[:, b][served[:, a] > 0] == 0).all(), "A served before B was empty"
         measured = sim.metrics.measure(tr, st, model.catalog, model.calendar, streams)
         metric = {k: measured.skus[i] for k, i in sim.metrics.INDEX.items()}
         assert np.array_equal(metric["demand_units"], demand.sum(axis=0))

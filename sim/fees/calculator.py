@@ -133,7 +133,8 @@ def aged_inventory_fee(
     tables: FeeTables | None = None,
 ) -> float:
     """Monthly aged-inventory surcharge for ONE unit of ``cubic_feet`` aged ``age_days`` on the
-    15th-of-month snapshot (0 below 181 days; per-unit minimum where the band has one)."""
+    15th-of-month snapshot (0 below 181 days; per-unit minimum where the band has one), in
+    unrounded dollars (round the total of many units, not each unit)."""
     t = tables or default_tables()
     section = t["aged_inventory_surcharge"]
     version = t.in_force(section["versions"], as_date(on), "aged-inventory table")
@@ -141,7 +142,8 @@ def aged_inventory_fee(
         if band["min_days"] <= age_days <= band.get("max_days", math.inf):
             if category in section["exempt_categories"] and age_days <= section["exempt_max_days"]:
                 return 0.0
-            return round(max(band["per_cu_ft"] * cubic_feet, band.get("per_unit_min", 0.0)), 2)
+            # not rounded per unit: Amazon prices the volume, so cents add up over many units
+            return max(band["per_cu_ft"] * cubic_feet, band.get("per_unit_min", 0.0))
     return 0.0
 
 
