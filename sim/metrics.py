@@ -150,8 +150,11 @@ def measure(
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
         add("storage", node.storage_per_unit_day * on_hand_days[n])
-        if node.receiving_per_unit:
-            add("receiving", node.receiving_per_unit * trace.received[w:, n].sum(axis=0))
+        if node.receiving_per_unit or node.receiving_per_carton:
+            received = trace.received[w:, n]
+            cartons = np.ceil(received / catalog.units_per_carton).sum(axis=0)
+            add("receiving", node.receiving_per_unit * received.sum(axis=0))
+            add("receiving", node.receiving_per_carton * cartons)
         if n in trace.shippers:
             add("fulfillment", node.cost_per_order * trace.shippers[n].shipped[w:].sum(axis=0))
         if node.fixed_cost_per_month:

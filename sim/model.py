@@ -156,6 +156,7 @@ class NodeModel:
     cost_per_order: np.ndarray  # (skus,) USD per customer order shipped (pick, pack, label)
     storage_per_unit_day: np.ndarray  # (skus,) USD per unit-day on hand (seller's own rates)
     receiving_per_unit: float
+    receiving_per_carton: float
     return_handling_per_unit: float
     fixed_cost_per_month: float
     fba: FbaFees | None = None  # Amazon's fees (FBA nodes that charge them)
@@ -231,6 +232,7 @@ class CatalogModel:
     weight_lb: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cubic_feet: np.ndarray = field(default_factory=lambda: np.zeros(0))
     units_per_order: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    units_per_carton: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1 where unset
     referral_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     return_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     resellable: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -274,11 +276,18 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
     cal = Calendar(scenario.start_date, scenario.horizon_days, scenario.warmup_days)
     months = cal.months()
     tables = _fee_tables(scenario)
-    catalog = _catalog(scenario, cal, months, tables)
     fba_fees: dict[str, FbaFees] = {}
-    strategies = tuple(
-        _strategy(scenario, st, catalog, cal, tables, fba_fees) for st in scenario.strategies
-    )
+    try:
+        catalog = _catalog(scenario, cal, months, tables)
+        strategies = tuple(
+            _strategy(scenario, st, catalog, cal, tables, fba_fees) for st in scenario.strategies
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        if tables is None:
+            raise  # the bundled tables are tested: this is a bug, not a user's mistake
+        raise UserError(
+            ("fee_overrides", f"the fee tables with these overrides cannot be read ({e!r})")
+        ) from None
     streams = {lane.stream for m in strategies for lane in m.lanes}
     streams |= {lane.check_in_stream for m in strategies for lane in m.lanes if lane.check_in}
     return Model(
@@ -352,6 +361,7 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
             ]
         ),
         units_per_order=np.array([s.units_per_order for s in skus]),
+        units_per_carton=np.array([s.units_per_carton or 1 for s in skus]),
         referral_per_unit=np.array(referral),
         return_rate=np.array([s.returns.rate if s.returns else 0.0 for s in skus]),
         resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
@@ -389,6 +399,7 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
             storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
         extra.update(
             receiving_per_unit=node.receiving_per_unit,
+            receiving_per_carton=node.receiving_per_carton,
             return_handling_per_unit=node.return_handling_per_unit,
         )
     if node.type == "sfp":
@@ -413,6 +424,7 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
         cost_per_order=per_order,
         storage_per_unit_day=storage if storage.any() else zeros,
         receiving_per_unit=extra.pop("receiving_per_unit", 0.0),
+        receiving_per_carton=extra.pop("receiving_per_carton", 0.0),
         return_handling_per_unit=extra.pop("return_handling_per_unit", 0.0),
         fixed_cost_per_month=node.fixed_cost_per_month,
         **extra,

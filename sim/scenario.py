@@ -452,6 +452,9 @@ class Sku(Strict):
     units_per_order: float = Field(
         default=1.0, ge=1, le=10_000, description="units in an average customer order"
     )
+    units_per_carton: int | None = Field(
+        default=None, ge=1, le=100_000, description="units in a shipping carton (receiving fees)"
+    )
     returns: Returns | None = Field(default=None, description="customer returns")
     demand: Demand
 
@@ -529,6 +532,9 @@ class SellerCosts(Strict):
         default=0.0, ge=0, description="USD per cubic foot of stock per month"
     )
     receiving_per_unit: float = Field(default=0.0, ge=0, description="USD per unit received")
+    receiving_per_carton: float = Field(
+        default=0.0, ge=0, description="USD per carton received (needs SKU units_per_carton)"
+    )
     return_handling_per_unit: float = Field(
         default=0.0, ge=0, description="USD per returned unit handled"
     )
@@ -917,6 +923,8 @@ def _sku_data_needed(sc: Scenario):
                     needs.setdefault(key, f"the storage cost of node {name!r}")
             if node.label_cost_per_lb:
                 needs.setdefault("weight_lb", f"label_cost_per_lb of node {name!r}")
+            if node.receiving_per_carton:
+                needs.setdefault("units_per_carton", f"receiving_per_carton of node {name!r}")
     for name in sorted(used_lanes):
         lane = sc.lanes.get(name)
         if lane is None:
