@@ -51,6 +51,7 @@ class Strict(BaseModel):
         populate_by_name=True,
         coerce_numbers_to_str=True,
         allow_inf_nan=False,
+        defer_build=True,  # built once, with the Scenario that uses them: faster start-up
     )
 
 

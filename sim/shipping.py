@@ -44,7 +44,7 @@ class Shipper:
         self.shipped = np.zeros((days, skus))  # orders, by order day
         self.on_time = np.zeros((days, skus))
         self.late = np.zeros((days, skus))
-        self.delivery_days = np.zeros((days, skus))  # order-days from order to delivery, summed
+        self.delivery_days = np.zeros((days, skus))  # days from order to delivery, summed
         # node totals by actual ship day: orders shipped, shipped late, delivered on time
         self.by_ship_day = np.zeros((3, days))
         self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units]
@@ -138,7 +138,7 @@ class Shipper:
             after = self.rng.binomial(served, rule.after_cutoff)
             groups = [(0, served - after), (1, after)]
         unit_orders = bool((w == 1.0).all())
-        for g, units in groups:
+        for k, (g, units) in enumerate(groups):
             eff = (weekday + g) % 7
             ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
             offsets = ship[:, None] + rule.deliver_after[(eff + rule.ship_offset[eff]) % 7]
@@ -152,8 +152,15 @@ class Shipper:
                 days_sum = np.einsum("dsk,dk->ds", counts, offsets)
             if not unit_orders:
                 units, on_time, days_sum = units * w, on_time * w, days_sum * w
-            self.shipped += units
-            self.on_time += on_time
-            self.delivery_days += days_sum
+            if k == 0:  # the first group sets the tables (no zero-filled copies to add to)
+                self.shipped, self.on_time, self.delivery_days = units, on_time, days_sum
+            else:
+                self.shipped = self.shipped + units
+                self.on_time = self.on_time + on_time
+                self.delivery_days = self.delivery_days + days_sum
+        if fills:  # backorder fills are added to the tables in place: own float copies
+            self.shipped = self.shipped.astype(float)
+            self.on_time = self.on_time.astype(float)
+            self.delivery_days = self.delivery_days.astype(float)
         for fill in fills:
             self.order(fill.day, fill.units, fill.order_day)
