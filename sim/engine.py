@@ -247,8 +247,8 @@ class Replication:
                     prime |= has & ~found
                 found |= has
             # out of stock everywhere: the listing keeps its first node's offer
-            first_badge = np.array([badge(n, t) for n in first]) if model.routed else badge(
-                first[0], t
+            first_badge = (
+                np.array([badge(n, t) for n in first]) if model.routed else badge(first[0], t)
             )
             prime |= ~found & first_badge
             d = base[t] + extra[t] * prime if extra is not None else base[t].copy()

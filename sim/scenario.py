@@ -850,9 +850,7 @@ def cross_check(sc: Scenario):
     skus = set(sc.sku_ids)
     for i, st in enumerate(sc.strategies):
         at = ("strategies", i)
-        routes = (
-            {None: st.fulfil_from} if isinstance(st.fulfil_from, list) else st.fulfil_from
-        )
+        routes = {None: st.fulfil_from} if isinstance(st.fulfil_from, list) else st.fulfil_from
         for key, nodes in routes.items():
             where = (*at, "fulfil_from") if key is None else (*at, "fulfil_from", key)
             if key is not None and key != "default" and key not in skus:

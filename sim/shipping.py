@@ -128,8 +128,14 @@ class Shipper:
 
     def finish(self, served: np.ndarray, fills: list) -> None:
         """Tabulate every order at the end (nodes shipped in one pass): ``served`` is
-        (days, skus) units served on the day ordered; ``fills`` the node's backorder fills."""
+        (days, skus) units served on the day ordered; ``fills`` the node's backorder fills.
+        A node that shipped day by day ships what still waits in its backlog after the horizon
+        (orders of counted days count whatever day they ship, SPEC §3)."""
         if self.online:
+            t = self.days
+            while self.backlog:
+                self.end_of_day(t)
+                t += 1
             return
         rule, w = self.rule, self.per_order
         weekday = (self.w0 + np.arange(self.days)) % 7
