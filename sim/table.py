@@ -18,6 +18,8 @@ HEADLINE = (
     ("avg_delivery_days", "days"),
     ("account_health_breach_rate", "pct"),
 )
+# shown only when some strategy has a non-zero mean (e.g. an SFP node's badge)
+OPTIONAL = (("badge_lost_days", "days"),)
 
 
 COMPARED = (
@@ -75,7 +77,11 @@ def comparison_table(summary: dict) -> str:
     names = list(summary["strategies"])
     pct = round(100 * summary["confidence"])
     rows = [[f"metric (mean ± {pct}% CI half-width)", *names]]
-    for metric, kind in HEADLINE:
+    strategies = summary["strategies"]
+    optional = [
+        (m, k) for m, k in OPTIONAL if any(strategies[n]["metrics"][m]["mean"] for n in names)
+    ]
+    for metric, kind in (*HEADLINE, *optional):
         rows.append(
             [metric, *(fmt_ci(summary["strategies"][n]["metrics"][metric], kind) for n in names)]
         )
