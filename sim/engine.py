@@ -247,9 +247,10 @@ class Replication:
                     prime |= has & ~found
                 found |= has
             # out of stock everywhere: the listing keeps its first node's offer
-            first_badge = (
-                np.array([badge(n, t) for n in first]) if model.routed else badge(first[0], t)
-            )
+            if model.routed:
+                first_badge = np.array([badge(n, t) for n in range(len(model.nodes))])[first]
+            else:
+                first_badge = badge(first[0], t)
             prime |= ~found & first_badge
             d = base[t] + extra[t] * prime if extra is not None else base[t].copy()
             if self.rank.min() < 1.0:
