@@ -76,10 +76,12 @@ ON_TIME_WINDOW, ON_TIME_MIN = 14, 0.90
 
 @dataclass(frozen=True)
 class Measured:
-    """One replication of one strategy: ``skus`` is (metrics, skus); ``total`` is (metrics,)."""
+    """One replication of one strategy: ``skus`` is (metrics, skus); ``total`` is (metrics,);
+    ``paths`` the end-of-day on-hand of a few SKUs at every node, (days, nodes, k), when kept."""
 
     skus: np.ndarray
     total: np.ndarray
+    paths: np.ndarray | None = None
 
 
 @dataclass

@@ -261,6 +261,7 @@ class Model:
     strategies: tuple[StrategyModel, ...]
     baseline: str
     lead_streams: tuple[tuple[str, ...], ...] = field(default=())
+    path_skus: tuple[int, ...] = ()  # SKUs whose inventory paths the report charts
 
     @property
     def strategy_names(self) -> list[str]:
@@ -300,7 +301,17 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
         strategies=strategies,
         baseline=scenario.baseline_name,
         lead_streams=tuple(sorted(streams)),
+        path_skus=_top_skus(catalog, PATH_SKUS),
     )
+
+
+PATH_SKUS = 5
+
+
+def _top_skus(catalog: CatalogModel, k: int) -> tuple[int, ...]:
+    """The ``k`` SKUs with the highest mean demand (ties by catalog order)."""
+    means = np.array([s.expected_mean() for s in catalog.demand])
+    return tuple(int(j) for j in np.argsort(-means, kind="stable")[:k])
 
 
 def _fee_tables(scenario: sc.Scenario) -> FeeTables | None:

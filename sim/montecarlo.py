@@ -12,11 +12,12 @@ numbers do not depend on the worker count.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,6 +65,9 @@ class Streams:
         return self._shared
 
 
+PATH_REPLICATIONS = 200  # inventory paths kept for the report's fan charts (bounded memory)
+
+
 def draw_demand(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray | None]:
     """(days, skus) whole units demanded without the Prime badge, each SKU from its own stream,
     and the extra units the badge would bring (None when no SKU has a ``prime_uplift``)."""
@@ -105,7 +109,11 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
             cal.warmup,
             extra_demand=extra,
         )
-        results.append(measure(trace, strategy, model.catalog, cal, streams))
+        measured = measure(trace, strategy, model.catalog, cal, streams)
+        if replication < PATH_REPLICATIONS:
+            paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
+            measured = dataclasses.replace(measured, paths=paths)
+        results.append(measured)
     return results
 
 
@@ -119,10 +127,27 @@ class Results:
     sku_mean: np.ndarray
     sku_m2: np.ndarray  # sum of squared deviations (Welford)
     complete: bool
+    paths: list[list[np.ndarray]] = field(default_factory=list)  # [strategy][rep] (days, nodes, k)
 
     @property
     def replications(self) -> int:
         return self.totals.shape[0]
+
+    def inventory_paths(self) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+        """End-of-day on-hand paths of the top SKUs (by mean demand) at every node each
+        strategy uses: ``{strategy: {node: {sku: (replications kept, days)}}}``, from the first
+        ``PATH_REPLICATIONS`` replications (for fan charts)."""
+        out: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        ids = self.model.catalog.ids
+        for s, strategy in enumerate(self.model.strategies):
+            if not self.paths or not self.paths[s]:
+                continue
+            stack = np.stack(self.paths[s])  # (reps, days, nodes, k)
+            out[strategy.name] = {
+                node.name: {ids[j]: stack[:, :, n, i] for i, j in enumerate(self.model.path_skus)}
+                for n, node in enumerate(strategy.nodes)
+            }
+        return out
 
 
 class Accumulator:
@@ -135,9 +160,13 @@ class Accumulator:
         self.count = np.zeros(shape)
         self.mean = np.zeros(shape)
         self.m2 = np.zeros(shape)
+        self.paths: list[list[np.ndarray]] = [[] for _ in model.strategies]
 
     def add(self, measured: list[Measured]) -> None:
         self.totals.append(np.stack([m.total for m in measured]))
+        for s, m in enumerate(measured):
+            if m.paths is not None:
+                self.paths[s].append(m.paths)
         x = np.stack([m.skus for m in measured])
         ok = ~np.isnan(x)
         self.count += ok
@@ -152,7 +181,7 @@ class Accumulator:
             if self.totals
             else np.zeros((0, len(self.model.strategies), n_metrics))
         )
-        return Results(self.model, totals, self.count, self.mean, self.m2, complete)
+        return Results(self.model, totals, self.count, self.mean, self.m2, complete, self.paths)
 
 
 _WORKER_MODEL: Model | None = None
