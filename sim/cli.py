@@ -96,7 +96,20 @@ def run_options(f):
 @click.argument("scenario", type=click.Path(path_type=Path))
 @run_options
 @click.option("--no-report", is_flag=True, help="Write summary.json and the CSV files only.")
-def run(scenario, reps, seed, workers, backend, out, fmt, quiet, no_report) -> None:
+@click.option(
+    "--precision",
+    metavar="METRIC=HALF_WIDTH",
+    help="Add replications until every strategy's interval on METRIC is this narrow "
+    "(e.g. profit=500 or fill_rate=0.002).",
+)
+@click.option(
+    "--max-reps",
+    type=click.IntRange(1, 100_000),
+    help="Cap on replications with --precision [default: 10 × the scenario's, at most 100,000].",
+)
+def run(
+    scenario, reps, seed, workers, backend, out, fmt, quiet, no_report, precision, max_reps
+) -> None:
     """Run every strategy of SCENARIO and compare them."""
     from sim import montecarlo
     from sim.loader import load_scenario
@@ -107,10 +120,13 @@ def run(scenario, reps, seed, workers, backend, out, fmt, quiet, no_report) -> N
     loaded = load_scenario(scenario)
     sc = _override(loaded.scenario, reps, seed)
     model = compile_scenario(sc)
+    target = _precision(precision, max_reps, model.replications)
     workers = workers or montecarlo.default_workers()
     out = out or default_out(sc.name)
     with _progress(model.replications, quiet) as bar:
-        results = montecarlo.run(model, workers=workers, progress=bar.update)
+        results = montecarlo.run(
+            model, workers=workers, progress=bar.update, precision=target, more=bar.extend
+        )
     summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
     write_results(out, summary, results)
     if fmt == "json":
@@ -197,13 +213,67 @@ class _NoBar:
     def update(self, n: int) -> None:
         pass
 
+    def extend(self, n: int) -> None:
+        pass
+
+
+class _Bar:
+    """click's progress bar, whose length can grow (adaptive precision adds replications)."""
+
+    def __init__(self, total: int):
+        self.bar = click.progressbar(
+            length=total,
+            label="replications",
+            file=sys.stderr,
+            show_eta=True,
+            show_pos=True,
+            width=30,
+        )
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+
+    def extend(self, n: int) -> None:
+        self.bar.length += n
+
 
 def _progress(total: int, quiet: bool):
-    if quiet or total < 2 or not sys.stderr.isatty():
+    if quiet or not sys.stderr.isatty():
         return _NoBar()
-    return click.progressbar(
-        length=total, label="replications", file=sys.stderr, show_eta=True, show_pos=True, width=30
-    )
+    return _Bar(total)
+
+
+def _precision(spec: str | None, max_reps: int | None, replications: int):
+    """``--precision METRIC=HALF_WIDTH`` as a ``montecarlo.Precision`` (None when not given)."""
+    from sim.metrics import METRICS
+    from sim.montecarlo import Precision
+
+    if spec is None:
+        if max_reps is not None:
+            raise UserError(("--max-reps", "only used with --precision"))
+        return None
+    metric, sep, value = spec.partition("=")
+    metric = metric.strip()
+    if not sep or metric not in METRICS:
+        hint = "" if metric in METRICS else f"; metrics: {', '.join(METRICS)}"
+        raise UserError(("--precision", f"expected METRIC=HALF_WIDTH, got {spec!r}{hint}"))
+    try:
+        half = float(value)
+    except ValueError:
+        half = float("nan")
+    if not half > 0 or half == float("inf"):
+        raise UserError(("--precision", f"the half-width must be a number > 0, got {value!r}"))
+    cap = max_reps or min(100_000, 10 * replications)
+    if cap < replications:
+        raise UserError(("--max-reps", f"must be ≥ the replications ({replications})"))
+    return Precision(metric, half, cap)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ import numpy as np
 from sim.engine import simulate
 from sim.metrics import METRICS, Measured, measure
 from sim.model import Model
+from sim.stats import interval
 
 
 class Streams:
@@ -221,19 +223,60 @@ def iterate(model: Model, replications: range, workers: int) -> Iterator[list[Me
         yield from pool.imap(_work, replications, chunksize=chunk)
 
 
+@dataclass(frozen=True)
+class Precision:
+    """Stop adding replications once every strategy's interval on ``metric`` has a half-width of
+    at most ``half_width`` (strategy totals, at the scenario's confidence), or at ``max_reps``."""
+
+    metric: str
+    half_width: float
+    max_reps: int
+
+    def needed(self, totals: np.ndarray, confidence: float) -> int:
+        """Replications that should reach the precision, from the spread seen so far (the
+        half-width shrinks like 1/√n); 0 when it is already reached."""
+        k = METRICS.index(self.metric)
+        n = totals.shape[0]
+        worst = 0.0
+        for s in range(totals.shape[1]):
+            half = interval(totals[:, s, k], confidence).half_width
+            if half is None:
+                return n + 10  # fewer than two values: no spread to go by yet
+            worst = max(worst, half)
+        if worst <= self.half_width:
+            return 0
+        return math.ceil(n * (worst / self.half_width) ** 2 * 1.1)
+
+
 def run(
     model: Model,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    precision: Precision | None = None,
+    more: Callable[[int], None] | None = None,
 ) -> Results:
-    """Run all replications; Ctrl-C keeps those finished and marks the result incomplete."""
+    """Run all replications; Ctrl-C keeps those finished and marks the result incomplete.
+
+    With ``precision``, replications are added in batches after the scenario's count (the same
+    replication indices, hence seeds, a fixed run of that size would use) until the precision is
+    reached or ``precision.max_reps``; ``more(n)`` is told of each batch of n added.
+    """
     acc = Accumulator(model)
     complete = True
+    done, target = 0, model.replications
     try:
-        for measured in iterate(model, range(model.replications), workers):
-            acc.add(measured)
-            if progress:
-                progress(1)
+        while done < target:
+            for measured in iterate(model, range(done, target), workers):
+                acc.add(measured)
+                if progress:
+                    progress(1)
+            done = target
+            if precision is not None:
+                needed = precision.needed(np.stack(acc.totals), model.confidence)
+                if needed:
+                    target = min(precision.max_reps, max(needed, done + 10))
+                    if more and target > done:
+                        more(target - done)
     except KeyboardInterrupt:
         complete = False
     return acc.results(complete)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.decide import decision, recommend
 from sim.metrics import LOWER_IS_BETTER, METRICS
 from sim.montecarlo import Results
 from sim.stats import interval, interval_from_moments, paired
@@ -66,7 +67,7 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
                     "win_rate": p.win_rate,
                 }
             )
-    return {
+    summary = {
         "schema_version": SCHEMA_VERSION,
         "complete": results.complete,
         "scenario": {"name": scenario_name, "sha256": sha256},
@@ -79,7 +80,10 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
         "metric_order": list(METRICS),
         "strategies": strategies,
         "comparisons": comparisons,
+        "decision": decision(results.totals, names, conf),
     }
+    summary["recommendation"] = recommend(summary)
+    return summary
 
 
 def replications_rows(results: Results) -> list[dict]:

@@ -90,6 +90,9 @@ def comparison_table(summary: dict) -> str:
         f"{summary['horizon_days'] - summary['warmup_days']} counted days, seed {summary['seed']}"
         + ("" if summary["complete"] else "  [INCOMPLETE: interrupted]")
     )
+    best = (summary.get("decision") or {}).get("probability_best")
+    if best and len(names) > 1:
+        rows.append(["P(most profitable)", *(f"{100 * best[n]:.0f}%" for n in names)])
     parts = [head, "", render(_fit(rows))]
     comps = [c for c in summary["comparisons"] if c["metric"] in COMPARED]
     if comps:
@@ -109,7 +112,16 @@ def comparison_table(summary: dict) -> str:
             "Paired differences (common random numbers; wins = share of replications better):",
             render(crow, right_from=2),
         ]
+    if summary.get("recommendation"):
+        parts += ["", "Recommendation:", *(_wrap(line) for line in summary["recommendation"])]
     return "\n".join(parts)
+
+
+def _wrap(text: str) -> str:
+    import textwrap
+
+    width = min(100, shutil.get_terminal_size((100, 24)).columns)
+    return textwrap.fill(text, width=width, initial_indent="- ", subsequent_indent="  ")
 
 
 def _fit(rows: list[list[str]]) -> list[list[str]]:

@@ -145,3 +145,31 @@ def test_ctrl_c_keeps_finished_replications(tmp_path):
     assert 0 < summary["replications"] < 5000
     rows = list(csv.DictReader((tmp_path / "replications.csv").open()))
     assert len(rows) == 3 * summary["replications"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--precision", "profitt=10"], "--precision: expected METRIC=HALF_WIDTH"),
+        (["--precision", "profit=0"], "--precision: the half-width must be a number > 0"),
+        (["--precision", "profit"], "--precision: expected METRIC=HALF_WIDTH"),
+        (["--max-reps", "50"], "--max-reps: only used with --precision"),
+        (["--precision", "profit=10", "--max-reps", "5", "--reps", "10"], "--max-reps: must be"),
+    ],
+)
+def test_precision_options_are_checked(args, message, tmp_path):
+    done = cli("run", "scenarios/starter.yaml", *args, "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_summary_has_the_decision_and_the_recommendation(starter_run):
+    out, done = starter_run
+    summary = json.loads(done.stdout)
+    decision = summary["decision"]
+    names = list(summary["strategies"])
+    assert decision["best"] in names and decision["runner_up"] in names
+    assert sum(decision["probability_best"].values()) == pytest.approx(1.0)
+    assert decision["difference"]["mean"] >= 0  # best minus runner-up, by mean profit
+    assert summary["recommendation"] and all(isinstance(x, str) for x in summary["recommendation"])
+    assert decision["best"] in summary["recommendation"][0]

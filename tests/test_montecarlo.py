@@ -101,3 +101,29 @@ def test_an_interrupted_run_keeps_finished_replications(monkeypatch):
     res = montecarlo.run(model, workers=1)
     assert not res.complete
     assert res.replications == 3
+
+
+def test_adaptive_precision_stops_when_narrow_enough_with_fixed_run_numbers():
+    """Batches reuse the replication indices a fixed run uses: the result equals a fixed run of
+    the same size, and every strategy's interval meets the target (or the cap is reached)."""
+    from sim.montecarlo import Precision
+    from sim.stats import interval
+
+    model = compile_scenario(validate(scenario(replications=5)))
+    target = Precision("fill_rate", 0.01, max_reps=400)
+    adaptive = montecarlo.run(model, precision=target)
+    n = adaptive.replications
+    assert 5 < n < 400
+    for s in range(len(model.strategies)):
+        k = montecarlo.METRICS.index("fill_rate")
+        assert interval(adaptive.totals[:, s, k], model.confidence).half_width <= 0.01
+    fixed = montecarlo.run(compile_scenario(validate(scenario(replications=n))))
+    assert np.array_equal(adaptive.totals, fixed.totals)
+
+
+def test_adaptive_precision_respects_the_cap():
+    from sim.montecarlo import Precision
+
+    model = compile_scenario(validate(scenario(replications=3)))
+    capped = montecarlo.run(model, precision=Precision("fill_rate", 1e-9, max_reps=25))
+    assert capped.replications == 25
