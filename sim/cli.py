@@ -67,10 +67,16 @@ def run_options(f):
         ),
         click.option(
             "--backend",
-            type=click.Choice(["local"]),
+            type=click.Choice(["local", "dask"]),
             default="local",
             show_default=True,
-            help="Where replications run.",
+            help="Where replications run: local processes, or Dask (pip install "
+            "'fulfilsim[dask]').",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local Dask cluster].",
         ),
         click.option(
             "--out",
@@ -108,7 +114,18 @@ def run_options(f):
     help="Cap on replications with --precision [default: 10 × the scenario's, at most 100,000].",
 )
 def run(
-    scenario, reps, seed, workers, backend, out, fmt, quiet, no_report, precision, max_reps
+    scenario,
+    reps,
+    seed,
+    workers,
+    backend,
+    scheduler,
+    out,
+    fmt,
+    quiet,
+    no_report,
+    precision,
+    max_reps,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
     from sim import montecarlo
@@ -121,11 +138,19 @@ def run(
     sc = _override(loaded.scenario, reps, seed)
     model = compile_scenario(sc)
     target = _precision(precision, max_reps, model.replications)
+    if scheduler and backend != "dask":
+        raise UserError(("--scheduler", "only used with --backend dask"))
     workers = workers or montecarlo.default_workers()
     out = out or default_out(sc.name)
     with _progress(model.replications, quiet) as bar:
         results = montecarlo.run(
-            model, workers=workers, progress=bar.update, precision=target, more=bar.extend
+            model,
+            workers=workers,
+            progress=bar.update,
+            precision=target,
+            more=bar.extend,
+            backend=backend,
+            scheduler=scheduler,
         )
     summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
     write_results(out, summary, results)

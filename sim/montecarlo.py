@@ -18,6 +18,7 @@ import math
 import os
 import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,20 +208,45 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def iterate(model: Model, replications: range, workers: int) -> Iterator[list[Measured]]:
-    """Yield each replication's results in replication order, computed by ``workers`` processes."""
-    if workers <= 1 or len(replications) <= 1:
-        for r in replications:
-            yield run_replication(model, r)
+Runner = Callable[[range], Iterator[list[Measured]]]
+
+
+@contextmanager
+def runner(
+    model: Model, workers: int, backend: str = "local", scheduler: str | None = None
+) -> Iterator[Runner]:
+    """A function that yields replications' results in replication order, computed serially,
+    by ``workers`` local processes, or on Dask (``backend="dask"``: a local cluster of
+    ``workers`` processes, or the scheduler at ``scheduler``). Workers start once per context."""
+    if backend == "dask":
+        from sim.dask_backend import dask_runner  # only when asked for: dask is an extra
+
+        with dask_runner(model, workers, scheduler) as run_on_dask:
+            yield run_on_dask
+        return
+    if workers <= 1:
+        yield lambda replications: (run_replication(model, r) for r in replications)
         return
     import multiprocessing  # only when there are workers to start
 
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
-    chunk = max(1, min(16, len(replications) // (workers * 8)))
     with ctx.Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
-        yield from pool.imap(_work, replications, chunksize=chunk)
+
+        def run_in_pool(replications: range) -> Iterator[list[Measured]]:
+            if len(replications) <= 1:
+                return (run_replication(model, r) for r in replications)
+            chunk = max(1, min(16, len(replications) // (workers * 8)))
+            return pool.imap(_work, replications, chunksize=chunk)
+
+        yield run_in_pool
+
+
+def iterate(model: Model, replications: range, workers: int) -> Iterator[list[Measured]]:
+    """Yield each replication's results in replication order, computed by ``workers`` processes."""
+    with runner(model, workers) as run_batch:
+        yield from run_batch(replications)
 
 
 @dataclass(frozen=True)
@@ -254,29 +280,34 @@ def run(
     progress: Callable[[int], None] | None = None,
     precision: Precision | None = None,
     more: Callable[[int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> Results:
     """Run all replications; Ctrl-C keeps those finished and marks the result incomplete.
 
     With ``precision``, replications are added in batches after the scenario's count (the same
     replication indices, hence seeds, a fixed run of that size would use) until the precision is
     reached or ``precision.max_reps``; ``more(n)`` is told of each batch of n added.
+    ``backend`` and ``scheduler`` choose where replications run (see ``runner``); the numbers
+    do not depend on it.
     """
     acc = Accumulator(model)
     complete = True
     done, target = 0, model.replications
     try:
-        while done < target:
-            for measured in iterate(model, range(done, target), workers):
-                acc.add(measured)
-                if progress:
-                    progress(1)
-            done = target
-            if precision is not None:
-                needed = precision.needed(np.stack(acc.totals), model.confidence)
-                if needed:
-                    target = min(precision.max_reps, max(needed, done + 10))
-                    if more and target > done:
-                        more(target - done)
+        with runner(model, workers, backend, scheduler) as run_batch:
+            while done < target:
+                for measured in run_batch(range(done, target)):
+                    acc.add(measured)
+                    if progress:
+                        progress(1)
+                done = target
+                if precision is not None:
+                    needed = precision.needed(np.stack(acc.totals), model.confidence)
+                    if needed:
+                        target = min(precision.max_reps, max(needed, done + 10))
+                        if more and target > done:
+                            more(target - done)
     except KeyboardInterrupt:
         complete = False
     return acc.results(complete)

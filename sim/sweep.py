@@ -202,11 +202,19 @@ def run_points(
     scenarios: list[Scenario],
     workers: int,
     progress: Callable[[int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> tuple[list[montecarlo.Results], bool]:
     """Run every grid point; on Ctrl-C keep the points already finished (and say so)."""
     results = []
     for sc in scenarios:
-        res = montecarlo.run(compile_scenario(sc), workers=workers, progress=progress)
+        res = montecarlo.run(
+            compile_scenario(sc),
+            workers=workers,
+            progress=progress,
+            backend=backend,
+            scheduler=scheduler,
+        )
         if not res.complete:
             return results, False
         results.append(res)

@@ -33,7 +33,9 @@ from sim.sweep import BREAK_EVEN_METRICS
     f"[default: {', '.join(BREAK_EVEN_METRICS)}].",
 )
 @run_options
-def sweep(scenario, sets, metrics, reps, seed, workers, backend, out, fmt, quiet) -> None:
+def sweep(
+    scenario, sets, metrics, reps, seed, workers, backend, scheduler, out, fmt, quiet
+) -> None:
     """Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.
 
     \b
@@ -72,7 +74,11 @@ def sweep(scenario, sets, metrics, reps, seed, workers, backend, out, fmt, quiet
     total = sum(sc.replications for sc in scenarios)
     with _progress(total, quiet) as bar:
         results, complete = sw.run_points(
-            scenarios, workers or montecarlo.default_workers(), bar.update
+            scenarios,
+            workers or montecarlo.default_workers(),
+            bar.update,
+            backend=backend,
+            scheduler=scheduler,
         )
     info = {"name": scenarios[0].name, "sha256": loaded.sha256}
     rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)

@@ -164,7 +164,7 @@ def test_precision_options_are_checked(args, message, tmp_path):
 
 
 def test_summary_has_the_decision_and_the_recommendation(starter_run):
-    out, done = starter_run
+    _, done = starter_run
     summary = json.loads(done.stdout)
     decision = summary["decision"]
     names = list(summary["strategies"])
