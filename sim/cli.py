@@ -25,6 +25,8 @@ class LazyGroup(click.Group):
     lazy: ClassVar[dict[str, str]] = {
         "fees": "sim.fees.command:fees",
         "sweep": "sim.sweep_command:sweep",
+        "import-orders": "sim.import_orders:import_orders",
+        "init": "sim.init_command:init",
     }
 
     def list_commands(self, ctx):
@@ -141,6 +143,7 @@ def run(
     if scheduler and backend != "dask":
         raise UserError(("--scheduler", "only used with --backend dask"))
     workers = workers or montecarlo.default_workers()
+    check_memory(model, workers if backend == "local" else 1)
     out = out or default_out(sc.name)
     with _progress(model.replications, quiet) as bar:
         results = montecarlo.run(
@@ -273,6 +276,24 @@ def _progress(total: int, quiet: bool):
     if quiet or not sys.stderr.isatty():
         return _NoBar()
     return _Bar(total)
+
+
+def check_memory(model, workers: int) -> None:
+    """Refuse up front a run that would not fit in this machine's memory."""
+    from sim.montecarlo import available_memory, memory_estimate
+
+    need, have = memory_estimate(model, workers), available_memory()
+    if have is not None and need > have:
+        gb = 2**30
+        raise UserError(
+            (
+                "scenario",
+                f"needs about {need / gb:.1f} GB of memory with {workers} worker(s) "
+                f"({len(model.catalog.ids):,} SKUs × {model.calendar.days:,} days), but "
+                f"{have / gb:.1f} GB is available: use fewer --workers, fewer SKUs or a "
+                "shorter horizon",
+            )
+        )
 
 
 def _precision(spec: str | None, max_reps: int | None, replications: int):

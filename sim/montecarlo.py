@@ -200,6 +200,38 @@ def _work(replication: int) -> list[Measured]:
     return run_replication(_WORKER_MODEL, replication)
 
 
+BASE_MEMORY = 100 * 2**20  # interpreter, libraries, compiled model (W measures 58 MB in all)
+
+
+def memory_estimate(model: Model, workers: int) -> int:
+    """Bytes a run needs at its peak: each worker holds one strategy's trace of one replication
+    at a time (daily on-hand, served, orders and shipping tables over SKUs) plus the working
+    copies the metrics make, about twice that; the parent keeps per-SKU moments and the
+    report's inventory paths. An estimate, on the generous side."""
+    days, skus = model.calendar.days, len(model.catalog.ids)
+    trace = max(
+        days * skus * (8 * (3 + 2 * len(st.nodes) + len(st.lanes)) + 32 * len(st.fulfil))
+        for st in model.strategies
+    )
+    per_worker = 2 * trace + 2 * 8 * days * skus
+    parent = 3 * 8 * len(model.strategies) * len(METRICS) * skus
+    kept = min(model.replications, PATH_REPLICATIONS)
+    paths = kept * sum(4 * days * len(st.nodes) * len(model.path_skus) for st in model.strategies)
+    return BASE_MEMORY + max(1, workers) * per_worker + parent + paths
+
+
+def available_memory() -> int | None:
+    """Bytes this machine can still give (MemAvailable), or None where that is unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def default_workers() -> int:
     """All cores this process may use."""
     try:
