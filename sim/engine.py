@@ -106,6 +106,7 @@ class Replication:
         warmup: int = 0,
         extra_demand: np.ndarray | None = None,
         log_events: bool = False,
+        check: bool = False,
     ):
         self.model = model
         self.catalog = catalog
@@ -153,6 +154,7 @@ class Replication:
         for i, lane in enumerate(model.lanes):
             if lane.check_in is not None:
                 self.trace.lead_days[i] += lead_days[lane.check_in_stream]
+        self.check = AccountingCheck(self) if check else None
         if model.demand_feedback:
             self.trace.prime = np.zeros((self.days, skus), dtype=bool)
             self.trace.badge_lost = np.zeros((self.days, nodes), dtype=bool)
@@ -217,6 +219,8 @@ class Replication:
                 self._after_demand(t)
             for review in reviews:
                 review(t)
+            if self.check is not None:
+                self.check.end_of_day(t)
             on_hand_log[t] = on_hand
             if backorder:
                 self.trace.backorders[t] = self.backorders
@@ -324,6 +328,8 @@ class Replication:
             if source is not None:
                 np.minimum(q, source[0], out=q)
                 np.subtract(source[1], q, out=source[1])  # on-hand and position both fall
+                if self.check is not None:
+                    self.check.moved[lane.source] += q
             if not count(q):
                 return
             if self.log is not None:
@@ -340,6 +346,8 @@ class Replication:
         if self.log is not None:
             self.log.append((f"receive {self.model.nodes[n].name}", int(self.env.now)))
         self.on_hand[n] += q
+        if self.check is not None:
+            self.check.moved[n] -= q
         if self.queue and n in self.fulfil_set:
             self._serve_backorders(n, int(self.env.now))
 
@@ -368,12 +376,84 @@ class Replication:
                     self.position[n] -= moved
                     self.position[first, skus] += moved
                 self.trace.fills.append(Fill(t, n, order_day, take))
+                if self.check is not None:
+                    self.check.filled(n, order_day, take)
                 if shipper.online:
                     shipper.order(t, take, order_day)
                 entry[1] = units
             if units.any():
                 waiting.append(entry)
         self.queue = waiting
+
+
+class AccountingError(RuntimeError):
+    """Stock was not conserved (or a rule was broken) on a day, at a node, for a SKU."""
+
+
+class AccountingCheck:
+    """Day-by-day conservation checks of one replication (``run --check``; always in tests).
+
+    For every node and SKU: on-hand at the end of day t = on-hand at the end of day t − 1 +
+    received − served from stock − backorder fills − transferred out; on-hand and the pipeline
+    (position − on-hand, plus backorders held at the node) never negative; backorders filled
+    first come, first served (no fill for an order while an older order of that SKU waits).
+    """
+
+    def __init__(self, rep: Replication):
+        self.rep = rep
+        self.previous = rep.on_hand.copy()
+        self.moved = np.zeros_like(rep.on_hand)  # out minus in, today (transfers, receipts)
+        self.fills = np.zeros_like(rep.on_hand)
+
+    def filled(self, node: int, order_day: int, units: np.ndarray) -> None:
+        self.fills[node] += units
+        for entry in self.rep.queue:  # every older order of these SKUs must be complete
+            if entry[0] >= order_day:
+                break
+            if (entry[1] * (units > 0)).any():
+                self._fail(
+                    int(self.rep.env.now),
+                    node,
+                    int(np.argmax(entry[1] * (units > 0))),
+                    f"backorder of day {order_day} filled before one of day {entry[0]}",
+                )
+
+    def end_of_day(self, t: int) -> None:
+        rep = self.rep
+        expected = self.previous - rep.trace.served[t] - self.fills - self.moved
+        bad = np.argwhere(expected != rep.on_hand)
+        if len(bad):
+            n, j = bad[0]
+            self._fail(
+                t,
+                n,
+                j,
+                f"on hand {rep.on_hand[n, j]}, but the day's flows give "
+                f"{expected[n, j]} (previous {self.previous[n, j]}, served "
+                f"{rep.trace.served[t, n, j]}, filled {self.fills[n, j]}, moved out "
+                f"{self.moved[n, j]})",
+            )
+        held = np.zeros_like(rep.on_hand)
+        if rep.model.backorder:
+            held[rep.model.first, np.arange(held.shape[1])] = rep.backorders
+        for what, values in (
+            ("on hand", rep.on_hand),
+            ("pipeline (on order)", rep.position - rep.on_hand + held),
+        ):
+            bad = np.argwhere(values < 0)
+            if len(bad):
+                n, j = bad[0]
+                self._fail(t, n, j, f"{what} is negative ({values[n, j]})")
+        self.previous = rep.on_hand.copy()
+        self.moved[:] = 0
+        self.fills[:] = 0
+
+    def _fail(self, t: int, node: int, sku: int, problem: str) -> None:
+        rep = self.rep
+        raise AccountingError(
+            f"accounting check failed on day {t}, SKU {rep.catalog.ids[sku]!r}, node "
+            f"{rep.model.nodes[node].name!r} (strategy {rep.model.name!r}): {problem}"
+        )
 
 
 def simulate(
@@ -386,9 +466,19 @@ def simulate(
     warmup: int = 0,
     extra_demand: np.ndarray | None = None,
     log_events: bool = False,
+    check: bool = False,
 ) -> Trace:
     """Run one replication of one strategy: ``demand`` is (days, skus) units per day without
     the Prime badge, ``extra_demand`` the extra units the badge brings."""
     return Replication(
-        model, catalog, demand, lead_days, streams, start_weekday, warmup, extra_demand, log_events
+        model,
+        catalog,
+        demand,
+        lead_days,
+        streams,
+        start_weekday,
+        warmup,
+        extra_demand,
+        log_events,
+        check,
     ).run()

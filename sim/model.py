@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -262,6 +263,7 @@ class Model:
     baseline: str
     lead_streams: tuple[tuple[str, ...], ...] = field(default=())
     path_skus: tuple[int, ...] = ()  # SKUs whose inventory paths the report charts
+    check: bool = False  # check stock conservation every day (``run --check``; tests)
 
     @property
     def strategy_names(self) -> list[str]:
@@ -302,6 +304,7 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
         baseline=scenario.baseline_name,
         lead_streams=tuple(sorted(streams)),
         path_skus=_top_skus(catalog, PATH_SKUS),
+        check=os.environ.get("FULFILSIM_CHECK") == "1",
     )
 
 

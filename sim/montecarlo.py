@@ -111,6 +111,7 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
             cal.start_weekday,
             cal.warmup,
             extra_demand=extra,
+            check=model.check,
         )
         measured = measure(trace, strategy, model.catalog, cal, streams)
         if replication < PATH_REPLICATIONS:
