@@ -25,6 +25,7 @@ class LazyGroup(click.Group):
     lazy: ClassVar[dict[str, str]] = {
         "fees": "sim.fees.command:fees",
         "sweep": "sim.sweep_command:sweep",
+        "optimize": "sim.optimize_command:optimize",
         "import-orders": "sim.import_orders:import_orders",
         "init": "sim.init_command:init",
     }

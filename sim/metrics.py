@@ -258,9 +258,10 @@ def _account_health(trace: Trace, model: StrategyModel, warmup: int, by_sku=True
             dlv = Deliveries(*(a.sum(axis=1, keepdims=True) for a in dlv.__dict__.values()))
         if not dlv.late_shipped.any() and np.array_equal(dlv.on_time, dlv.shipped):
             continue  # every order on time and none shipped late: no window can breach
-        late = _rolling_rate(dlv.late_shipped, dlv.shipped, late_window, warmup)
+        least = model.min_orders
+        late = _rolling_rate(dlv.late_shipped, dlv.shipped, late_window, warmup, least)
         breach |= late > 1 - shipped_on_time_min + 1e-12
-        rate = _rolling_rate(dlv.on_time, dlv.shipped, on_time_window, warmup)
+        rate = _rolling_rate(dlv.on_time, dlv.shipped, on_time_window, warmup, least)
         breach |= rate < on_time_min - 1e-12
     return breach
 
@@ -296,9 +297,11 @@ def _ratio(num, den) -> np.ndarray:
     return out
 
 
-def _rolling_rate(num: np.ndarray, den: np.ndarray, window: int, warmup: int) -> np.ndarray:
+def _rolling_rate(
+    num: np.ndarray, den: np.ndarray, window: int, warmup: int, least: float = 1
+) -> np.ndarray:
     """(counted days, width) rate over the trailing ``window`` counted days ending on each day;
-    NaN before the first full window and where a window has no orders (nothing to judge). A
+    NaN before the first full window and where a window has fewer than ``least`` orders. A
     horizon shorter than the window is judged once, on all its counted days."""
     num, den = num[warmup:], den[warmup:]
     days = len(den)
@@ -311,5 +314,6 @@ def _rolling_rate(num: np.ndarray, den: np.ndarray, window: int, warmup: int) ->
     n = cn[window:] - cn[:-window]
     d = cd[window:] - cd[:-window]
     out = np.full(num.shape, np.nan)
-    out[window - 1 :] = np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
+    judged = (d > 0) & (d >= least - 1e-9)
+    out[window - 1 :] = np.where(judged, n / np.where(judged, d, 1), np.nan)
     return out

@@ -214,6 +214,7 @@ class StrategyModel:
     # serving order: (node, SKU mask or None for all SKUs); per-SKU routes give masked steps
     steps: tuple[tuple[int, np.ndarray | None], ...] = ()
     first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (skus,)
+    min_orders: int = 1  # account-health windows with fewer orders are not judged
 
     @property
     def routed(self) -> bool:
@@ -340,7 +341,11 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
             extra = DemandSampler(s.demand, factors * up)
         extras.append(extra)
     referral, problems = [], []
-    known = _categories(tables) if any(s.category for s in skus) else set()
+    if any(s.category for s in skus) or any(s.price for s in skus):
+        from sim.fees import FeeError, referral_fee
+        from sim.fees.calculator import categories
+
+        known = categories(tables)
     for i, s in enumerate(skus):
         if s.category is not None and s.category not in known:
             hint = (
@@ -348,14 +353,13 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
                 or f" (known: {', '.join(sorted(known))})"
             )
             problems.append((f"skus[{i}].category", f"unknown category {s.category!r}{hint}"))
-        elif s.price:
-            from sim.fees import default_tables, referral_fee
-
-            referral_rates = (tables or default_tables())["referral"]["categories"]
-            category = s.category if s.category in referral_rates else None
-            referral.append(referral_fee(s.price, category, tables=tables))
+            referral.append(0.0)
             continue
-        referral.append(0.0)
+        try:
+            referral.append(referral_fee(s.price, s.category, tables=tables) if s.price else 0.0)
+        except FeeError as e:  # a malformed fee_overrides referral table
+            problems += [(f"skus[{i}].category", msg) for _, msg in e.problems]
+            referral.append(0.0)
     if problems:
         raise UserError(problems)
     penalty = [s.demand.stockout_penalty for s in skus]
@@ -381,20 +385,6 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
         penalty_depth=np.array([p.depth if p else 0.0 for p in penalty]),
         penalty_recovery=np.array([p.depth / p.recovery_days if p else 0.0 for p in penalty]),
-    )
-
-
-def _categories(tables) -> set[str]:
-    """Categories the fee tables know (referral rates, return-rate thresholds)."""
-    from sim.fees import default_tables
-
-    t = tables or default_tables()
-    returns = t["returns_processing_fee"]
-    return (
-        set(t["referral"]["categories"])
-        | set(returns["thresholds"])
-        | set(returns["every_return_categories"])
-        | set(t["aged_inventory_surcharge"]["exempt_categories"])
     )
 
 
@@ -489,7 +479,7 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
     ids = scenario.sku_ids
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
-        _lane(scenario, index, nodes, node, st.replenish[node], catalog)
+        _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes())
         for node in sorted(st.replenish, key=lambda n: -depth[n])
     )
     initial = np.zeros((len(nodes), len(ids)), dtype=np.int64)
@@ -523,6 +513,7 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         demand_feedback=feedback,
         steps=steps,
         first=np.array([r[0] for r in routes], dtype=np.int64),
+        min_orders=scenario.account_health.min_orders,
     )
 
 
@@ -539,7 +530,9 @@ def _per_sku(value, ids, round_to=None, fallback=0.0) -> np.ndarray:
     return round_to(arr).astype(np.int64) if round_to else arr
 
 
-def _lane(scenario, index, nodes, node: str, rep: sc.Replenishment, catalog) -> Lane:
+def _lane(
+    scenario, index, nodes, node: str, rep: sc.Replenishment, catalog, scenario_fulfil
+) -> Lane:
     ids = catalog.ids
     cost = np.full(len(ids), rep.freight_cost_per_unit)
     if rep.lane is not None:
@@ -565,7 +558,11 @@ def _lane(scenario, index, nodes, node: str, rep: sc.Replenishment, catalog) -> 
     zeros = np.zeros(len(ids), dtype=np.int64)
     reorder, level, quantity = zeros, zeros, zeros
     if isinstance(pol, sc.OrderUpTo):
-        level = _order_up_to_level(pol, protection, review, ids, catalog.demand)
+        # a Prime node sells to the badge's extra customers too: size its level for them
+        uplift = np.zeros(len(ids))
+        if dest.prime and dest.name in scenario_fulfil:
+            uplift = np.array([s.demand.prime_uplift for s in scenario.skus])
+        level = _order_up_to_level(pol, protection, review, ids, catalog.demand, 1 + uplift)
     elif isinstance(pol, sc.SS):
         reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
         level = _per_sku(pol.order_up_to, ids, round_to=np.rint)
@@ -591,17 +588,19 @@ def _lane(scenario, index, nodes, node: str, rep: sc.Replenishment, catalog) -> 
     )
 
 
-def _order_up_to_level(pol: sc.OrderUpTo, lead: WholeDays, review, ids, samplers) -> np.ndarray:
+def _order_up_to_level(
+    pol: sc.OrderUpTo, lead: WholeDays, review, ids, samplers, scale
+) -> np.ndarray:
     if pol.level is not None:
         return _per_sku(pol.level, ids, round_to=np.rint)
     levels = []
     for i, sku in enumerate(ids):
-        mean, sd = protection_demand(samplers[i], lead, int(review[i]))
+        mean, sd = protection_demand(samplers[i], lead, int(review[i]), float(scale[i]))
         if pol.service_level is not None:
             z = z_value(float(sc.value_for(pol.service_level, sku)))
             levels.append(math.ceil(mean + z * sd - 1e-9))
             continue
-        m = samplers[i].expected_mean()
+        m = samplers[i].expected_mean() * float(scale[i])
         s = m * float(sc.value_for(pol.cover_days, sku))
         safety = pol.safety
         if safety is not None and safety.units is not None:
@@ -615,14 +614,16 @@ def _order_up_to_level(pol: sc.OrderUpTo, lead: WholeDays, review, ids, samplers
 
 
 def protection_demand(
-    sampler: DemandSampler, lead: WholeDays, review_days: int
+    sampler: DemandSampler, lead: WholeDays, review_days: int, scale: float = 1.0
 ) -> tuple[float, float]:
     """Mean and sd of demand over the protection period (lead time + review_days − 1 days).
 
     With a random lead time L (whole days) and i.i.d. daily demand of mean m and variance v:
-    E = m·(E[L] + R − 1) and Var = v·(E[L] + R − 1) + m²·Var[L].
+    E = m·(E[L] + R − 1) and Var = v·(E[L] + R − 1) + m²·Var[L]. ``scale`` multiplies the
+    daily mean and variance (1 + prime_uplift at a node with the Prime badge: extra Poisson-like
+    customers add their mean to both).
     """
-    m = sampler.expected_mean()
+    m = sampler.expected_mean() * scale
     base = sampler.spec.mean_per_day
     v = sampler.spec.variance_per_day() * (m / base if base > 0 else 0.0)
     period = lead.mean() + review_days - 1

@@ -773,6 +773,18 @@ class Strategy(Strict):
 # --------------------------------------------------------------------------- scenario
 
 
+class AccountHealth(Strict):
+    """How the rolling account-health windows are judged."""
+
+    min_orders: int = Field(
+        default=1,
+        ge=1,
+        le=1_000_000,
+        description="a window with fewer seller-fulfilled orders is not judged (Amazon "
+        "publishes no minimum; 1 judges every window)",
+    )
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -792,6 +804,7 @@ class Scenario(Strict):
     lanes: dict[str, SupplyLane] = Field(
         default_factory=dict, max_length=MAX_NODES, description="named supply lanes"
     )
+    account_health: AccountHealth = Field(default_factory=lambda: AccountHealth())
     fee_overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="replaces parts of the bundled Amazon fee tables (sim/fees/data/us.yaml), "

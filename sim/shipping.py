@@ -5,8 +5,9 @@ arrived after the node's cut-off hour) has its rule ship day e + ``ship_offset[w
 With a daily order capacity, orders wait in a first-come-first-served backlog and ship on the
 first ship weekday with room: an order shipped after its rule ship day is *shipped late*. Its
 transit time T is drawn from the node's transit distribution, and it is delivered on the T-th
-delivery weekday after its actual ship day; it is *on time* when delivered by order day +
-promise.
+delivery weekday after its actual ship day; it is *on time* when delivered by e + promise
+(Amazon's promise for an order after the cut-off starts from the next day). Delivery days are
+counted from the order day itself.
 
 Outcomes are recorded by order day, in orders (units ÷ the SKU's ``units_per_order``). Nodes
 without a capacity limit whose badge does not depend on its record are tabulated in one
@@ -47,7 +48,7 @@ class Shipper:
         self.delivery_days = np.zeros((days, skus))  # days from order to delivery, summed
         # node totals by actual ship day: orders shipped, shipped late, delivered on time
         self.by_ship_day = np.zeros((3, days))
-        self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units]
+        self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units, after cut-off]
         self.waiting_units = np.zeros(skus, dtype=np.int64)
 
     # ----------------------------------------------------------------- day by day
@@ -64,9 +65,9 @@ class Shipper:
             eff = t + g
             rule_day = eff + int(self.rule.ship_offset[(self.w0 + eff) % 7])
             if math.isinf(self.rule.capacity):
-                self._ship(order_day, rule_day, rule_day, u)
+                self._ship(order_day, rule_day, rule_day, u, g)
             else:
-                self.backlog.append([order_day, rule_day, u.copy()])
+                self.backlog.append([order_day, rule_day, u.copy(), g])
                 self.waiting_units += u
 
     def end_of_day(self, t: int) -> None:
@@ -76,7 +77,7 @@ class Shipper:
         room = self.rule.capacity
         while self.backlog and room > 1e-9:
             entry = self.backlog[0]
-            order_day, rule_day, units = entry
+            order_day, rule_day, units, late_in_day = entry
             if rule_day > t:
                 break
             orders = units * self.per_order
@@ -96,13 +97,17 @@ class Shipper:
                 room = 0.0
             self.waiting_units -= take
             if take.any():
-                self._ship(order_day, t, rule_day, take)
+                self._ship(order_day, t, rule_day, take, late_in_day)
 
-    def _ship(self, order_day: int, ship_day: int, rule_day: int, units: np.ndarray) -> None:
+    def _ship(
+        self, order_day: int, ship_day: int, rule_day: int, units: np.ndarray, grace: int = 0
+    ) -> None:
+        """Record ``units`` of ``order_day`` shipped on ``ship_day``; ``grace`` is 1 for orders
+        that came after the cut-off (their promise counts from the next day)."""
         rule = self.rule
         after = rule.deliver_after[(self.w0 + ship_day) % 7]  # (K,)
         offsets = (ship_day - order_day) + after
-        ok = offsets <= rule.promise_days
+        ok = offsets <= rule.promise_days + grace
         if len(after) == 1:
             on_time = units if ok[0] else 0 * units
             days_sum = units * offsets[0]
@@ -148,7 +153,7 @@ class Shipper:
             eff = (weekday + g) % 7
             ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
             offsets = ship[:, None] + rule.deliver_after[(eff + rule.ship_offset[eff]) % 7]
-            ok = offsets <= rule.promise_days  # (days, K)
+            ok = offsets <= rule.promise_days + g  # (days, K): after the cut-off, from t + 1
             if rule.transit.is_constant:
                 on_time = units if ok.all() else units * ok[:, :1]
                 days_sum = units * offsets[:, :1]

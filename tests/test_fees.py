@@ -412,7 +412,9 @@ def test_referral_fees():
     assert referral_rate("consumer_electronics") == (0.08, 0.30)
     assert referral_fee(1.00) == 0.30
     assert referral_fee(24.99) == 3.75
-    with pytest.raises(FeeError, match="unknown referral category"):
+    # a category the tables know without a referral rate of its own gets the default
+    assert referral_rate("home_kitchen") == (0.15, 0.30)
+    with pytest.raises(FeeError, match="unknown category 'toys'.*toys_games"):
         referral_rate("toys")
 
 

@@ -142,14 +142,15 @@ def test_no_cutoff_handling_one_ship_weekdays():
 
 
 def test_cutoff_zero_counts_every_order_from_the_next_day():
-    """cutoff 0: every order counts as placed the next day (e = t + 1), then the same rule.
+    """cutoff 0: every order counts as placed the next day (e = t + 1), then the same rule,
+    and its promise counts from e too (on time when delivered by t + 1 + 4).
 
     Mon (e Tue)→Wed +2 → 4 days; Tue→Thu 4; Wed→Fri 4; Thu (e Fri)→Mon +4 → 6; Fri (e Sat)→Mon
-    +3 → 5; Sat (e Sun)→Mon +2 → 4; Sun (e Mon)→Tue +2 → 4. Promise 4: Thu and Fri late, 10 of
-    14 on time; delivery days 2·(4·5 + 6 + 5) / 14 = 62/14."""
+    +3 → 5; Sat (e Sun)→Mon +2 → 4; Sun (e Mon)→Tue +2 → 4. Against 5 days only Thursday's is
+    late: 12 of 14 on time; delivery days (from the order day) 2·(4·5 + 6 + 5) / 14 = 62/14."""
     (r,) = replicate(fbm_two_weeks(0))
     assert r.m["orders_shipped"] == 14
-    assert r.m["on_time_rate"] == pytest.approx(10 / 14)
+    assert r.m["on_time_rate"] == pytest.approx(12 / 14)
     assert r.m["avg_delivery_days"] == pytest.approx(62 / 14)
     # the cut-off delays shipping but is not "shipped late" (no capacity backlog)
     assert r.m["late_shipment_rate"] == 0
@@ -608,3 +609,16 @@ def test_cli_validate_unknown_category_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[0].startswith("skus[0].category: unknown category 'kitchen'")
+
+
+@pytest.mark.parametrize(("least", "breach_days"), [(14, 7), (15, 0)])
+def test_account_health_min_orders(least, breach_days):
+    """One order a day, every one late: a 14-day on-time window holds 14 orders, so it is
+    judged (and breaches on days 13-19) with min_orders 14, and never with 15. The 30-day
+    late-shipment window never breaches (nothing ships late: no capacity)."""
+    late = {"type": "fbm", "transit_days": 5, "promise_days": 2}
+    d = scen([sku(1)], {"home": late}, [strategy(["home"], initial={"home": 100})], days=20)
+    d["account_health"] = {"min_orders": least}
+    (r,) = replicate(d)
+    assert r.m["account_health_breach_days"] == breach_days
+    assert r.m["account_health_breach_rate"] == (1 if breach_days else 0)

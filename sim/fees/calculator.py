@@ -20,6 +20,7 @@ __all__ = [
     "FeeError",
     "FeeQuote",
     "aged_inventory_fee",
+    "categories",
     "fulfillment_fee",
     "inbound_placement_fee",
     "low_inventory_fee",
@@ -195,18 +196,35 @@ def inbound_placement_fee(
     return sum(value) / len(value) if isinstance(value, list) else value
 
 
+def categories(tables: FeeTables | None = None) -> frozenset[str]:
+    """Every category the tables know: referral rates, return-rate rules, aged-inventory
+    exemptions."""
+    t = tables or default_tables()
+    returns = t["returns_processing_fee"]
+    return frozenset(
+        {
+            *t["referral"]["categories"],
+            *returns["thresholds"],
+            *returns["every_return_categories"],
+            *t["aged_inventory_surcharge"]["exempt_categories"],
+        }
+    )
+
+
 def referral_rate(
     category: str | None = None, *, tables: FeeTables | None = None
 ) -> tuple[float, float]:
-    """(rate, minimum fee per item) of a referral category; None means the default (15%)."""
-    referral = (tables or default_tables())["referral"]
-    if category is None:
-        entry = referral["default"]
-    elif category in referral["categories"]:
+    """(rate, minimum fee per item) of a category; None, or a known category without a rate
+    of its own, gets the default (15%). FeeError for a category the tables do not know."""
+    t = tables or default_tables()
+    referral = t["referral"]
+    if category in referral["categories"]:
         entry = referral["categories"][category]
+    elif category is None or category in categories(t):
+        entry = referral["default"]
     else:
-        known = ", ".join(sorted(referral["categories"]))
-        raise FeeError(("category", f"unknown referral category {category!r} (known: {known})"))
+        known = ", ".join(sorted(categories(t)))
+        raise FeeError(("category", f"unknown category {category!r} (known: {known})"))
     return entry["rate"], entry["minimum_fee"]
 
 

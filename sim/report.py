@@ -1,0 +1,544 @@
+"""``report.html`` (SPEC §4): one self-contained page a seller can open, print or mail.
+
+Everything on the page comes from ``summary.json``'s data (numbers formatted as in the terminal
+table, ``sim.table.fmt``), plus the inventory paths a run keeps for the fan chart and the
+scenario's own YAML text. The page needs nothing else: charts are PNGs embedded as ``data:``
+URIs, the CSS is inline, there is no script and no reference to the network. Every piece of
+user text (scenario, strategy, node and SKU names, the YAML) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+from sim.metrics import LOWER_IS_BETTER
+from sim.results import write_atomic
+from sim.table import fmt, fmt_ci
+
+REPORT = "report.html"
+MAX_SKUS = 200  # per-SKU table rows (by demand when the catalogue is larger; all in skus.csv)
+SKU_METRICS = (
+    "demand_units",
+    "fill_rate",
+    "lost_units",
+    "avg_on_hand_units",
+    "on_time_rate",
+    "profit",
+)
+GROUPS = (
+    (
+        "Service",
+        (
+            "demand_units",
+            "sold_units",
+            "fill_rate",
+            "cycle_service_level",
+            "lost_units",
+            "backordered_units",
+            "avg_on_hand_units",
+            "avg_backorder_units",
+        ),
+    ),
+    ("Delivery", ("orders_shipped", "on_time_rate", "late_shipment_rate", "avg_delivery_days")),
+    ("Money", ("revenue", "total_cost", "profit", "lost_margin")),
+    ("Costs", ()),  # every cost_<part>
+    (
+        "Account health",
+        ("account_health_breach_rate", "account_health_breach_days", "badge_lost_days"),
+    ),
+)
+KINDS = {
+    "fill_rate": "pct",
+    "cycle_service_level": "pct",
+    "on_time_rate": "pct",
+    "late_shipment_rate": "pct",
+    "account_health_breach_rate": "pct",
+    "avg_delivery_days": "days",
+    "account_health_breach_days": "days",
+    "badge_lost_days": "days",
+    "revenue": "money",
+    "total_cost": "money",
+    "profit": "money",
+    "lost_margin": "money",
+}
+LABELS = {
+    "demand_units": "Units demanded",
+    "sold_units": "Units sold",
+    "fill_rate": "Fill rate",
+    "cycle_service_level": "Cycle service level",
+    "lost_units": "Lost sales",
+    "backordered_units": "Backordered units",
+    "avg_on_hand_units": "Average on hand",
+    "avg_backorder_units": "Average on backorder",
+    "orders_shipped": "Orders shipped",
+    "on_time_rate": "On-time delivery",
+    "late_shipment_rate": "Late shipments",
+    "avg_delivery_days": "Days to delivery",
+    "revenue": "Revenue",
+    "total_cost": "Total cost",
+    "profit": "Profit",
+    "lost_margin": "Margin lost on lost sales",
+    "account_health_breach_rate": "Account-health breach (share of replications)",
+    "account_health_breach_days": "Days in account-health breach",
+    "badge_lost_days": "Days without the badge",
+}
+UNITS = {"money": "$", "pct": "%", "units": "units", "days": "days"}
+NO_DIRECTION = frozenset({"demand_units", "orders_shipped"})  # neither more nor less is better
+
+
+def kind_of(metric: str) -> str:
+    """How a metric is formatted: ``money``, ``pct``, ``days`` or ``units``."""
+    if metric in KINDS:
+        return KINDS[metric]
+    if metric.startswith("cost_"):
+        return "money"
+    return "pct" if metric.endswith("_rate") else "units"
+
+
+def label_of(metric: str) -> str:
+    """A metric's name for people, with its unit."""
+    if metric in LABELS:
+        name = LABELS[metric]
+    elif metric.startswith("cost_"):
+        name = metric.removeprefix("cost_").replace("_", " ").capitalize() + " cost"
+    else:
+        name = metric.replace("_", " ").capitalize()
+    return f"{name} ({UNITS[kind_of(metric)]})"
+
+
+def grouped(metrics: list[str]) -> list[tuple[str, list[str]]]:
+    """``metrics`` (in summary order) sorted into the report's groups; unknown ones last."""
+    out = []
+    seen: set[str] = set()
+    for title, members in GROUPS:
+        if title == "Costs":
+            chosen = [m for m in metrics if m.startswith("cost_")]
+        else:
+            chosen = [m for m in metrics if m in members]
+        seen.update(chosen)
+        if chosen:
+            out.append((title, chosen))
+    rest = [m for m in metrics if m not in seen]
+    if rest:
+        out.append(("Other", rest))
+    return out
+
+
+def write_report(
+    out: Path,
+    summary: dict,
+    results,
+    scenario_text: str,
+    recommendation: list[str] | None = None,
+) -> list[Path]:
+    """Write the chart PNGs and ``report.html`` into ``out``; return the paths written.
+
+    ``results`` (a ``montecarlo.Results``, or None) supplies the inventory paths of the fan
+    chart and the scenario's start date; ``recommendation`` defaults to the summary's own.
+    Every file is written atomically, ``report.html`` last.
+    """
+    from sim.charts import render_charts
+
+    out = Path(out)
+    start = _start_date(results)
+    paths = results.inventory_paths() if results is not None else None
+    charts = render_charts(summary, paths, start)
+    written = []
+    for chart in charts:
+        _write_bytes_atomic(out / chart.name, chart.png)
+        written.append(out / chart.name)
+    if recommendation is None:
+        recommendation = summary.get("recommendation")
+    page = render_html(summary, charts, scenario_text, recommendation, start)
+    write_atomic(out / REPORT, page)
+    written.append(out / REPORT)
+    return written
+
+
+def _start_date(results) -> dt.date | None:
+    calendar = getattr(getattr(results, "model", None), "calendar", None)
+    return getattr(calendar, "start", None)
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def e(text) -> str:
+    """HTML-escape user text (quotes too, so it is safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def render_html(
+    summary: dict,
+    charts: list,
+    scenario_text: str,
+    recommendation: list[str] | None = None,
+    start: dt.date | None = None,
+) -> str:
+    """The text of ``report.html``."""
+    name = summary["scenario"]["name"]
+    sections = [
+        _facts(summary, start),
+        _recommendation(recommendation),
+        _comparison(summary),
+        _differences(summary),
+        _charts(charts),
+        _skus(summary),
+        _inputs(scenario_text),
+    ]
+    nav = "".join(
+        f'<a href="#{sid}">{title}</a>'
+        for sid, title in (
+            ("recommendation", "Recommendation"),
+            ("comparison", "Strategies"),
+            ("differences", "Differences"),
+            ("charts", "Charts"),
+            ("skus", "SKUs"),
+            ("inputs", "Inputs"),
+        )
+        if any(f'id="{sid}"' in s for s in sections)
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(name)} – fulfilsim report</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        f'<header><p class="kicker">fulfilsim report</p><h1>{e(name)}</h1>'
+        f'<nav aria-label="Sections">{nav}</nav></header>\n'
+        + "\n".join(s for s in sections if s)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _facts(summary: dict, start: dt.date | None) -> str:
+    horizon, warmup = summary["horizon_days"], summary["warmup_days"]
+    pct = round(100 * summary["confidence"])
+    if start is not None:
+        end = start + dt.timedelta(days=horizon - 1)
+        horizon_text = f"{horizon} days, {start.isoformat()} to {end.isoformat()}"
+    else:
+        horizon_text = f"{horizon} days"
+    reps = summary["replications"]
+    rows = [
+        ("Replications", f"{reps:,}" + ("" if summary["complete"] else " (interrupted)")),
+        ("Seed", str(summary["seed"])),
+        ("Horizon", horizon_text),
+        ("Warm-up", f"{warmup} days, not counted" if warmup else "none"),
+        ("Counted days", f"{horizon - warmup}"),
+        ("Confidence", f"{pct}% (Student t over replications)"),
+        ("Strategies", f"{len(summary['strategies'])}, baseline {summary.get('baseline', '–')}"),
+        ("Scenario file SHA-256", summary["scenario"]["sha256"]),
+    ]
+    dl = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in rows)
+    warning = ""
+    if not summary["complete"]:
+        warning = (
+            '<p class="warning" role="alert"><strong>Incomplete run.</strong> The run was '
+            f"interrupted after {reps:,} finished replications; the numbers below use those "
+            "only, so the intervals are wider than the scenario asked for.</p>"
+        )
+    elif reps < 2:
+        warning = (
+            '<p class="warning" role="alert"><strong>Too few replications for '
+            "intervals.</strong> Run at least 2 (better 30 or more) to see how sure the numbers "
+            "are.</p>"
+        )
+    return f'<section id="facts"><h2>Run</h2>{warning}<dl class="facts">{dl}</dl></section>'
+
+
+def _recommendation(lines: list[str] | None) -> str:
+    if not lines:
+        return ""
+    body = "".join(f"<p>{e(line)}</p>" for line in lines)
+    return (
+        '<section id="recommendation"><h2>Recommendation</h2>'
+        f'<div class="recommendation">{body}</div></section>'
+    )
+
+
+def _metric_order(summary: dict) -> list[str]:
+    order = list(summary.get("metric_order") or [])
+    for strat in summary["strategies"].values():
+        order += [m for m in strat["metrics"] if m not in order]
+    return order
+
+
+def _metric_head(metric: str) -> str:
+    return f'{e(label_of(metric))}<span class="key">{e(metric)}</span>'
+
+
+def _comparison(summary: dict) -> str:
+    names = list(summary["strategies"])
+    pct = round(100 * summary["confidence"])
+    base = summary.get("baseline")
+    head = "".join(
+        f'<th scope="col">{e(n)}'
+        + (' <span class="tag">baseline</span>' if n == base else "")
+        + "</th>"
+        for n in names
+    )
+    body = []
+    for title, metrics in grouped(_metric_order(summary)):
+        body.append(
+            f'<tr class="group"><th scope="rowgroup" colspan="{len(names) + 1}">'
+            f"{e(title)}</th></tr>"
+        )
+        for m in metrics:
+            cells = "".join(
+                f"<td>{e(_ci(summary['strategies'][n]['metrics'].get(m), m))}</td>" for n in names
+            )
+            body.append(
+                f'<tr data-metric="{e(m)}"><th scope="row">{_metric_head(m)}</th>{cells}</tr>'
+            )
+    best = (summary.get("decision") or {}).get("probability_best")
+    if best and len(names) > 1:
+        cells = "".join(f"<td>{e(_share(best.get(n)))}</td>" for n in names)
+        body.append(
+            '<tr class="group"><th scope="rowgroup" colspan="'
+            f'{len(names) + 1}">Decision</th></tr><tr data-metric="probability_best">'
+            '<th scope="row">Most profitable (share of replications)</th>'
+            f"{cells}</tr>"
+        )
+    return (
+        '<section id="comparison"><h2>Strategies compared</h2>'
+        f"<p>Mean over replications ± half-width of the {pct}% confidence interval. Money is "
+        f"over the {summary['horizon_days'] - summary['warmup_days']} counted days.</p>"
+        '<div class="wrap"><table class="num">'
+        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _ci(stat: dict | None, metric: str) -> str:
+    if stat is None:
+        return "–"
+    return fmt_ci(stat, kind_of(metric))
+
+
+def _share(p: float | None) -> str:
+    return "–" if p is None else f"{100 * p:.0f}%"
+
+
+def _differences(summary: dict) -> str:
+    comps = summary.get("comparisons") or []
+    if not comps:
+        return ""
+    pct = round(100 * summary["confidence"])
+    order = {m: i for i, m in enumerate(_metric_order(summary))}
+    by_strategy: dict[str, list[dict]] = {}
+    for c in comps:
+        by_strategy.setdefault(c["strategy"], []).append(c)
+    tables = []
+    for strategy, rows in by_strategy.items():
+        rows = sorted(rows, key=lambda c: order.get(c["metric"], len(order)))
+        body = []
+        by_metric = {c["metric"]: c for c in rows}
+        for title, metrics in grouped([c["metric"] for c in rows]):
+            body.append(f'<tr class="group"><th scope="rowgroup" colspan="5">{e(title)}</th></tr>')
+            for m in metrics:
+                c = by_metric[m]
+                kind = kind_of(m)
+                if c["ci_low"] is None:
+                    ci = "–"
+                else:
+                    ci = f"[{fmt(c['ci_low'], kind)}, {fmt(c['ci_high'], kind)}]"
+                reading, cls = _reading(c)
+                body.append(
+                    f'<tr data-metric="{e(m)}"><th scope="row">{_metric_head(m)}</th>'
+                    f"<td>{e(fmt(c['diff_mean'], kind))}</td><td>{e(ci)}</td>"
+                    f"<td>{e(_share(c['win_rate']))}</td>"
+                    f'<td class="reading {cls}">{e(reading)}</td></tr>'
+                )
+        baseline = rows[0]["baseline"]
+        tables.append(
+            f'<h3>{e(strategy)} <span class="vs">minus</span> {e(baseline)}</h3>'
+            '<div class="wrap"><table class="num diff">'
+            f'<thead><tr><th scope="col">metric</th><th scope="col">difference</th>'
+            f'<th scope="col">{pct}% interval</th><th scope="col">wins</th>'
+            '<th scope="col">reading</th></tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+        )
+    return (
+        '<section id="differences"><h2>Paired differences vs the baseline</h2>'
+        "<p>Replication by replication, each strategy faces the same demand and the same lead "
+        "and transit times as the baseline (common random numbers), so these intervals are "
+        "narrower than comparing the separate intervals above. <em>Wins</em>: the share of "
+        "replications in which the strategy did better than the baseline on that metric.</p>"
+        + "".join(tables)
+        + "</section>"
+    )
+
+
+def _reading(c: dict) -> tuple[str, str]:
+    lo, hi = c["ci_low"], c["ci_high"]
+    if lo is None or hi is None or lo <= 0 <= hi:
+        return "no clear difference", "same"
+    higher = lo > 0
+    if c["metric"] in NO_DIRECTION:
+        return ("higher", "same") if higher else ("lower", "same")
+    better = higher != (c["metric"] in LOWER_IS_BETTER)
+    return ("better", "better") if better else ("worse", "worse")
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def _charts(charts: list) -> str:
+    if not charts:
+        return ""
+    figures = []
+    for chart in charts:
+        width, height = _png_size(chart.png)
+        data = base64.b64encode(chart.png).decode("ascii")
+        figures.append(
+            f'<figure><img src="data:image/png;base64,{data}" width="{width}" '
+            f'height="{height}" alt="{e(chart.alt)}">'
+            f"<figcaption><strong>{e(chart.title)}.</strong> {e(chart.caption)} "
+            f'<span class="file">({e(chart.name)})</span></figcaption></figure>'
+        )
+    return '<section id="charts"><h2>Charts</h2>' + "".join(figures) + "</section>"
+
+
+def _skus(summary: dict) -> str:
+    strategies = summary["strategies"]
+    names = list(strategies)
+    if not names:
+        return ""
+    base = summary.get("baseline") if summary.get("baseline") in strategies else names[0]
+    skus = list(strategies[base]["skus"])
+    for n in names:
+        skus += [s for s in strategies[n]["skus"] if s not in skus]
+    if not skus:
+        return ""
+    note = f"All {len(skus):,} SKUs, in catalogue order."
+    if len(skus) > MAX_SKUS:
+
+        def demand(sku: str) -> float:
+            st = strategies[base]["skus"].get(sku, {}).get("metrics", {}).get("demand_units")
+            return -(st["mean"] or 0.0) if st else 0.0
+
+        skus = sorted(skus, key=demand)[:MAX_SKUS]
+        note = (
+            f"The {MAX_SKUS} SKUs with the most demand of {len(strategies[base]['skus']):,}; "
+            "every SKU is in skus.csv."
+        )
+    pct = round(100 * summary["confidence"])
+    head = "".join(f'<th scope="col">{_metric_head(m)}</th>' for m in SKU_METRICS)
+    body = []
+    for sku in skus:
+        for i, n in enumerate(names):
+            metrics = strategies[n]["skus"].get(sku, {}).get("metrics", {})
+            cells = "".join(f"<td>{e(_ci(metrics.get(m), m))}</td>" for m in SKU_METRICS)
+            first = (
+                f'<th scope="rowgroup" rowspan="{len(names)}" class="sku">{e(sku)}</th>'
+                if i == 0
+                else ""
+            )
+            cls = ' class="first"' if i == 0 else ""
+            body.append(f'<tr{cls}>{first}<th scope="row">{e(n)}</th>{cells}</tr>')
+    return (
+        '<section id="skus"><h2>Per SKU</h2>'
+        f"<p>Mean ± half-width of the {pct}% interval, per SKU and strategy. {e(note)}</p>"
+        '<div class="wrap"><table class="num skus">'
+        f'<thead><tr><th scope="col">SKU</th><th scope="col">strategy</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _inputs(scenario_text: str) -> str:
+    return (
+        '<section id="inputs"><h2>Scenario inputs</h2>'
+        "<p>The scenario file as run (its SHA-256 is listed under Run).</p>"
+        f'<pre class="yaml">{e(scenario_text)}</pre></section>'
+    )
+
+
+CSS = """
+:root { --ink: #1d2733; --muted: #5b6573; --rule: #d9dde3; --band: #f4f6f8;
+  --better: #1e6b3a; --worse: #9b2c2c; --warn-bg: #fff4e5; --warn: #8a4b00; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
+header { border-bottom: 2px solid var(--ink); margin-bottom: 8px; }
+.kicker { margin: 0; color: var(--muted); font-size: 13px; letter-spacing: .06em;
+  text-transform: uppercase; }
+h1 { margin: 2px 0 8px; font-size: 28px; overflow-wrap: anywhere; }
+h2 { margin: 32px 0 8px; font-size: 20px; border-bottom: 1px solid var(--rule);
+  padding-bottom: 4px; }
+h3 { margin: 20px 0 6px; font-size: 16px; overflow-wrap: anywhere; }
+h3 .vs { color: var(--muted); font-weight: normal; }
+nav { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 0 0 10px; font-size: 14px; }
+nav a { color: var(--muted); }
+p { max-width: 80ch; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr));
+  gap: 8px 24px; margin: 12px 0; }
+.facts div { border-left: 3px solid var(--rule); padding-left: 10px; }
+.facts dt { color: var(--muted); font-size: 13px; }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.warning { background: var(--warn-bg); color: var(--warn); border-left: 4px solid var(--warn);
+  padding: 10px 14px; }
+.recommendation { background: var(--band); border-left: 4px solid var(--ink);
+  padding: 4px 16px; }
+.recommendation p { margin: 10px 0; }
+.wrap { overflow-x: auto; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; }
+thead th { border-bottom: 2px solid var(--ink); text-align: left; vertical-align: bottom;
+  overflow-wrap: anywhere; }
+table.num td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tbody th { text-align: left; font-weight: normal; }
+tr.group th { background: var(--band); font-weight: 600; padding-top: 8px; }
+.key { display: block; color: var(--muted); font-size: 11.5px;
+  font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.tag { display: inline-block; font-size: 11px; font-weight: normal; color: var(--muted);
+  border: 1px solid var(--rule); border-radius: 3px; padding: 0 4px; }
+td.reading { text-align: left; }
+td.better { color: var(--better); font-weight: 600; }
+td.worse { color: var(--worse); font-weight: 600; }
+td.same { color: var(--muted); }
+table.skus th.sku { font-weight: 600; overflow-wrap: anywhere; max-width: 18ch; }
+table.skus tr.first > * { border-top: 2px solid var(--rule); }
+figure { margin: 16px 0 28px; }
+figure img { display: block; max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 6px; max-width: 100ch; }
+.file { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+pre.yaml { background: var(--band); border: 1px solid var(--rule); padding: 12px 14px;
+  font-size: 12.5px; line-height: 1.4; overflow-x: auto; white-space: pre-wrap;
+  overflow-wrap: anywhere; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  table { font-size: 8.5pt; }
+  thead { display: table-header-group; }
+  tr, figure, .facts div { break-inside: avoid; page-break-inside: avoid; }
+  .wrap { overflow: visible; }
+  pre.yaml { font-size: 8pt; white-space: pre-wrap; }
+  .recommendation, tr.group th, pre.yaml { -webkit-print-color-adjust: exact;
+    print-color-adjust: exact; }
+}
+"""
