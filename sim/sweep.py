@@ -11,7 +11,7 @@ Every grid point runs with the same seed, so replication i sees the same random 
 point (demand streams are keyed by SKU id): differences between points are paired, like
 differences between strategies. A break-even is where the paired difference strategy − baseline
 on a metric changes sign along the (first) swept parameter, interpolated linearly between grid
-values; its interval comes from the same crossing found in each replication's own curve.
+values; its interval is where the confidence band of the mean difference still holds 0.
 """
 
 from __future__ import annotations
@@ -247,15 +247,23 @@ def break_even(
 ) -> list[tuple[float, Interval, int]]:
     """Break-evens of paired differences ``diffs`` (replications, points) over ascending ``x``.
 
-    Each crossing of the mean curve comes with an interval over the replications' own crossings
-    (in each replication, the one nearest the mean crossing; replications whose curve never
-    changes sign are left out): ``(value, Interval, replications crossing)``.
+    Each crossing of the mean curve comes with an interval found by inverting the pointwise
+    confidence band of the mean difference: the values of x at which the band still holds 0,
+    i.e. the nearest crossings of the band's lower and upper curves on either side (None on a
+    side where the band does not cross within the grid). Also returned: how many replications'
+    own curves change sign somewhere. ``(value, Interval, replications crossing)``.
     """
-    per_rep = [crossings(x, row) for row in diffs]
+    crossing = sum(1 for row in diffs if crossings(x, row))
+    band = [interval(diffs[:, i], confidence) for i in range(diffs.shape[1])]
+    mean = _mean_curve(diffs)
+    low = np.array([mean[i] if b.ci_low is None else b.ci_low for i, b in enumerate(band)])
+    high = np.array([mean[i] if b.ci_high is None else b.ci_high for i, b in enumerate(band)])
+    edges = crossings(x, low) + crossings(x, high)
     out = []
-    for value in crossings(x, _mean_curve(diffs)):
-        near = np.array([min(c, key=lambda v, m=value: abs(v - m)) for c in per_rep if c])
-        out.append((value, interval(near, confidence), len(near)))
+    for value in crossings(x, mean):
+        below = max((c for c in edges if c <= value + 1e-12), default=None)
+        above = min((c for c in edges if c >= value - 1e-12), default=None)
+        out.append((value, Interval(value, below, above, None, diffs.shape[0]), crossing))
     return out
 
 
@@ -435,11 +443,9 @@ def break_even_lines(rep: dict) -> list[str]:
     lines = []
     for b in rep["break_even"]:
         at = "".join(f", {k}={_text(v)}" for k, v in b.get("at", {}).items())
-        ci = (
-            f"{pct}% CI {_num(b['ci_low'])} – {_num(b['ci_high'])}"
-            if b["ci_low"] is not None
-            else "no interval"
-        )
+        low = "below the grid" if b["ci_low"] is None else _num(b["ci_low"])
+        high = "above the grid" if b["ci_high"] is None else _num(b["ci_high"])
+        ci = f"{pct}% CI {low} – {high}"
         lines.append(
             f"break-even {b['metric']}: {b['strategy']} − {b['baseline']} changes sign at "
             f"{_num(b['value'])}{at} ({ci}; {b['replications_crossing']} of "

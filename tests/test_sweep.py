@@ -161,14 +161,23 @@ def test_crossings_interpolate_linearly_and_handle_zeros():
     assert sw.crossings(x, np.array([1.0, np.nan, -1.0, -1.0, -1.0])) == [1.0]
 
 
-def test_break_even_interval_is_over_replications_that_cross():
+def test_break_even_interval_inverts_the_confidence_band():
+    """Mean difference −1 at x = 0 and 1.75 at x = 10 (t(0.975, 3) = 3.1824): the band's upper
+    curve crosses 0 before the mean, its lower curve after it (or not within the grid)."""
     x = np.array([0.0, 10.0])
     diffs = np.array([[-1.0, 1.0], [-1.0, 3.0], [-3.0, 1.0], [1.0, 2.0]])  # the last never crosses
     [(value, ci, n)] = sw.break_even(x, diffs, 0.95)
     assert value == pytest.approx(10 / 2.75)  # the mean curve goes from -1 to 1.75
     assert n == 3
-    assert ci.mean == pytest.approx((5.0 + 2.5 + 7.5) / 3)
-    assert ci.ci_low < ci.mean < ci.ci_high
+    t = 3.182446305284263
+    half0 = t * np.std(diffs[:, 0], ddof=1) / 2  # sd 1.633, half-width 2.599
+    half1 = t * np.std(diffs[:, 1], ddof=1) / 2  # sd 0.957, half-width 1.523
+    lo0, hi0, lo1, hi1 = -1 - half0, -1 + half0, 1.75 - half1, 1.75 + half1
+    assert hi0 > 0  # the band holds 0 at x = 0 already: no lower bound within the grid
+    assert ci.ci_low is None
+    assert ci.ci_high == pytest.approx(10 * lo0 / (lo0 - lo1))  # the lower curve's crossing
+    assert ci.ci_high > value
+    assert hi1 > 0
 
 
 # --------------------------------------------------------------------------- deterministic break-even
