@@ -414,7 +414,7 @@ def test_referral_fees():
     assert referral_fee(24.99) == 3.75
     # a category the tables know without a referral rate of its own gets the default
     assert referral_rate("home_kitchen") == (0.15, 0.30)
-    with pytest.raises(FeeError, match="unknown category 'toys'.*toys_games"):
+    with pytest.raises(FeeError, match=r"unknown category 'toys'.*toys_games"):
         referral_rate("toys")
 
 
