@@ -6,10 +6,13 @@ errors keep their traceback and exit 1.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import importlib
 import json
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -116,6 +119,17 @@ def run_options(f):
     type=click.IntRange(1, 100_000),
     help="Cap on replications with --precision [default: 10 × the scenario's, at most 100,000].",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check stock conservation every simulated day; stop at the first violation.",
+)
+@click.option(
+    "--replication",
+    type=click.IntRange(0, 10_000_000),
+    metavar="N",
+    help="Run replication N alone (same random numbers as in a full run): to rerun a failure.",
+)
 def run(
     scenario,
     reps,
@@ -129,6 +143,8 @@ def run(
     no_report,
     precision,
     max_reps,
+    check,
+    replication,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
     from sim import montecarlo
@@ -139,14 +155,20 @@ def run(
 
     loaded = load_scenario(scenario)
     sc = _override(loaded.scenario, reps, seed)
+    if replication is not None:
+        if reps is not None or precision is not None:
+            raise UserError(("--replication", "runs one replication: drop --reps / --precision"))
+        sc = sc.model_copy(update={"replications": 1})
     model = compile_scenario(sc)
+    if check:
+        model = dataclasses.replace(model, check=True)
     target = _precision(precision, max_reps, model.replications)
     if scheduler and backend != "dask":
         raise UserError(("--scheduler", "only used with --backend dask"))
     workers = workers or montecarlo.default_workers()
     check_memory(model, workers if backend == "local" else 1)
     out = out or default_out(sc.name)
-    with _progress(model.replications, quiet) as bar:
+    with _progress(model.replications, quiet) as bar, _terminate_as_interrupt() as stopped:
         results = montecarlo.run(
             model,
             workers=workers,
@@ -155,19 +177,29 @@ def run(
             more=bar.extend,
             backend=backend,
             scheduler=scheduler,
+            first=replication or 0,
         )
     summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
     write_results(out, summary, results)
     if fmt == "json":
         click.echo(summary_json(summary), nl=False)
-    else:
+    elif not quiet:
         click.echo(comparison_table(summary))
         click.echo(f"\nResults: {out}")
+    if results.error is not None:
+        e = results.error
+        click.echo(f"error: {e}", err=True)
+        click.echo(
+            f"kept the {results.replications} replications finished before it in {out}; rerun "
+            f"it alone with: run {scenario} --seed {e.seed} --replication {e.replication}",
+            err=True,
+        )
+        sys.exit(1)
     if not results.complete:
         click.echo(
             f"interrupted: kept {results.replications} finished replications in {out}", err=True
         )
-        sys.exit(130)
+        sys.exit(143 if stopped else 130)
 
 
 @cli.command()
@@ -230,6 +262,23 @@ def default_out(name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return Path("results") / safe / stamp
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops a run like Ctrl-C: finished replications are kept. Yields a list that holds
+    the signal number once one arrived."""
+    stopped: list[int] = []
+
+    def handler(signum, frame):
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _NoBar:

@@ -88,37 +88,69 @@ def draw_demand(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray 
     return base, extra
 
 
-def run_replication(model: Model, replication: int) -> list[Measured]:
-    """Run every strategy on replication ``replication``; one ``Measured`` per strategy."""
-    streams = Streams(model.seed, replication)
-    demand, extra = draw_demand(model, streams)
-    cal = model.calendar
-    uniforms = {s: streams.shared(*s).random(cal.days) for s in model.lead_streams}
-    results = []
-    for strategy in model.strategies:
-        lead_days = {}
-        for lane in strategy.lanes:
-            lead_days[lane.stream] = lane.lead.sample(uniforms[lane.stream])
-            if lane.check_in is not None:
-                stream = lane.check_in_stream
-                lead_days[stream] = lane.check_in.sample(uniforms[stream])
-        trace = simulate(
+class ReplicationError(RuntimeError):
+    """A replication that raised: names the strategy, replication and seed to rerun it alone."""
+
+    def __init__(self, strategy: str, replication: int, seed: int, problem: str):
+        super().__init__(strategy, replication, seed, problem)  # args: picklable across workers
+        self.strategy, self.replication, self.seed, self.problem = (
             strategy,
-            model.catalog,
-            demand,
-            lead_days,
-            streams,
-            cal.start_weekday,
-            cal.warmup,
-            extra_demand=extra,
-            check=model.check,
+            replication,
+            seed,
+            problem,
         )
-        measured = measure(trace, strategy, model.catalog, cal, streams)
-        if replication < PATH_REPLICATIONS:
-            paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
-            measured = dataclasses.replace(measured, paths=paths)
-        results.append(measured)
-    return results
+
+    def __str__(self) -> str:
+        return (
+            f"replication {self.replication} of strategy {self.strategy!r} failed (seed "
+            f"{self.seed}): {self.problem}"
+        )
+
+
+def run_replication(model: Model, replication: int) -> list[Measured]:
+    """Run every strategy on replication ``replication``; one ``Measured`` per strategy.
+    Raises ReplicationError (naming strategy, replication and seed) if anything fails."""
+    where = "(demand and lead times)"
+    try:
+        streams = Streams(model.seed, replication)
+        demand, extra = draw_demand(model, streams)
+        days = model.calendar.days
+        uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
+        results = []
+        for strategy in model.strategies:
+            where = strategy.name
+            results.append(
+                _one_strategy(model, strategy, replication, streams, demand, extra, uniforms)
+            )
+        return results
+    except Exception as e:  # any failure is reported with where it happened
+        raise ReplicationError(where, replication, model.seed, f"{type(e).__name__}: {e}") from e
+
+
+def _one_strategy(model, strategy, replication, streams, demand, extra, uniforms) -> Measured:
+    cal = model.calendar
+    lead_days = {}
+    for lane in strategy.lanes:
+        lead_days[lane.stream] = lane.lead.sample(uniforms[lane.stream])
+        if lane.check_in is not None:
+            stream = lane.check_in_stream
+            lead_days[stream] = lane.check_in.sample(uniforms[stream])
+    trace = simulate(
+        strategy,
+        model.catalog,
+        demand,
+        lead_days,
+        streams,
+        cal.start_weekday,
+        cal.warmup,
+        extra_demand=extra,
+        check=model.check,
+    )
+    measured = measure(trace, strategy, model.catalog, cal, streams)
+    if replication < PATH_REPLICATIONS:
+        paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
+        measured = dataclasses.replace(measured, paths=paths)
+    return measured
 
 
 @dataclass
@@ -132,6 +164,8 @@ class Results:
     sku_m2: np.ndarray  # sum of squared deviations (Welford)
     complete: bool
     paths: list[list[np.ndarray]] = field(default_factory=list)  # [strategy][rep] (days, nodes, k)
+    error: ReplicationError | None = None  # the replication that failed, if one did
+    first: int = 0  # index of the first replication (``run --replication N``)
 
     @property
     def replications(self) -> int:
@@ -195,6 +229,7 @@ def _init_worker(model: Model) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool stops its workers with SIGTERM
 
 
 def _work(replication: int) -> list[Measured]:
@@ -315,8 +350,11 @@ def run(
     more: Callable[[int], None] | None = None,
     backend: str = "local",
     scheduler: str | None = None,
+    first: int = 0,
 ) -> Results:
-    """Run all replications; Ctrl-C keeps those finished and marks the result incomplete.
+    """Run all replications; Ctrl-C keeps those finished and marks the result incomplete, and
+    so does a replication that fails (``Results.error`` says which, to rerun it alone with
+    ``first=N`` and one replication).
 
     With ``precision``, replications are added in batches after the scenario's count (the same
     replication indices, hence seeds, a fixed run of that size would use) until the precision is
@@ -325,8 +363,8 @@ def run(
     do not depend on it.
     """
     acc = Accumulator(model)
-    complete = True
-    done, target = 0, model.replications
+    complete, error = True, None
+    done, target = first, first + model.replications
     try:
         with runner(model, workers, backend, scheduler) as run_batch:
             while done < target:
@@ -338,9 +376,14 @@ def run(
                 if precision is not None:
                     needed = precision.needed(np.stack(acc.totals), model.confidence)
                     if needed:
-                        target = min(precision.max_reps, max(needed, done + 10))
+                        target = first + min(precision.max_reps, max(needed, done - first + 10))
                         if more and target > done:
                             more(target - done)
     except KeyboardInterrupt:
         complete = False
-    return acc.results(complete)
+    except ReplicationError as e:
+        complete, error = False, e
+    results = acc.results(complete)
+    results.error = error
+    results.first = first
+    return results

@@ -124,27 +124,78 @@ def test_bad_option_exits_2_without_traceback():
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
-def test_ctrl_c_keeps_finished_replications(tmp_path):
-    """SIGINT to a running `run` (workers 2) writes the finished replications as incomplete."""
+@pytest.mark.parametrize(("signame", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_run_keeps_finished_replications(signame, code, tmp_path):
+    """SIGINT (Ctrl-C: to the whole process group) or SIGTERM (to the parent, as `kill` does)
+    during `run --workers 2` writes the finished replications as an incomplete result."""
     import os
     import signal
     import time
 
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "simulate.py"), "run", "scenarios/starter.yaml", "--reps", "5000",
-         "--workers", "2", "--quiet", "--out", str(tmp_path)],
+         "--workers", "2", "--quiet", "--no-report", "--out", str(tmp_path)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL), os.setpgrp()),
     )  # fmt: skip
-    time.sleep(2.5)
-    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(6)  # long enough for the first chunks of replications, even on a busy machine
+    if signame == "SIGINT":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == code and "Traceback" not in err, err
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["complete"] is False
     assert 0 < summary["replications"] < 5000
     rows = list(csv.DictReader((tmp_path / "replications.csv").open()))
     assert len(rows) == 3 * summary["replications"]
+    assert not list(tmp_path.glob("*.tmp*")), "a half-written file was left behind"
+
+
+def test_a_failing_replication_is_named_and_can_be_rerun_alone(tmp_path, monkeypatch):
+    """A replication that raises stops the run with one clear line naming the strategy, the
+    replication and the seed; the replications before it are kept; --replication N reruns it."""
+    from sim import cli as cli_module
+    from sim import metrics
+
+    real = metrics.measure
+
+    def broken(trace, model, *args):
+        if model.name == "fbm-only" and trace.demand[0].sum() >= 0 and broken.calls >= 4:
+            raise ValueError("boom")
+        broken.calls += 1
+        return real(trace, model, *args)
+
+    broken.calls = 0
+    monkeypatch.setattr("sim.montecarlo.measure", broken)
+    with pytest.raises(SystemExit) as stop:
+        cli_module.main(["run", "scenarios/starter.yaml", "--reps", "6", "--workers", "1",
+                         "--quiet", "--no-report", "--out", str(tmp_path / "a")])  # fmt: skip
+    assert stop.value.code == 1
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["complete"] is False and summary["replications"] == 1
+    # replication 0 ran 3 strategies (calls 0-2), replication 1 fails at fbm-only (call 4)
+    monkeypatch.setattr("sim.montecarlo.measure", real)
+    cli_module.main(["run", "scenarios/starter.yaml", "--replication", "1", "--workers", "1",
+                     "--quiet", "--no-report", "--out", str(tmp_path / "b")])  # fmt: skip
+    one = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert one["complete"] is True and one["replications"] == 1
+
+
+def test_failing_replication_message(capsys, tmp_path, monkeypatch):
+    from sim import cli as cli_module
+
+    def broken(*args):
+        raise ValueError("boom")
+
+    monkeypatch.setattr("sim.montecarlo.measure", broken)
+    with pytest.raises(SystemExit):
+        cli_module.main(["run", "scenarios/starter.yaml", "--reps", "3", "--workers", "1",
+                         "--quiet", "--no-report", "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert "error: replication 0 of strategy 'fba-only' failed (seed 42): ValueError: boom" in err
+    assert "--seed 42 --replication 0" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
