@@ -44,7 +44,7 @@ INTERVAL_METRICS = (
     ("fill_rate", "pct", "Fill rate", "% of units demanded, from stock on the day"),
     ("lost_units", "units", "Lost sales", "units"),
 )
-MAX_FAN_ROWS = 10  # (strategy, node) rows of the fan chart; SKUs are the columns (at most 5)
+MAX_FAN_PANELS = 30  # (strategy, node) rows × SKU columns (at most 5) of the fan chart
 LABEL_CHARS = 32
 
 STYLE = {
@@ -94,7 +94,9 @@ def render_charts(summary: dict, paths: dict | None, start: dt.date | None) -> l
     """
     charts = [interval_chart(summary), cost_chart(summary)]
     if paths and start is not None:
-        charts.append(inventory_chart(paths, start, summary["warmup_days"]))
+        charts.append(
+            inventory_chart(paths, start, summary["warmup_days"], summary["replications"])
+        )
     return [c for c in charts if c is not None]
 
 
@@ -230,7 +232,7 @@ def cost_chart(summary: dict) -> Chart | None:
     spare = iter(SPARE_COLOURS * 4)
     colours = {p: COST_COLOURS.get(p) or next(spare, MUTED) for p in parts}
     days = summary["horizon_days"] - summary["warmup_days"]
-    height = 1.5 + 0.38 * len(names) + 0.22 * -(-len(parts) // 4)
+    height = 1.3 + 0.38 * len(names) + 0.22 * -(-(len(parts) + 1) // 6)
     with _style():
         fig = _figure(9.6, height)
         ax = fig.subplots()
@@ -270,10 +272,9 @@ def cost_chart(summary: dict) -> Chart | None:
         ax.xaxis.set_major_formatter(_formatter("money"))
         ax.grid(axis="x")
         ax.set_ylim(-0.6, len(names) - 0.4)
-        ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(0, -0.32 if len(names) < 3 else -0.18),
-            ncol=min(5, len(parts) + bool(ry)),
+        fig.legend(
+            loc="outside lower left",
+            ncol=min(6, len(parts) + bool(ry)),
             handlelength=1.2,
             columnspacing=1.2,
         )
@@ -289,14 +290,17 @@ def cost_chart(summary: dict) -> Chart | None:
     )
 
 
-def inventory_chart(paths: dict, start: dt.date, warmup: int) -> Chart | None:
+def inventory_chart(
+    paths: dict, start: dt.date, warmup: int, replications: int | None = None
+) -> Chart | None:
     """End-of-day on-hand units over time of the top SKUs at each node of each strategy: median
-    and 10–90% band across replications; the warm-up is shaded."""
+    and 10–90% band across the replications kept (``replications``: how many the run has);
+    the warm-up is shaded."""
     rows = [(s, node, skus) for s, nodes in paths.items() for node, skus in nodes.items() if skus]
     if not rows:
         return None
-    shown = rows[:MAX_FAN_ROWS]
-    n_skus = max(len(r[2]) for r in shown)
+    n_skus = max(len(r[2]) for r in rows)
+    shown = rows[: max(1, MAX_FAN_PANELS // n_skus)]
     first = next(iter(shown[0][2].values()))
     days = first.shape[1]
     reps = first.shape[0]
@@ -360,6 +364,9 @@ def inventory_chart(paths: dict, start: dt.date, warmup: int) -> Chart | None:
             handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1 - 0.06 / height), ncol=3
         )
         png = _png(fig)
+    kept = f"{reps} replications"
+    if replications is not None and replications > reps:
+        kept = f"the first {reps} of {replications:,} replications"
     more = (
         f"; the first {len(shown)} of {len(rows)} strategy–node pairs"
         if len(rows) > len(shown)
@@ -369,7 +376,7 @@ def inventory_chart(paths: dict, start: dt.date, warmup: int) -> Chart | None:
         "chart-inventory.png",
         "Inventory over time",
         f"End-of-day units on hand of the SKUs with the most demand, at each node of each "
-        f"strategy{more}: median and 10–90% band over {reps} replications"
+        f"strategy{more}: median and 10–90% band over {kept}"
         + (", warm-up shaded." if warmup > 0 else "."),
         "Fan charts of units on hand over time of "
         + ", ".join(dict.fromkeys(sku for r in shown for sku in r[2]))

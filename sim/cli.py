@@ -107,7 +107,11 @@ def run_options(f):
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @run_options
-@click.option("--no-report", is_flag=True, help="Write summary.json and the CSV files only.")
+@click.option(
+    "--no-report",
+    is_flag=True,
+    help="Write summary.json and the CSV files only (no report.html, no charts).",
+)
 @click.option(
     "--precision",
     metavar="METRIC=HALF_WIDTH",
@@ -181,6 +185,11 @@ def run(
         )
     summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
     write_results(out, summary, results)
+    if not no_report:
+        from sim.report import write_report  # lazy: --no-report never imports matplotlib
+
+        text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
+        write_report(out, summary, results, text)
     if fmt == "json":
         click.echo(summary_json(summary), nl=False)
     elif not quiet:

@@ -136,7 +136,16 @@ def read_orders(path: Path, timezone: dt.tzinfo | None = None) -> Parsed:
     cols = _columns(header, where, first + 1, kind)
     out = Parsed(kind=kind, has_channel="channel" in cols)
     previous = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # e.g. a quoted CSV field that never closes
+            out.lines += 1
+            out.bad.append((first + previous + 1, f"cannot read the row: {e}"))
+            previous = reader.line_num
+            continue
         line = first + previous + 1  # the physical line the record starts on
         previous = reader.line_num
         if not any(c.strip() for c in cells):
@@ -183,6 +192,8 @@ def _row(cells, cols, width, timezone, out: Parsed) -> tuple[Row | None, str | N
     sku = get("sku")
     if not sku:
         return None, "no sku"
+    if not sku.isprintable():
+        return None, f"sku {sku!r} contains a control character"
     day, problem = parse_day(get("date"), timezone)
     if problem:
         return None, problem
@@ -390,9 +401,11 @@ def import_file(
     if other:
         skipped["other sales channels"] = sum(other.values())
     if not used:
-        why = "; ".join(f"{n} {k}" for k, n in skipped.items()) or "the file has no order rows"
+        reasons = {**skipped, "bad (--skip-bad)": len(parsed.bad)}
+        why = "; ".join(f"{n} {k}" for k, n in reasons.items() if n) or "no order rows"
+        listed = [(f"{where}:{line}", p) for line, p in parsed.bad[:MAX_LISTED_BAD_ROWS]]
         raise UserError(
-            (where, f"no orders left to fit ({why})" + _channel_hint(other, marketplace))
+            [*listed, (where, f"no orders left to fit ({why})" + _channel_hint(other, marketplace))]
         )
     # The range: --start/--end, else the first and last purchase day of any readable row.
     lo = start or min(seen_days)
@@ -481,8 +494,9 @@ def _comment(s: str) -> str:
 
 
 def _num(x: float, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits, written without an exponent."""
     v = float(f"{x:.{digits}g}")
-    return str(int(v)) if v == int(v) else repr(v)
+    return str(int(v)) if v == int(v) else f"{v:.12f}".rstrip("0").rstrip(".")
 
 
 def to_yaml(rep: Report) -> str:
@@ -569,7 +583,8 @@ def _date(ctx, param, value):
     type=click.IntRange(1, 36_500),
     default=28,
     show_default=True,
-    help="Fewer days of data than this: mean only, with a warning.",
+    help="Days of data needed to fit more than a Poisson mean; SKUs first sold later than "
+    "this before the end of the range are flagged.",
 )
 @click.option(
     "--skip-bad",

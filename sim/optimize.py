@@ -41,6 +41,7 @@ import re
 import signal
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 
@@ -414,54 +415,119 @@ Search = Generator[int, np.ndarray, int | None]
 
 
 def smallest_meeting(
-    ok: Callable[[np.ndarray], bool],
+    score: Callable[[np.ndarray], float],
+    goal: float,
     start: int,
-    step: int,
+    scale: float,
     cap: int,
     failing: int | None = None,
 ) -> Search:
-    """The smallest integer level in [0, cap] at which ``ok(values)`` holds, assuming it holds
-    from some level on. ``failing``: a level already known not to meet it (searches above it)."""
-    seen: dict[int, bool] = {}
+    """The smallest integer level in [0, cap] whose ``score(values)`` (a share, e.g. an interval
+    lower bound) reaches ``goal``, assuming the score does not fall as the level rises; None
+    when even ``cap`` misses it. ``failing``: a level already known to miss (search above it).
 
-    def test(x: int) -> Generator[int, np.ndarray, bool]:
+    The score is modelled as Φ((level − a)/scale) (``scale``: about the sd of demand over the
+    protection period): from ``start`` one model-guided jump (at least doubling each time)
+    until a level that meets the goal and one that misses it are known; then the bracket
+    shrinks by interpolation in probit space, with a bisection step whenever an interpolation
+    step did not halve it, until the two levels are neighbours.
+    """
+    seen: dict[int, float] = {}
+
+    def test(x: int) -> Generator[int, np.ndarray, float]:
         if x not in seen:
-            seen[x] = bool(ok((yield x)))
+            seen[x] = float(score((yield x)))
         return seen[x]
 
-    lo = failing  # highest level known to fail
-    hi = None  # lowest level known to pass
+    def meets(v: float) -> bool:
+        return v >= goal - 1e-12
+
+    want = _probit(goal)
+    scale = max(float(scale), 1.0)
     floor = 0 if failing is None else failing + 1
+    lo, hi = failing, None  # highest level known to miss, lowest known to meet
     x = min(max(start, floor), cap)
-    if (yield from test(x)):
+    if meets((yield from test(x))):
         hi = x
     else:
         lo = x
-    while hi is None:  # gallop up
-        if x >= cap:
+    last = 0.0
+    while hi is None or lo is None:  # find a bracket
+        up = hi is None
+        if up and x >= cap:
             return None
-        x = min(cap, x + step)
-        step *= 2
-        if (yield from test(x)):
-            hi = x
+        if not up and x <= floor:
+            return x
+        crossing = _crossing(seen, x, want, scale)
+        # aim a little past the crossing (a fifth of the way further): landing short costs a run
+        jump = 1.2 * ((math.ceil(crossing - 1e-9) - (0 if up else 1)) - x)
+        # the first jump goes where the model says; if it falls short, each next jump at least
+        # doubles the one before (so a poor model costs a logarithmic number of runs)
+        jump = max(jump, 1.0, 2.0 * last) if up else min(jump, -1.0, 2.0 * last)
+        last = jump if last or len(seen) > 1 else 0.0
+        x = min(max(round(x + jump), floor), cap)
+        if meets((yield from test(x))):
+            hi = x if hi is None else min(hi, x)
         else:
-            lo = x
-    while lo is None:  # gallop down (only when nothing below is known to fail)
-        if hi <= floor:
-            return hi
-        x = max(floor, hi - step)
-        step *= 2
-        if (yield from test(x)):
-            hi = x
-        else:
-            lo = x
+            lo = x if lo is None else max(lo, x)
+    # shrink the bracket: test the level the secant predicts on the side not seen last (the
+    # smallest meeting level after a miss, the largest missing one after a meet); after three
+    # moves of the same end, step further past the prediction, doubling (1, 2, 4 …), and past
+    # twice the bisection's count of runs, bisect: a poor secant costs O(log width) runs
+    budget = 2 * max(1, hi - lo).bit_length() + 2
+    streak, side = 1, "lo" if x == lo else "hi"
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if (yield from test(mid)):
-            hi = mid
+        x = None
+        crossing = _secant(seen, lo, hi, want) if budget > 0 else None
+        if crossing is not None:
+            push = 2 ** (streak - 3) if streak >= 3 else 0
+            c = math.ceil(crossing - 1e-9)
+            x = c + push if side == "lo" else c - 1 - push
+            x = min(max(x, lo + 1), hi - 1)
+        if x is None:
+            x = (lo + hi) // 2
+        budget -= 1
+        end = "hi" if meets((yield from test(x))) else "lo"
+        if end == "hi":
+            hi = x
         else:
-            lo = mid
+            lo = x
+        streak, side = (streak + 1 if end == side else 1), end
     return hi
+
+
+def _secant(seen: dict[int, float], lo: int, hi: int, want: float) -> float | None:
+    """Where the probit of the score reaches ``want``, by the secant through the two levels in
+    [lo, hi] whose scores are nearest the goal (None when they do not rise)."""
+    near = sorted((k for k in seen if lo <= k <= hi), key=lambda k: abs(_probit(seen[k]) - want))
+    if len(near) < 2:
+        return None
+    a, b = sorted(near[:2])
+    ya, yb = _probit(seen[a]), _probit(seen[b])
+    if yb <= ya:
+        return None
+    return a + (want - ya) * (b - a) / (yb - ya)
+
+
+def _crossing(seen: dict[int, float], x: int, want: float, scale: float) -> float:
+    """Where the probit of the score reaches ``want``: by the secant through the two levels
+    tested nearest to ``x`` when they give a rising slope, else by the model slope 1/scale."""
+    near = sorted(seen, key=lambda k: abs(k - x))[:2]
+    y = _probit(seen[x])
+    if len(near) == 2:
+        a, b = sorted(near)
+        slope = (_probit(seen[b]) - _probit(seen[a])) / (b - a)
+        if slope > 0.05 / scale:  # not flat (nor falling): trust it
+            return x + (want - y) / slope
+    return x + (want - y) * scale
+
+
+def _probit(v: float) -> float:
+    """Φ⁻¹ of a share, clipped away from 0 and 1."""
+    return NORMAL.inv_cdf(min(max(v, 1e-6), 1 - 1e-6))
+
+
+NORMAL = NormalDist()
 
 
 GOLDEN = (math.sqrt(5) - 1) / 2
@@ -725,12 +791,15 @@ def _loss_inverse(g: float) -> float:
 # --------------------------------------------------------------------------- the search
 
 
-def _meets(target: Target, confidence: float) -> Callable[[np.ndarray], bool]:
-    def ok(values: np.ndarray) -> bool:
-        ci = interval(values, confidence)
-        return ci.ci_low is not None and ci.ci_low >= target.value - 1e-12
+def _lower_bound(confidence: float) -> Callable[[np.ndarray], float]:
+    """The interval's lower bound over replications (0 without an interval: fewer than two
+    replications with a value)."""
 
-    return ok
+    def low(values: np.ndarray) -> float:
+        ci = interval(values, confidence)
+        return 0.0 if ci.ci_low is None else ci.ci_low
+
+    return low
 
 
 def _search_node(
@@ -797,8 +866,8 @@ def optimize_strategy(
                     levels[n][c.sku] = 0
                 continue
             if objective.target:
-                ok = _meets(objective.target, conf)
-                searches[c.sku] = smallest_meeting(ok, c.start, c.step, c.cap)
+                low, goal = _lower_bound(conf), objective.target.value
+                searches[c.sku] = smallest_meeting(low, goal, c.start, c.protection_sd, c.cap)
             else:
                 searches[c.sku] = largest_mean(c.start, c.step, c.cap)
         label = f"{strategy.name}: {strategy.nodes[n].name}"
@@ -820,9 +889,9 @@ def optimize_strategy(
             todo = {c.sku: c for c in p.cells[n] if c.sku in failing.get(n, ())}
             if not todo:
                 continue
-            ok = _meets(objective.target, conf)
+            low, goal = _lower_bound(conf), objective.target.value
             searches = {
-                j: smallest_meeting(ok, c.level + 1, c.step, c.cap, failing=c.level)
+                j: smallest_meeting(low, goal, c.level + 1, c.protection_sd, c.cap, c.level)
                 for j, c in todo.items()
             }
             label = f"{strategy.name}: {strategy.nodes[n].name} (again)"
@@ -856,7 +925,7 @@ def optimize_strategy(
 def _failing(p: StrategyPlan, runs: Runs, target: Target, conf: float) -> dict[int, set[int]]:
     """Per node, the searched SKUs whose final interval misses the target (counted once, at the
     last node searched for that SKU)."""
-    ok = _meets(target, conf)
+    low = _lower_bound(conf)
     values = runs.sku(target.metric)
     last: dict[int, int] = {}
     for n in p.order:
@@ -865,7 +934,7 @@ def _failing(p: StrategyPlan, runs: Runs, target: Target, conf: float) -> dict[i
                 last[c.sku] = n
     out: dict[int, set[int]] = {}
     for j, n in last.items():
-        if not ok(values[:, j]):
+        if low(values[:, j]) < target.value - 1e-12:
             out.setdefault(n, set()).add(j)
     return out
 

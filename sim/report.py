@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 from sim.metrics import LOWER_IS_BETTER
@@ -151,7 +149,7 @@ def write_report(
     charts = render_charts(summary, paths, start)
     written = []
     for chart in charts:
-        _write_bytes_atomic(out / chart.name, chart.png)
+        write_atomic(out / chart.name, chart.png)
         written.append(out / chart.name)
     if recommendation is None:
         recommendation = summary.get("recommendation")
@@ -164,18 +162,6 @@ def write_report(
 def _start_date(results) -> dt.date | None:
     calendar = getattr(getattr(results, "model", None), "calendar", None)
     return getattr(calendar, "start", None)
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def e(text) -> str:
@@ -247,7 +233,12 @@ def _facts(summary: dict, start: dt.date | None) -> str:
     ]
     dl = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in rows)
     warning = ""
-    if not summary["complete"]:
+    if not summary["complete"] and reps == 0:
+        warning = (
+            '<p class="warning" role="alert"><strong>Incomplete run.</strong> The run was '
+            "interrupted before any replication finished, so there are no numbers yet.</p>"
+        )
+    elif not summary["complete"]:
         warning = (
             '<p class="warning" role="alert"><strong>Incomplete run.</strong> The run was '
             f"interrupted after {reps:,} finished replications; the numbers below use those "

@@ -39,7 +39,9 @@ def skus(text: str) -> dict[str, dict]:
     return {s["id"]: s for s in yaml.safe_load(text)["skus"]}
 
 
-def write_tsv(path, rows, header=("purchase-date", "order-status", "sales-channel", "sku", "quantity")):
+def write_tsv(
+    path, rows, header=("purchase-date", "order-status", "sales-channel", "sku", "quantity")
+):
     path.write_text("\n".join(["\t".join(header), *("\t".join(r) for r in rows)]) + "\n")
     return path
 
@@ -126,8 +128,11 @@ def test_sample_fits_match_the_data(capsys):
 
 def test_sample_header_accounts_for_every_row(capsys):
     code, out, err = cli(capsys, SAMPLE)
+    assert code == 0, err
     rows = sample_rows()
-    cancelled = sum(r["order-status"] == "Cancelled" or r["item-status"] == "Cancelled" for r in rows)
+    cancelled = sum(
+        r["order-status"] == "Cancelled" or r["item-status"] == "Cancelled" for r in rows
+    )
     other = sum(
         r["sales-channel"] != "Amazon.com"
         and r["order-status"] != "Cancelled"
@@ -136,7 +141,10 @@ def test_sample_header_accounts_for_every_row(capsys):
     )
     used = len(rows) - cancelled - other
     assert cancelled >= 5 and other >= 10  # the sample has both
-    assert f"# Rows: {len(rows)} read, {used} used; skipped: {cancelled} cancelled, {other} other" in out
+    assert (
+        f"# Rows: {len(rows)} read, {used} used; skipped: {cancelled} cancelled, {other} other"
+        in out
+    )
     assert "Amazon.ca" in out and "Non-Amazon" in out
     assert f"{used} of {len(rows)} rows used, 3 SKUs" in err
     assert "# Range: 2026-03-02 .. 2026-04-26 (56 days" in out
@@ -233,7 +241,7 @@ def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_written(capsys, tm
 def test_skip_bad_writes_the_rest_and_says_what_was_skipped(capsys, tmp_path):
     out_file = tmp_path / "skus.yaml"
     code, out, err = cli(capsys, MALFORMED, "--skip-bad", "--out", out_file, "--min-days", "1")
-    assert code == 0, err
+    assert code == 0 and out == "", err
     text = out_file.read_text()
     assert "# Rows: 30 read, " in text
     assert "bad rows skipped (--skip-bad): 6, lines 5, 9, 12, 15, 18, 21" in text
@@ -251,7 +259,12 @@ def test_skip_bad_writes_the_rest_and_says_what_was_skipped(capsys, tmp_path):
 
 def test_bad_rows_exit_2_through_the_real_command_line():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "simulate.py"), "import-orders", "tests/data/all-orders-malformed.txt"],
+        [
+            sys.executable,
+            str(ROOT / "simulate.py"),
+            "import-orders",
+            "tests/data/all-orders-malformed.txt",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -390,7 +403,9 @@ def test_days_and_time_zones():
 
 def test_timezone_option_moves_late_evening_orders(capsys, tmp_path):
     f = tmp_path / "units.csv"
-    f.write_text("sku,date,quantity\nA,2026-03-02T01:00:00+00:00,5\nA,2026-03-03T20:00:00+00:00,1\n")
+    f.write_text(
+        "sku,date,quantity\nA,2026-03-02T01:00:00+00:00,5\nA,2026-03-03T20:00:00+00:00,1\n"
+    )
     code, out, _ = cli(capsys, f, "--timezone", "America/Los_Angeles", "--min-days", "1")
     assert code == 0
     assert "# Range: 2026-03-01 .. 2026-03-03 (3 days" in out

@@ -16,7 +16,7 @@ import pytest
 from sim import montecarlo
 from sim.loader import load_scenario, validate
 from sim.model import compile_scenario
-from sim.report import kind_of, write_report
+from sim.report import MAX_SKUS, kind_of, render_html, write_report
 from sim.results import summarize
 from sim.table import fmt, fmt_ci
 from tests.helpers import ROOT, scenario
@@ -289,3 +289,27 @@ def test_importing_the_report_does_not_import_matplotlib():
     code = "import sys, sim.report, sim.charts; assert 'matplotlib' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_without_results_there_is_no_fan_chart(starter, tmp_path):
+    summary, _, _, _ = starter
+    paths = write_report(tmp_path, summary, None, "name: starter\n")
+    assert [p.name for p in paths] == ["chart-intervals.png", "chart-costs.png", "report.html"]
+
+
+def test_large_catalogue_shows_the_skus_with_most_demand(starter):
+    summary, _, _, _ = starter
+    big = copy.deepcopy(summary)
+    for strat in big["strategies"].values():
+        template = next(iter(strat["skus"].values()))
+        strat["skus"] = {}
+        for i in range(MAX_SKUS + 50):
+            sku = copy.deepcopy(template)
+            sku["metrics"]["demand_units"]["mean"] = float((i * 37) % 251)
+            strat["skus"][f"S{i:03d}"] = sku
+    page = render_html(big, [], "")
+    shown = [cells[0] for _, cells in parse(page).rows[("skus", "")][1:] if len(cells) == 8]
+    assert len(shown) == MAX_SKUS
+    demand = {f"S{i:03d}": (i * 37) % 251 for i in range(MAX_SKUS + 50)}
+    assert min(demand[s] for s in shown) >= max(demand[s] for s in demand if s not in shown)
+    assert f"The {MAX_SKUS} SKUs with the most demand of {MAX_SKUS + 50}" in page

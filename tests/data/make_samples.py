@@ -140,9 +140,7 @@ def all_orders() -> list[dict]:
             if rng.u() < 0.5:
                 rows.append(_order(rng, day, sku, 1 + int(rng.u() * 2), status="Cancelled"))
             else:
-                rows.append(
-                    _order(rng, day, sku, 0, status="Shipped", item_status="Cancelled")
-                )
+                rows.append(_order(rng, day, sku, 0, status="Shipped", item_status="Cancelled"))
         if rng.u() < 0.2:
             rows.append(_order(rng, day, rng.pick(list(PRODUCTS)), 1, channel="Amazon.ca"))
         if rng.u() < 0.05:
