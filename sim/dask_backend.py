@@ -27,10 +27,11 @@ def _batch(model: Model, start: int, stop: int) -> list[list[Measured]]:
 
 
 @contextmanager
-def dask_runner(model: Model, workers: int, scheduler: str | None):
-    """A ``montecarlo.Runner`` on Dask (see the module docstring); closes what it started."""
+def dask_client(workers: int, scheduler: str | None):
+    """A connected ``distributed.Client``: to ``scheduler``, or to a local cluster of
+    ``workers`` single-threaded processes started here (and closed on exit)."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError:
         raise UserError(
             ("--backend", "dask needs the optional extra: pip install 'fulfilsim[dask]'")
@@ -51,6 +52,18 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
         )
         client = Client(cluster)
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def dask_runner(model: Model, workers: int, scheduler: str | None):
+    """A ``montecarlo.Runner`` on Dask (see the module docstring)."""
+    with dask_client(workers, scheduler) as client:
+        from distributed import as_completed  # installed: dask_client checked
         shared = client.scatter(model, broadcast=True, hash=False)
         cores = max(1, sum(client.nthreads().values()))
 
@@ -72,7 +85,3 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
                     position += 1
 
         yield run_on_dask
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

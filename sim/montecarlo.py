@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.engine import simulate
 from sim.metrics import METRICS, Measured, measure
-from sim.model import Model
+from sim.model import Model, StrategyModel
 from sim.stats import interval
 
 
@@ -107,43 +107,50 @@ class ReplicationError(RuntimeError):
         )
 
 
-def run_replication(model: Model, replication: int) -> list[Measured]:
-    """Run every strategy on replication ``replication``; one ``Measured`` per strategy.
-    Raises ReplicationError (naming strategy, replication and seed) if anything fails."""
-    where = "(demand and lead times)"
-    try:
-        streams = Streams(model.seed, replication)
-        demand, extra = draw_demand(model, streams)
-        days = model.calendar.days
-        uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
-        results = []
-        for strategy in model.strategies:
-            where = strategy.name
-            results.append(
-                _one_strategy(model, strategy, replication, streams, demand, extra, uniforms)
-            )
-        return results
-    except Exception as e:  # any failure is reported with where it happened
-        raise ReplicationError(where, replication, model.seed, f"{type(e).__name__}: {e}") from e
+@dataclass(frozen=True)
+class Inputs:
+    """What replication i draws before simulating: demand (without and with the Prime badge's
+    extra customers) and the lead-time uniforms of every lane stream."""
+
+    demand: np.ndarray
+    extra: np.ndarray | None
+    uniforms: dict[tuple[str, ...], np.ndarray]
 
 
-def _one_strategy(model, strategy, replication, streams, demand, extra, uniforms) -> Measured:
+def draw_inputs(model: Model, replication: int) -> Inputs:
+    """Replication ``replication``'s demand and lead-time uniforms (the same for every
+    strategy: common random numbers). The arrays are read-only: candidates may share them."""
+    streams = Streams(model.seed, replication)
+    demand, extra = draw_demand(model, streams)
+    days = model.calendar.days
+    uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
+    for a in (demand, extra, *uniforms.values()):
+        if a is not None:
+            a.flags.writeable = False
+    return Inputs(demand, extra, uniforms)
+
+
+def run_strategy(
+    model: Model, strategy: StrategyModel, replication: int, inputs: Inputs
+) -> Measured:
+    """Simulate and measure one strategy on replication ``replication``'s inputs."""
+    streams = Streams(model.seed, replication)
     cal = model.calendar
     lead_days = {}
     for lane in strategy.lanes:
-        lead_days[lane.stream] = lane.lead.sample(uniforms[lane.stream])
+        lead_days[lane.stream] = lane.lead.sample(inputs.uniforms[lane.stream])
         if lane.check_in is not None:
             stream = lane.check_in_stream
-            lead_days[stream] = lane.check_in.sample(uniforms[stream])
+            lead_days[stream] = lane.check_in.sample(inputs.uniforms[stream])
     trace = simulate(
         strategy,
         model.catalog,
-        demand,
+        inputs.demand,
         lead_days,
         streams,
         cal.start_weekday,
         cal.warmup,
-        extra_demand=extra,
+        extra_demand=inputs.extra,
         check=model.check,
     )
     measured = measure(trace, strategy, model.catalog, cal, streams)
@@ -151,6 +158,21 @@ def _one_strategy(model, strategy, replication, streams, demand, extra, uniforms
         paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
         measured = dataclasses.replace(measured, paths=paths)
     return measured
+
+
+def run_replication(model: Model, replication: int) -> list[Measured]:
+    """Run every strategy on replication ``replication``; one ``Measured`` per strategy.
+    Raises ReplicationError (naming strategy, replication and seed) if anything fails."""
+    where = "(demand and lead times)"
+    try:
+        inputs = draw_inputs(model, replication)
+        results = []
+        for strategy in model.strategies:
+            where = strategy.name
+            results.append(run_strategy(model, strategy, replication, inputs))
+        return results
+    except Exception as e:  # any failure is reported with where it happened
+        raise ReplicationError(where, replication, model.seed, f"{type(e).__name__}: {e}") from e
 
 
 @dataclass

@@ -8,9 +8,11 @@ level sees replication i's same demand, lead times and transit draws. Replicatio
 Target (``--target METRIC>=VALUE``): for each SKU, the smallest level whose per-SKU metric
 interval (Student t over replications, the scenario's confidence) has its lower bound ≥ VALUE.
 Per-replication service is monotone non-decreasing in the level (pathwise, for base-stock on
-common random numbers), so the search is a bisection on integer levels: start at the classic
-formula's level, gallop up or down (steps doubling from about σ/2) until the target is met at
-one level and missed at another, then halve that bracket until the two are neighbours. In a
+common random numbers), so the smallest level is found by a safeguarded search on integer
+levels: start at the classic formula's level, jump to where a normal model (then the secant
+through the scores seen, in probit space) puts the crossing until one level meets the target
+and one misses it, then shrink that bracket by secant steps, with bisection steps as the
+safeguard, until the two levels are neighbours (``smallest_meeting``). In a
 strategy, SKU j's service depends only on SKU j's levels unless something couples the SKUs (an
 FBA capacity limit, a daily order capacity, a node-wide Prime badge), so every SKU of a node is
 searched at once, each with its own bracket, all evaluated in the same runs. A final
@@ -18,15 +20,19 @@ confirmation run at the recommended levels gives the reported intervals and tota
 that a coupling pushed below its target there is searched again upward (at most
 ``REPAIR_ROUNDS`` times).
 
-Several stocked nodes: node by node, downstream and customer-facing nodes first (first in
-``fulfil_from``), holding the nodes not yet searched at their scenario levels and those already
-searched at their recommended levels, so the recommended combination is the one last checked.
-This is a coordinate-wise minimum that depends on that order and on the scenario's levels, not
-a joint least-cost optimum over all nodes.
+Several stocked nodes: node by node, holding the nodes not yet searched at their scenario levels
+and those already searched at their recommended levels, so the recommended combination is the
+one the last search checked. Order: the nodes that ship to customers from the last backup to the
+primary (the primary, searched last, carries the service; searching it first would let a
+generous backup take all the stock), then the nodes that only feed others, nearest the customers
+first. This is a coordinate-wise optimum that depends on that order and on the scenario's
+levels, not a joint least-cost optimum over all nodes.
 
 Profit (``--objective profit``): per SKU, the level maximising the mean per-SKU profit, found by
-galloping from the newsvendor level to a bracket and golden-section search on integers (ties
-go to the smaller level); this assumes mean profit is unimodal in the level.
+walking uphill from the newsvendor level to a bracket and Brent-style parabolic and
+golden-section steps on integers (ties go to the smaller level); this assumes mean profit is
+unimodal in the level. The search stops early once the profit at both ends of its bracket is
+statistically tied with the best level's (paired interval over replications holds 0).
 
 Lanes with ``s_S`` or ``s_Q`` policies are not searched: they keep their scenario values (and
 say so in the strategy's notes).
@@ -47,11 +53,10 @@ import numpy as np
 
 from sim import scenario as sc
 from sim.distributions import total_days, z_value
-from sim.engine import simulate
 from sim.errors import UserError
-from sim.metrics import INDEX, METRICS, measure
+from sim.metrics import INDEX, METRICS
 from sim.model import Lane, Model, StrategyModel, protection_demand
-from sim.montecarlo import Streams, draw_demand
+from sim.montecarlo import Inputs, draw_inputs, run_strategy
 from sim.stats import Interval, interval, paired
 from sim.table import fmt, render
 
@@ -147,27 +152,6 @@ def select_strategies(model: Model, names: tuple[str, ...] | list[str]) -> list[
 # --------------------------------------------------------------------------- evaluation
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What replication i draws before simulating: demand and lead-time uniforms."""
-
-    demand: np.ndarray
-    extra: np.ndarray | None
-    uniforms: dict[tuple[str, ...], np.ndarray]
-
-
-def draw_inputs(model: Model, replication: int) -> Inputs:
-    """Replication ``replication``'s demand and lead-time uniforms, exactly as ``run`` draws them."""
-    streams = Streams(model.seed, replication)
-    demand, extra = draw_demand(model, streams)
-    days = model.calendar.days
-    uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
-    for a in (demand, extra, *uniforms.values()):
-        if a is not None:
-            a.flags.writeable = False  # shared by every candidate: nobody may change it
-    return Inputs(demand, extra, uniforms)
-
-
 def with_levels(
     strategy: StrategyModel, levels: dict[int, np.ndarray], fixed: frozenset[int]
 ) -> StrategyModel:
@@ -186,33 +170,12 @@ def with_levels(
 def evaluate(
     model: Model, strategy: StrategyModel, replication: int, inputs: Inputs | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One replication of one strategy: (len(ROWS), skus) per-SKU metrics and (metrics,) totals.
-
-    The same computation as ``montecarlo.run_replication`` for this strategy (so a candidate at
-    the scenario's levels reproduces ``run``'s numbers), with the inputs optionally cached.
-    """
-    streams = Streams(model.seed, replication)
+    """One replication of one strategy: (len(ROWS), skus) per-SKU metrics and (metrics,) totals,
+    computed by ``montecarlo.run_strategy`` (so a candidate at the scenario's levels reproduces
+    ``run``'s numbers), with the inputs optionally cached."""
     if inputs is None:
         inputs = draw_inputs(model, replication)
-    lead_days = {}
-    for lane in strategy.lanes:
-        lead_days[lane.stream] = lane.lead.sample(inputs.uniforms[lane.stream])
-        if lane.check_in is not None:
-            stream = lane.check_in_stream
-            lead_days[stream] = lane.check_in.sample(inputs.uniforms[stream])
-    cal = model.calendar
-    trace = simulate(
-        strategy,
-        model.catalog,
-        inputs.demand,
-        lead_days,
-        streams,
-        cal.start_weekday,
-        cal.warmup,
-        extra_demand=inputs.extra,
-        check=model.check,
-    )
-    measured = measure(trace, strategy, model.catalog, cal, streams)
+    measured = run_strategy(model, strategy, replication, inputs)
     return measured.skus[list(ROWS)], measured.total
 
 
@@ -328,7 +291,6 @@ class Evaluator:
         self.cache_bytes = cache_bytes
         self.pool = None
         self.client = None
-        self.cluster = None
         self.shared = None
         self.passes = 0
 
@@ -348,26 +310,10 @@ class Evaluator:
         return self
 
     def _start_dask(self) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise UserError(
-                ("--backend", "dask needs the optional extra: pip install 'fulfilsim[dask]'")
-            ) from None
-        if self.scheduler:
-            try:
-                self.client = Client(self.scheduler, timeout="10s")
-            except (OSError, TimeoutError) as e:
-                raise UserError(("--scheduler", f"cannot reach {self.scheduler}: {e}")) from None
-        else:
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=50,
-            )
-            self.client = Client(self.cluster)
+        from sim.dask_backend import dask_client
+
+        self._dask = dask_client(self.workers, self.scheduler)
+        self.client = self._dask.__enter__()
         worker = _Worker(self.model, None, self.cache_bytes)
         self.shared = self.client.scatter(worker, broadcast=True, hash=False)
         self.workers = max(1, sum(self.client.nthreads().values()))
@@ -378,11 +324,8 @@ class Evaluator:
             self.pool.join()
             self.pool = None
         if self.client is not None:
-            self.client.close()
+            self._dask.__exit__(None, None, None)
             self.client = None
-        if self.cluster is not None:
-            self.cluster.close()
-            self.cluster = None
 
     def run(self, strategy: int, levels: dict[int, np.ndarray], fixed: frozenset[int]) -> Runs:
         """Every replication of ``strategy`` with these node levels."""
@@ -426,11 +369,16 @@ def smallest_meeting(
     lower bound) reaches ``goal``, assuming the score does not fall as the level rises; None
     when even ``cap`` misses it. ``failing``: a level already known to miss (search above it).
 
-    The score is modelled as Φ((level − a)/scale) (``scale``: about the sd of demand over the
-    protection period): from ``start`` one model-guided jump (at least doubling each time)
-    until a level that meets the goal and one that misses it are known; then the bracket
-    shrinks by interpolation in probit space, with a bisection step whenever an interpolation
-    step did not halve it, until the two levels are neighbours.
+    Scores are compared in probit space (Φ⁻¹), where a service level that behaves like a
+    normal distribution function of the level is a straight line of slope 1/``scale``
+    (``scale``: about the sd of demand over the protection period). Bracket: from ``start``,
+    jump to where the model (then the secant through the two scores nearest the goal) puts
+    the crossing, a fifth further; from the third jump on, each jump at least doubles the one
+    before, so a poor model costs O(log cap) runs. Shrink: test the secant's prediction on the
+    side not seen last, bisecting when the same end moved three times in a row and after
+    twice the bisection's count of runs, until the two levels are neighbours. With service
+    close to the model this takes 4 to 6 runs where bisection from the formula's bracket takes
+    8 to 11.
     """
     seen: dict[int, float] = {}
 
@@ -458,11 +406,13 @@ def smallest_meeting(
             return None
         if not up and x <= floor:
             return x
-        crossing = _crossing(seen, x, want, scale)
+        crossing = _secant(seen, want, scale)
+        if crossing is None:  # only scores of 0 or 1 so far: the model from this one
+            crossing = x + (want - _probit(seen[x])) * scale
         # aim a little past the crossing (a fifth of the way further): landing short costs a run
         jump = 1.2 * ((math.ceil(crossing - 1e-9) - (0 if up else 1)) - x)
-        # the first jump goes where the model says; if it falls short, each next jump at least
-        # doubles the one before (so a poor model costs a logarithmic number of runs)
+        # the first two jumps go where the model and the secant say; if they fall short, each
+        # next jump at least doubles the one before
         jump = max(jump, 1.0, 2.0 * last) if up else min(jump, -1.0, 2.0 * last)
         last = jump if last or len(seen) > 1 else 0.0
         x = min(max(round(x + jump), floor), cap)
@@ -470,61 +420,54 @@ def smallest_meeting(
             hi = x if hi is None else min(hi, x)
         else:
             lo = x if lo is None else max(lo, x)
-    # shrink the bracket: test the level the secant predicts on the side not seen last (the
-    # smallest meeting level after a miss, the largest missing one after a meet); after three
-    # moves of the same end, step further past the prediction, doubling (1, 2, 4 …), and past
-    # twice the bisection's count of runs, bisect: a poor secant costs O(log width) runs
-    budget = 2 * max(1, hi - lo).bit_length() + 2
+    # shrink the bracket: test the level the secant predicts, on the side not seen last (the
+    # smallest meeting level after a miss, the largest missing one after a meet). When the
+    # same end has moved three times in a row the model is off: bisect once; after twice the
+    # bisection's count of runs, only bisect (a poor secant costs O(log width) runs).
+    budget = 2 * (hi - lo).bit_length() + 2
     streak, side = 1, "lo" if x == lo else "hi"
     while hi - lo > 1:
-        x = None
-        crossing = _secant(seen, lo, hi, want) if budget > 0 else None
-        if crossing is not None:
-            push = 2 ** (streak - 3) if streak >= 3 else 0
-            c = math.ceil(crossing - 1e-9)
-            x = c + push if side == "lo" else c - 1 - push
-            x = min(max(x, lo + 1), hi - 1)
-        if x is None:
-            x = (lo + hi) // 2
+        x_new = None
+        if streak < 3 and budget > 0:
+            crossing = _secant(seen, want, scale)
+            if crossing is not None:
+                c = math.ceil(crossing - 1e-9)
+                x_new = min(max(c if side == "lo" else c - 1, lo + 1), hi - 1)
+        x = (lo + hi) // 2 if x_new is None else x_new
         budget -= 1
         end = "hi" if meets((yield from test(x))) else "lo"
         if end == "hi":
             hi = x
         else:
             lo = x
-        streak, side = (streak + 1 if end == side else 1), end
+        streak = 1 if end != side or x_new is None else streak + 1
+        side = end
     return hi
 
 
-def _secant(seen: dict[int, float], lo: int, hi: int, want: float) -> float | None:
-    """Where the probit of the score reaches ``want``, by the secant through the two levels in
-    [lo, hi] whose scores are nearest the goal (None when they do not rise)."""
-    near = sorted((k for k in seen if lo <= k <= hi), key=lambda k: abs(_probit(seen[k]) - want))
-    if len(near) < 2:
-        return None
-    a, b = sorted(near[:2])
-    ya, yb = _probit(seen[a]), _probit(seen[b])
-    if yb <= ya:
-        return None
-    return a + (want - ya) * (b - a) / (yb - ya)
-
-
-def _crossing(seen: dict[int, float], x: int, want: float, scale: float) -> float:
+def _secant(seen: dict[int, float], want: float, scale: float) -> float | None:
     """Where the probit of the score reaches ``want``: by the secant through the two levels
-    tested nearest to ``x`` when they give a rising slope, else by the model slope 1/scale."""
-    near = sorted(seen, key=lambda k: abs(k - x))[:2]
-    y = _probit(seen[x])
+    tested whose scores are nearest the goal, or from the nearest alone with the model slope
+    1/scale when the secant does not rise. A score of 0 or 1 says nothing about the slope and
+    is left out (None when no score is left)."""
+    usable = [k for k in seen if SATURATED < seen[k] < 1 - SATURATED]
+    near = sorted(usable, key=lambda k: abs(_probit(seen[k]) - want))[:2]
+    if not near:
+        return None
     if len(near) == 2:
         a, b = sorted(near)
-        slope = (_probit(seen[b]) - _probit(seen[a])) / (b - a)
-        if slope > 0.05 / scale:  # not flat (nor falling): trust it
-            return x + (want - y) / slope
-    return x + (want - y) * scale
+        ya, yb = _probit(seen[a]), _probit(seen[b])
+        if yb > ya:
+            return a + (want - ya) * (b - a) / (yb - ya)
+    return near[0] + (want - _probit(seen[near[0]])) * scale
 
 
 def _probit(v: float) -> float:
     """Φ⁻¹ of a share, clipped away from 0 and 1."""
-    return NORMAL.inv_cdf(min(max(v, 1e-6), 1 - 1e-6))
+    return NORMAL.inv_cdf(min(max(v, SATURATED), 1 - SATURATED))
+
+
+SATURATED = 1e-6
 
 
 NORMAL = NormalDist()
@@ -533,63 +476,87 @@ NORMAL = NormalDist()
 GOLDEN = (math.sqrt(5) - 1) / 2
 
 
-def largest_mean(start: int, step: int, cap: int) -> Search:
+def largest_mean(start: int, step: int, cap: int, confidence: float | None = None) -> Search:
     """The integer level in [0, cap] with the largest mean value (unimodal assumed; ties go to
-    the smaller level): gallop from ``start`` to a bracket, then golden-section search."""
-    seen: dict[int, float] = {}
+    the smaller level).
+
+    Bracket: from ``start`` and ``start + step``, walk uphill with doubling steps until the
+    value falls, giving levels a < b < c with b the best. Shrink as Brent's method does on
+    integers: the vertex of the parabola through (a, b, c) when it lands inside and moves less
+    than half the step before last, else a golden-section step into the larger side; until
+    both neighbours of b are known to be no better. With ``confidence``, stop as soon as both
+    ends of the bracket are statistically tied with b (the paired interval of the difference
+    over replications holds 0): the levels in between cannot be told apart by this run.
+    """
+    seen: dict[int, np.ndarray] = {}
 
     def f(x: int) -> Generator[int, np.ndarray, float]:
         if x not in seen:
-            values = yield x
-            seen[x] = float(np.mean(values))
-        return seen[x]
+            seen[x] = np.asarray((yield x), dtype=float)
+        return float(np.mean(seen[x]))
 
-    x0 = min(max(start, 0), cap)
-    if cap == 0:
+    def tied(x: int, y: int) -> bool:
+        if confidence is None or x == y:
+            return x == y
+        ci = interval(seen[x] - seen[y], confidence)
+        return ci.ci_low is not None and ci.ci_low <= 0 <= ci.ci_high
+
+    if cap <= 0:
         return 0
+    x0 = min(max(start, 0), cap)
     x1 = x0 + step if x0 + step <= cap else max(0, x0 - step)
     x0, x1 = min(x0, x1), max(x0, x1)
     f0, f1 = (yield from f(x0)), (yield from f(x1))
     if f1 > f0:  # rising: walk up until it falls (or ties)
-        lo = x0
+        a, b, fb = x0, x1, f1
         while True:
             step *= 2
-            x2 = min(cap, x1 + step)
-            if x2 == x1:
-                hi = cap
+            c = min(cap, b + step)
+            if c == b:
                 break
-            f2 = yield from f(x2)
-            if f2 <= f1:
-                hi = x2
+            fc = yield from f(c)
+            if fc <= fb:
                 break
-            lo, x1, f1 = x1, x2, f2
+            a, b, fb = b, c, fc
     else:  # falling or flat: walk down while it does not get worse
-        hi = x1
+        b, c, fb = x0, x1, f0
         while True:
-            if x0 == 0:
-                lo = 0
+            if b == 0:
+                a = 0
                 break
             step *= 2
-            xm = max(0, x0 - step)
-            fm = yield from f(xm)
-            if fm < f0:
-                lo = xm
+            a = max(0, b - step)
+            fa = yield from f(a)
+            if fa < fb:
                 break
-            hi, x0, f0 = x0, xm, fm
-    while hi - lo > 4:
-        a = lo + round((1 - GOLDEN) * (hi - lo))
-        b = max(a + 1, lo + round(GOLDEN * (hi - lo)))
-        fa, fb = (yield from f(a)), (yield from f(b))
-        if fa >= fb:
-            hi = b
+            b, c, fb = a, b, fa
+    before_last = last = c - a
+    while b - a > 1 or c - b > 1:
+        if tied(b, a) and tied(b, c):
+            break
+        u = None
+        if a < b < c:
+            fa, fc = (yield from f(a)), (yield from f(c))
+            den = (b - a) * (fb - fc) - (b - c) * (fb - fa)
+            if den != 0:
+                vertex = b - 0.5 * ((b - a) ** 2 * (fb - fc) - (b - c) ** 2 * (fb - fa)) / den
+                if a < vertex < c and abs(vertex - b) < before_last / 2:
+                    u = round(vertex)
+        if u is None or not a < u < c or u == b:
+            if c - b >= b - a:
+                u = b + max(1, round((1 - GOLDEN) * (c - b)))
+            else:
+                u = b - max(1, round((1 - GOLDEN) * (b - a)))
+        before_last, last = last, abs(u - b)
+        fu = yield from f(u)
+        if fu > fb or (fu == fb and u < b):
+            a, c = (a, b) if u < b else (b, c)
+            b, fb = u, fu
+        elif u < b:
+            a = u
         else:
-            lo = a
-    best, best_f = lo, -math.inf
-    for x in range(lo, hi + 1):
-        fx = yield from f(x)
-        if fx > best_f:
-            best, best_f = x, fx
-    return best
+            c = u
+    return b
 
 
 # --------------------------------------------------------------------------- cells
@@ -705,7 +672,7 @@ def plan(scenario: sc.Scenario, model: Model, s: int, objective: Objective) -> S
             "nodes searched one at a time in the order "
             + " → ".join(names[n] for n in searched)
             + ": each holds the nodes after it at the scenario's levels and those before it at "
-            "their recommended levels (a coordinate-wise minimum, not a joint optimum)"
+            "their recommended levels (a coordinate-wise optimum, not a joint one)"
         )
     if objective.target and objective.target.metric == "on_time_rate" and not strategy.backorder:
         notes.append(
@@ -869,7 +836,7 @@ def optimize_strategy(
                 low, goal = _lower_bound(conf), objective.target.value
                 searches[c.sku] = smallest_meeting(low, goal, c.start, c.protection_sd, c.cap)
             else:
-                searches[c.sku] = largest_mean(c.start, c.step, c.cap)
+                searches[c.sku] = largest_mean(c.start, c.step, c.cap, conf)
         label = f"{strategy.name}: {strategy.nodes[n].name}"
         found = _search_node(ev, p, levels, n, searches, metric, progress, label)
         for c in p.cells[n]:
@@ -970,19 +937,18 @@ def _entry(
                 },
                 "status": c.status,
             }
-    change = paired(
-        final.total("total_cost"), baseline.total("total_cost"), conf, lower_is_better=True
-    )
-    totals = {
-        m: _stat(interval(final.total(m), conf))
-        for m in ("profit", "fill_rate", "cycle_service_level", "on_time_rate")
-    }
+    out = {"skus": skus}
+    for m in ("total_cost", "profit"):
+        change = paired(final.total(m), baseline.total(m), conf, m == "total_cost")
+        out[m] = _stat(interval(final.total(m), conf))
+        out[f"scenario_{m}"] = _stat(interval(baseline.total(m), conf))
+        out[f"{m}_change"] = {**change.diff.to_dict(), "win_rate": change.win_rate}
     return {
-        "skus": skus,
-        "total_cost": _stat(interval(final.total("total_cost"), conf)),
-        "scenario_total_cost": _stat(interval(baseline.total("total_cost"), conf)),
-        "total_cost_change": {**change.diff.to_dict(), "win_rate": change.win_rate},
-        "metrics": totals,
+        **out,
+        "metrics": {
+            m: _stat(interval(final.total(m), conf))
+            for m in ("fill_rate", "cycle_service_level", "on_time_rate")
+        },
         "nodes_searched": [strategy.nodes[n].name for n in p.order],
         "notes": p.notes,
     }
@@ -1002,7 +968,13 @@ def optimize(
     """The content of ``optimize.json``: each selected strategy searched in turn (Ctrl-C keeps
     the strategies already finished, marked ``"complete": false``)."""
     if model.replications < 2:
-        raise UserError(("--reps", "optimize needs at least 2 replications (for an interval)"))
+        raise UserError(
+            (
+                "--reps",
+                "optimize needs at least 2 replications for an interval "
+                f"(the scenario has {model.replications})",
+            )
+        )
     out: dict[str, dict] = {}
     complete = True
     with Evaluator(model, workers, backend, scheduler) as ev:
@@ -1116,11 +1088,12 @@ def tables(rep: dict) -> str:
                 )
         parts += ["", f"{name}:"]
         parts.append(render(rows, right_from=2) if len(rows) > 1 else "  (no order-up-to level)")
-        cost, base, change = st["total_cost"], st["scenario_total_cost"], st["total_cost_change"]
-        parts.append(
-            f"total cost at these levels: {_money_ci(cost)}; at the scenario's levels: "
-            f"{_money_ci(base)}; change (paired): {_money_ci(change, signed=True)}"
-        )
+        for m in ("total_cost", "profit") if target else ("profit", "total_cost"):
+            parts.append(
+                f"{m.replace('_', ' ')} at these levels: {_money_ci(st[m])}; at the scenario's "
+                f"levels: {_money_ci(st[f'scenario_{m}'])}; change (paired): "
+                f"{_money_ci(st[f'{m}_change'], signed=True)}"
+            )
         parts += [f"note: {n}" for n in st["notes"]]
     return "\n".join(parts)
 

@@ -58,16 +58,19 @@ def optimize(
     \b
     Only the order-up-to levels change (and the initial on-hand that defaults to them); every
     candidate runs on the same replications (common random numbers: the same demand, lead
-    times and transit draws). Levels are found by bisection from the classic formula's level
-    (μ + z·σ over the protection period), all SKUs of a node at once. With several stocked
-    nodes, nodes are searched one at a time, customer-facing first. s_S and s_Q lanes keep
-    their scenario values.
+    times and transit draws, drawn once). The smallest level is found from the classic
+    formula's level (μ + z·σ over the protection period) by secant steps on the service curve
+    with bisection as the safeguard, all SKUs of a node at once, and checked by a final run at
+    the recommended levels. With several stocked nodes, nodes are searched one at a time:
+    backups first, the primary last, then nodes that only feed others. s_S and s_Q lanes keep
+    their scenario values. --objective profit: per SKU the level with the largest mean profit
+    (Brent-style search), stopping when the rest cannot be told apart.
 
     \b
     The table shows each level, its safety stock (level − mean demand over the protection
     period), the metric's interval at the recommended levels, the formula's level and the
-    scenario's, then the strategy's total cost at these levels against the scenario's levels
-    (paired difference).
+    scenario's, then the strategy's total cost and profit at these levels against the
+    scenario's levels (paired differences).
 
     \b
     Writes optimize.json (what --format json prints) and optimize.csv (one row per strategy ×

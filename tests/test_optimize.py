@@ -199,6 +199,34 @@ def test_largest_mean_breaks_ties_toward_the_smaller_level():
     assert got == 23
 
 
+def test_largest_mean_stops_when_the_bracket_is_statistically_flat():
+    """Values that differ by far less than their (paired) noise: with a confidence the search
+    stops once both ends of its bracket are tied with the best level, long before it would
+    pin down the exact integer."""
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 50, size=40)  # the same per replication at every level: CRN
+
+    def values(x):
+        return noise + rng.normal(0, 5, size=40) - 1e-4 * (x - 300) ** 2
+
+    search = opt.largest_mean(100, 20, 2000, confidence=0.95)
+    got, asked = drive_values(search, values)
+    exact, _ = drive(opt.largest_mean(100, 20, 2000), lambda x: -1e-4 * (x - 300) ** 2)
+    assert exact == 300
+    assert len(asked) < 10 and abs(got - 300) < 200
+
+
+def drive_values(search, values) -> tuple[int | None, list[int]]:
+    asked = []
+    try:
+        x = next(search)
+        while True:
+            asked.append(x)
+            x = search.send(values(x))
+    except StopIteration as stop:
+        return stop.value, asked
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -271,6 +299,21 @@ def test_two_nodes_are_searched_one_after_the_other():
     for sku in ("A", "B", "C"):
         assert set(entry["skus"][sku]) == {"wh", "back"}
         assert entry["skus"][sku]["wh"]["metric"]["ci_low"] >= 0.9
+
+
+def test_an_unreachable_target_is_reported_and_the_level_kept():
+    """No stock makes an order delivered in 3 days meet a 1-day promise: on_time_rate stays 0,
+    the search gives up at its cap and the SKU keeps the scenario's level."""
+    d = small()
+    d["nodes"]["wh"].update(transit_days=3, promise_days=1)
+    rep = optimize_dict(d, "on_time_rate>=0.5")
+    entry = rep["strategies"]["base-stock"]
+    for sku in ("A", "B", "C"):
+        e = entry["skus"][sku]["wh"]
+        assert e["status"] == "unreachable" and e["level"] is None and e["safety_units"] is None
+        assert e["metric"]["mean"] == 0
+    assert any("unreachable" in n for n in entry["notes"])
+    assert entry["total_cost_change"]["mean"] == 0  # every level kept: the same runs
 
 
 # --------------------------------------------------------------------------- command line
