@@ -95,7 +95,7 @@ def run_options(f):
             type=click.Choice(["table", "json"]),
             default="table",
             show_default=True,
-            help="What goes to stdout; json = summary.json.",
+            help="What goes to stdout; json = the command's JSON file (summary.json for run).",
         ),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]
