@@ -64,6 +64,7 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
     """A ``montecarlo.Runner`` on Dask (see the module docstring)."""
     with dask_client(workers, scheduler) as client:
         from distributed import as_completed  # installed: dask_client checked
+
         shared = client.scatter(model, broadcast=True, hash=False)
         cores = max(1, sum(client.nthreads().values()))
 

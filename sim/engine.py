@@ -280,9 +280,13 @@ class Replication:
                 continue
             window = self.shippers[n].by_ship_day[:, max(0, t - rules.window_days + 1) : t + 1]
             shipped, late, on_time = window.sum(axis=1)
-            if shipped > 0 and (
-                1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
-                or on_time / shipped < rules.on_time_delivery_min - 1e-12
+            if (
+                shipped > 0
+                and shipped >= self.model.min_orders
+                and (
+                    1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
+                    or on_time / shipped < rules.on_time_delivery_min - 1e-12
+                )
             ):
                 self.badge_lost_until[n] = t + rules.loss_days
                 if self.log is not None:

@@ -63,6 +63,7 @@ class DeliveryRule:
 
     transit: WholeDays
     promise_days: int
+    deadline: np.ndarray  # (7,) days from an order day of weekday w to its promised day
     ship_offset: np.ndarray  # (7,)
     deliver_after: np.ndarray  # (7, K)
     ship_days: np.ndarray  # (7,) bool: the node ships on this weekday
@@ -78,7 +79,7 @@ class DeliveryRule:
     @property
     def on_time(self) -> np.ndarray:
         """(7, K) booleans: delivered by order day + promise."""
-        return self.offset <= self.promise_days
+        return self.offset <= self.deadline[:, None]
 
     @property
     def simple(self) -> bool:
@@ -107,9 +108,14 @@ def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
         ],
         dtype=np.int64,
     )
+    if node.promise_basis == "delivery_days":
+        deadline = [nth_day(w, deliver, node.promise_days, strictly_after=True) for w in range(7)]
+    else:
+        deadline = [node.promise_days] * 7
     return DeliveryRule(
         transit=transit,
         promise_days=node.promise_days,
+        deadline=np.array(deadline, dtype=np.int64),
         ship_offset=ship_offset.astype(np.int64),
         deliver_after=deliver_after,
         ship_days=np.array([w in ship for w in range(7)]),

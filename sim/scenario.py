@@ -496,6 +496,11 @@ class NodeBase(Strict):
         le=365,
         description="an order of day t is on time if delivered by t + promise",
     )
+    promise_basis: Literal["calendar", "delivery_days"] = Field(
+        default="calendar",
+        description="promise_days counted in calendar days (SPEC), or in the node's delivery "
+        "weekdays (how Amazon states a 'two-day' Prime promise)",
+    )
     cutoff_hour: float = Field(
         default=24,
         ge=0,

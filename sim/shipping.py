@@ -107,7 +107,8 @@ class Shipper:
         rule = self.rule
         after = rule.deliver_after[(self.w0 + ship_day) % 7]  # (K,)
         offsets = (ship_day - order_day) + after
-        ok = offsets <= rule.promise_days + grace
+        counted = order_day + grace  # the day the promise counts from
+        ok = offsets <= rule.deadline[(self.w0 + counted) % 7] + grace
         if len(after) == 1:
             on_time = units if ok[0] else 0 * units
             days_sum = units * offsets[0]
@@ -153,7 +154,8 @@ class Shipper:
             eff = (weekday + g) % 7
             ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
             offsets = ship[:, None] + rule.deliver_after[(eff + rule.ship_offset[eff]) % 7]
-            ok = offsets <= rule.promise_days + g  # (days, K): after the cut-off, from t + 1
+            # (days, K): the promise counts from the order day, or t + 1 after the cut-off
+            ok = offsets <= (rule.deadline[eff] + g)[:, None]
             if rule.transit.is_constant:
                 on_time = units if ok.all() else units * ok[:, :1]
                 days_sum = units * offsets[:, :1]

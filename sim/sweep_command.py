@@ -47,9 +47,9 @@ def sweep(
 
     \b
     A break-even is where the paired difference strategy − baseline on a metric changes sign
-    between grid values (linear interpolation); its interval is a Student-t interval over the
-    crossings of the replications whose own curve changes sign (replications_crossing counts
-    them).
+    between grid values (linear interpolation); its interval is where the confidence band of
+    the mean difference still holds 0 (open "below/above the grid" when the band does not close
+    within it). replications_crossing counts the replications whose own curve changes sign.
 
     \b
     Several --set options sweep their Cartesian product (the last varies fastest). Then in

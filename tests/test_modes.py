@@ -622,3 +622,22 @@ def test_account_health_min_orders(least, breach_days):
     (r,) = replicate(d)
     assert r.m["account_health_breach_days"] == breach_days
     assert r.m["account_health_breach_rate"] == (1 if breach_days else 0)
+
+
+@pytest.mark.parametrize(("basis", "on_time"), [("calendar", 8), ("delivery_days", 10)])
+def test_promise_in_calendar_or_delivery_days(basis, on_time):
+    """Handling 0, ship Mon-Fri, transit 2 delivery days (Mon-Sat), promise 2. Order → delivery
+    (calendar days): Mon→Wed 2, Tue→Thu 2, Wed→Fri 2, Thu→Sat 2, Fri→Mon 3, Sat (ships Mon)→Wed
+    4, Sun (ships Mon)→Wed 3. In calendar days (by t + 2) Mon-Thu are on time: 4 a week. Counted
+    in delivery days the deadline is the 2nd Mon-Sat day after the order day — Fri→Mon (3),
+    Sat→Tue (3), Sun→Tue (2) — so Friday's order is on time too: 5 a week."""
+    d = fbm_two_weeks(
+        24,
+        handling_days=0,
+        delivery_weekdays=["mon", "tue", "wed", "thu", "fri", "sat"],
+        promise_days=2,
+        promise_basis=basis,
+    )
+    (r,) = replicate(d)
+    assert r.m["orders_shipped"] == 14
+    assert r.m["on_time_rate"] == pytest.approx(on_time / 14)
