@@ -109,7 +109,12 @@ def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
         dtype=np.int64,
     )
     if node.promise_basis == "delivery_days":
-        deadline = [nth_day(w, deliver, node.promise_days, strictly_after=True) for w in range(7)]
+        # Amazon dates a seller's promise from the first day it can ship (its operating days)
+        first = [nth_day(w, ship, 0, strictly_after=False) for w in range(7)]
+        deadline = [
+            s0 + nth_day((w + s0) % 7, deliver, node.promise_days, strictly_after=True)
+            for w, s0 in zip(range(7), first, strict=True)
+        ]
     else:
         deadline = [node.promise_days] * 7
     return DeliveryRule(

@@ -499,7 +499,8 @@ class NodeBase(Strict):
     promise_basis: Literal["calendar", "delivery_days"] = Field(
         default="calendar",
         description="promise_days counted in calendar days (SPEC), or in the node's delivery "
-        "weekdays (how Amazon states a 'two-day' Prime promise)",
+        "weekdays after its first ship day on or after the order day (how Amazon dates a "
+        "seller's 'two-day' Prime promise)",
     )
     cutoff_hour: float = Field(
         default=24,
