@@ -171,6 +171,13 @@ def run(
         raise UserError(("--scheduler", "only used with --backend dask"))
     workers = workers or montecarlo.default_workers()
     check_memory(model, workers if backend == "local" else 1)
+    seconds = montecarlo.time_estimate(model, workers)
+    if seconds > 60 and not quiet:
+        click.echo(
+            f"note: a large run: about {seconds / 60:.0f} minutes on {workers} worker(s) "
+            "(rough estimate); Ctrl-C keeps what is finished",
+            err=True,
+        )
     out = out or default_out(sc.name)
     with _progress(model.replications, quiet) as bar, _terminate_as_interrupt() as stopped:
         results = montecarlo.run(

@@ -278,6 +278,15 @@ def memory_estimate(model: Model, workers: int) -> int:
     return BASE_MEMORY + max(1, workers) * per_worker + parent + paths
 
 
+SKU_DAYS_PER_SECOND = 2e6  # per worker and strategy, measured on the 1,000-SKU benchmark
+
+
+def time_estimate(model: Model, workers: int) -> float:
+    """Rough seconds a run takes (SKU-days of every strategy over the workers)."""
+    work = len(model.catalog.ids) * model.calendar.days * model.replications
+    return work * len(model.strategies) / (SKU_DAYS_PER_SECOND * max(1, workers))
+
+
 def available_memory() -> int | None:
     """Bytes this machine can still give (MemAvailable), or None where that is unknown."""
     try:
