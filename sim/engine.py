@@ -278,7 +278,9 @@ class Replication:
             if until >= t:
                 self.trace.badge_lost[t, n] = True
                 continue
-            window = self.shippers[n].by_ship_day[:, max(0, t - rules.window_days + 1) : t + 1]
+            if t < rules.window_days - 1:
+                continue  # judged on full windows only (Amazon has the seller's history)
+            window = self.shippers[n].by_ship_day[:, t - rules.window_days + 1 : t + 1]
             shipped, late, on_time = window.sum(axis=1)
             if (
                 shipped > 0

@@ -6,8 +6,9 @@ With a daily order capacity, orders wait in a first-come-first-served backlog an
 first ship weekday with room: an order shipped after its rule ship day is *shipped late*. Its
 transit time T is drawn from the node's transit distribution, and it is delivered on the T-th
 delivery weekday after its actual ship day; it is *on time* when delivered by e + promise
-(Amazon's promise for an order after the cut-off starts from the next day). Delivery days are
-counted from the order day itself.
+(Amazon's promise for an order after the cut-off starts from the next day), e + promise being
+in calendar days or in delivery weekdays (``promise_basis``). The delivery-days metric counts
+from the order day itself.
 
 Outcomes are recorded by order day, in orders (units ÷ the SKU's ``units_per_order``). Nodes
 without a capacity limit whose badge does not depend on its record are tabulated in one
@@ -154,7 +155,8 @@ class Shipper:
             eff = (weekday + g) % 7
             ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
             offsets = ship[:, None] + rule.deliver_after[(eff + rule.ship_offset[eff]) % 7]
-            # (days, K): the promise counts from the order day, or t + 1 after the cut-off
+            # (days, K): deadline from the day the promise counts from (t, or t + 1 after the
+            # cut-off), shifted by g to be measured from the order day like the offsets
             ok = offsets <= (rule.deadline[eff] + g)[:, None]
             if rule.transit.is_constant:
                 on_time = units if ok.all() else units * ok[:, :1]

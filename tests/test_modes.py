@@ -413,13 +413,15 @@ def test_stockout_penalty_thins_the_next_days_demand():
 def test_sfp_badge_lost_after_late_shipments():
     """SFP (ship/deliver Mon-Sat, promise 2), handling 0, transit 1, capacity 8 orders a day;
     demand 5 + 5 more with the badge (prime_uplift 1). Day 0 Mon: 10 ordered, 8 shipped (on
-    time). Day 1: 2 of day 0's ship late + 6 → window: 2 late of 16 shipped = 87.5% on-time
-    shipment < 99% → badge lost for 5 days: days 2-6 have no badge, demand 5."""
+    time). Day 1: 2 of day 0's ship late + 6 → the 2-day window (judged once full, from day
+    1): 2 late of 16 shipped = 87.5% on-time shipment < 99% → badge lost for 5 days: days 2-6
+    have no badge, demand 5."""
     sfp = {
         "type": "sfp",
         "transit_days": 1,
         "daily_order_capacity": 8,
         "badge_loss_days": 5,
+        "badge_window_days": 2,
     }
     demand = {**const(5), "prime_uplift": 1.0}
     st = strategy(["sfp"], {"sfp": up_to(200)})
