@@ -224,3 +224,20 @@ def test_summary_has_the_decision_and_the_recommendation(starter_run):
     assert decision["difference"]["mean"] >= 0  # best minus runner-up, by mean profit
     assert summary["recommendation"] and all(isinstance(x, str) for x in summary["recommendation"])
     assert decision["best"] in summary["recommendation"][0]
+
+
+def test_a_run_opens_no_network_connection(tmp_path, monkeypatch):
+    """A local run (report and charts included) never touches the network."""
+    import socket
+
+    from sim import cli as cli_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a run tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    cli_module.main(["run", "scenarios/starter.yaml", "--reps", "3", "--workers", "1", "--quiet",
+                     "--out", str(tmp_path)])  # fmt: skip
+    assert (tmp_path / "report.html").exists() and (tmp_path / "summary.json").exists()
