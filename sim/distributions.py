@@ -69,7 +69,10 @@ def whole_days(spec, minimum: int = 0) -> WholeDays:
     probs = np.diff(F, prepend=0.0)  # P(ceil(T) = k) = F(k) - F(k-1); k = 0 gets P(T <= 0)
     values = np.maximum(grid, minimum)
     values, inverse = np.unique(values, return_inverse=True)
-    return _keep(values, np.bincount(inverse, weights=probs))
+    probs = np.bincount(inverse, weights=probs)
+    if not (np.isfinite(probs).all() and probs.sum() > 0):  # a degenerate shape: its mean
+        return _point(max(minimum, math.ceil(spec.mean)))
+    return _keep(values, probs)
 
 
 def total_days(parts: list[WholeDays], minimum: int = 0) -> WholeDays:
@@ -139,7 +142,7 @@ def _cdf(spec):
         norm = np.vectorize(nd.cdf)
         return lambda x: np.clip((norm(x) - f0) / (1 - f0), 0, 1)  # truncated at 0
     if isinstance(spec, sc.Lognormal):
-        if spec.sd == 0:
+        if spec.sd / spec.mean < 1e-6:  # no spread to speak of: the mean itself
             return lambda x: (x >= spec.mean).astype(float)
         s2 = math.log(1 + (spec.sd / spec.mean) ** 2)
         nd = NormalDist(math.log(spec.mean) - s2 / 2, math.sqrt(s2))

@@ -88,8 +88,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, int]]:
     """Parse YAML text into plain data, with a map from key paths to line numbers."""
-    loader = ScenarioLoader(text)
+    loader = None
     try:
+        loader = ScenarioLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise UserError((where, "the file is empty"))
@@ -105,8 +106,14 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
         raise UserError((where, f"YAML syntax error: {line}{e.problem or e.context}")) from None
     except yaml.YAMLError as e:
         raise UserError((where, f"YAML error: {e}")) from None
+    except RecursionError:
+        raise UserError((where, "YAML nested too deeply; refusing")) from None
+    except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as e:
+        # PyYAML's constructors (an impossible date, a bad !!int) raise plain exceptions
+        raise UserError((where, f"YAML value not understood: {e}")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise UserError(
             (where, "a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)")

@@ -132,16 +132,12 @@ def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
 def nth_day(weekday: int, allowed: set[int], n: int, strictly_after: bool) -> int:
     """Days from a day of ``weekday`` to the n-th allowed weekday (n = 0: first on or after)."""
     if not strictly_after:
-        d = 0
-        while (weekday + d) % 7 not in allowed:
-            d += 1
-        return d
-    d, seen = 0, 0
-    while seen < n:
-        d += 1
-        if (weekday + d) % 7 in allowed:
-            seen += 1
-    return d
+        return next(d for d in range(7) if (weekday + d) % 7 in allowed)
+    if n <= 0:
+        return 0
+    ahead = [d for d in range(1, 8) if (weekday + d) % 7 in allowed]  # the next week's days
+    weeks, k = divmod(n - 1, len(ahead))
+    return 7 * weeks + ahead[k]
 
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -429,7 +425,7 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
         extra["capacity_cubic_feet"] = node.capacity_cubic_feet or math.inf
         if node.amazon_fees:
             if name not in fba_fees:
-                fba_fees[name] = _fba_fees(scenario, node, cal, tables)
+                fba_fees[name] = _fba_fees(scenario, name, node, cal, tables)
             extra["fba"] = fba_fees[name]
     return NodeModel(
         name=name,
@@ -446,7 +442,7 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
     )
 
 
-def _fba_fees(scenario: sc.Scenario, node: sc.FbaNode, cal: Calendar, tables) -> FbaFees:
+def _fba_fees(scenario: sc.Scenario, name: str, node: sc.FbaNode, cal: Calendar, tables) -> FbaFees:
     """Amazon's rates for every day of the run; fee-table problems located at scenario keys."""
     from sim.charges import build_fba_fees
     from sim.fees import FeeError, Product
@@ -466,11 +462,15 @@ def _fba_fees(scenario: sc.Scenario, node: sc.FbaNode, cal: Calendar, tables) ->
             tables=tables,
         )
     except FeeError as e:
-        raise UserError([_fee_location(scenario, loc, msg) for loc, msg in e.problems]) from None
+        raise UserError(
+            [_fee_location(scenario, name, loc, msg) for loc, msg in e.problems]
+        ) from None
 
 
-def _fee_location(scenario: sc.Scenario, loc: str, msg: str) -> tuple[str, str]:
+def _fee_location(scenario: sc.Scenario, node: str, loc: str, msg: str) -> tuple[str, str]:
     """A fee problem's location as a scenario key (the SKU it concerns when named)."""
+    if loc == "placement":
+        return f"nodes.{node}.placement", msg
     if loc == "date":
         return "start_date", f"Amazon fees: {msg} (shorten horizon_days or move start_date)"
     for i, s in enumerate(scenario.skus):
@@ -609,7 +609,7 @@ def _order_up_to_level(
         mean, sd = protection_demand(samplers[i], lead, int(review[i]), float(scale[i]))
         if pol.service_level is not None:
             z = z_value(float(sc.value_for(pol.service_level, sku)))
-            levels.append(math.ceil(mean + z * sd - 1e-9))
+            levels.append(max(0, math.ceil(mean + z * sd - 1e-9)))  # p < 0.5 can go below 0
             continue
         m = samplers[i].expected_mean() * float(scale[i])
         s = m * float(sc.value_for(pol.cover_days, sku))
@@ -620,7 +620,7 @@ def _order_up_to_level(
             s += m * float(sc.value_for(safety.days, sku))
         elif safety is not None:
             s += z_value(float(sc.value_for(safety.service_level, sku))) * sd
-        levels.append(math.ceil(s - 1e-9))
+        levels.append(max(0, math.ceil(s - 1e-9)))
     return np.array(levels, dtype=np.int64)
 
 

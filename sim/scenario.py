@@ -40,6 +40,8 @@ MAX_REPLICATIONS = 100_000
 MAX_SKUS = 100_000
 MAX_STRATEGIES = 100
 MAX_NODES = 100
+MAX_DURATION_DAYS = 3_650  # any one duration: ten years
+MAX_UNITS = 1e9  # any one policy number or stock level
 
 
 class Strict(BaseModel):
@@ -68,6 +70,12 @@ def _tagged(kinds: dict[str, type], pick) -> Any:
     ]
 
 
+def _kind(value: Mapping, key: str, kinds: Mapping) -> str | None:
+    """``value[key]`` when it names one of ``kinds`` (a list or mapping there names none)."""
+    kind = value.get(key)
+    return kind if isinstance(kind, str) and kind in kinds else None
+
+
 def _union(members: tuple) -> Any:
     u = members[0]
     for m in members[1:]:
@@ -82,15 +90,15 @@ class Constant(Strict):
     """A fixed duration."""
 
     dist: Literal["constant"]
-    value: float = Field(ge=0, description="days")
+    value: float = Field(ge=0, le=MAX_DURATION_DAYS, description="days")
 
 
 class Uniform(Strict):
     """Uniform between ``low`` and ``high`` days."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_DURATION_DAYS)
+    high: float = Field(ge=0, le=MAX_DURATION_DAYS)
 
     @model_validator(mode="after")
     def _order(self):
@@ -103,9 +111,9 @@ class Triangular(Strict):
     """Triangular with ``low`` ≤ ``mode`` ≤ ``high`` days."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_DURATION_DAYS)
+    mode: float = Field(ge=0, le=MAX_DURATION_DAYS)
+    high: float = Field(ge=0, le=MAX_DURATION_DAYS)
 
     @model_validator(mode="after")
     def _order(self):
@@ -118,24 +126,24 @@ class Normal(Strict):
     """Normal with ``mean`` and ``sd`` days, truncated at 0."""
 
     dist: Literal["normal"]
-    mean: float = Field(ge=0)
-    sd: float = Field(ge=0)
+    mean: float = Field(ge=0, le=MAX_DURATION_DAYS)
+    sd: float = Field(ge=0, le=MAX_DURATION_DAYS)
 
 
 class Lognormal(Strict):
     """Lognormal given the mean and sd of the duration itself (not of its logarithm)."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(ge=0)
+    mean: float = Field(ge=1e-6, le=MAX_DURATION_DAYS)
+    sd: float = Field(ge=0, le=MAX_DURATION_DAYS)
 
 
 class Gamma(Strict):
     """Gamma given its mean and sd in days."""
 
     dist: Literal["gamma"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(ge=1e-6, le=MAX_DURATION_DAYS)
+    sd: float = Field(ge=1e-6, le=MAX_DURATION_DAYS)
 
 
 class Discrete(Strict):
@@ -150,6 +158,8 @@ class Discrete(Strict):
     def _nonnegative(cls, v):
         if any(x < 0 for x in v):
             raise ValueError("durations must be ≥ 0")
+        if any(x > MAX_DURATION_DAYS for x in v):
+            raise ValueError(f"durations must be ≤ {MAX_DURATION_DAYS:,} days")
         return v
 
     @model_validator(mode="after")
@@ -181,11 +191,11 @@ def _pick_duration(v):
     if isinstance(v, int | float):
         return "number"
     if isinstance(v, Mapping):
-        return v.get("dist") if v.get("dist") in DIST_KINDS else None
+        return _kind(v, "dist", DIST_KINDS)
     return None
 
 
-NonNegative = Annotated[float, Field(ge=0)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_DURATION_DAYS)]
 Duration = _tagged({"number": NonNegative, **DIST_KINDS}, _pick_duration)
 """Days: a number, or ``{dist: constant|uniform|triangular|normal|lognormal|gamma|discrete, ...}``."""
 
@@ -207,7 +217,7 @@ def per_sku(number: Any) -> Any:
     return _tagged({"number": number, "mapping": dict[str, number]}, _pick_per_sku)
 
 
-Units = Annotated[float, Field(ge=0)]
+Units = Annotated[float, Field(ge=0, le=MAX_UNITS)]
 PerSkuUnits = per_sku(Units)
 PerSkuDays = per_sku(Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)])
 PerSkuProbability = per_sku(Annotated[float, Field(gt=0, lt=1)])
@@ -217,7 +227,7 @@ PerSkuCover = per_sku(Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS)])
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Multiplier = Annotated[float, Field(ge=0)]
+Multiplier = Annotated[float, Field(ge=0, le=1000)]
 
 
 class StockoutPenalty(Strict):
@@ -333,7 +343,7 @@ class NormalDemand(Seasonality):
 
     distribution: Literal["normal"]
     mean_per_day: float = Field(ge=0, le=1e7, description="units a day")
-    sd: float | None = Field(default=None, ge=0)
+    sd: float | None = Field(default=None, ge=0, le=1e7)
     cv: float | None = Field(default=None, ge=0, le=100)
 
     @model_validator(mode="after")
@@ -353,7 +363,9 @@ class Empirical(Seasonality):
     """Daily demand drawn (with replacement) from observed daily values, inline or from a file."""
 
     distribution: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] | None = Field(default=None, max_length=1_000_000)
+    values: list[Annotated[float, Field(ge=0, le=1e7)]] | None = Field(
+        default=None, max_length=1_000_000
+    )
     file: str | None = Field(
         default=None,
         description="text or CSV file of daily values (one per line, or the last column), "
@@ -410,7 +422,7 @@ Demand = _tagged(
     DEMAND_KINDS,
     lambda v: (
         v.get("distribution")
-        if isinstance(v, Mapping) and v.get("distribution") in DEMAND_KINDS
+        if isinstance(v, Mapping) and _kind(v, "distribution", DEMAND_KINDS)
         else None
     ),
 )
@@ -510,7 +522,7 @@ class NodeBase(Strict):
         "count as the next day's; 24 = no cut-off",
     )
     daily_order_capacity: float | None = Field(
-        default=None, gt=0, description="orders shipped per ship day at most; the rest wait"
+        default=None, ge=1, description="orders shipped per ship day at most; the rest wait"
     )
     prime: bool = Field(default=False, description="offers shipped from here carry the Prime badge")
     holding_cost_per_unit_day: float = Field(
@@ -592,8 +604,12 @@ class SfpNode(NodeBase, SellerCosts):
 
     type: Literal["sfp"]
     prime: bool = True
-    ship_weekdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat"])
-    delivery_weekdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat"])
+    ship_weekdays: list[Weekday] = Field(
+        default=["mon", "tue", "wed", "thu", "fri", "sat"], min_length=1
+    )
+    delivery_weekdays: list[Weekday] = Field(
+        default=["mon", "tue", "wed", "thu", "fri", "sat"], min_length=1
+    )
     promise_days: int = Field(default=2, ge=0, le=365, description="Prime two-day promise")
     on_time_shipment_min: float = Field(default=0.99, ge=0, le=1, description="Amazon: 99%")
     on_time_delivery_min: float = Field(default=0.97, ge=0, le=1, description="Amazon: 97%")
@@ -620,7 +636,7 @@ class TplNode(NodeBase, SellerCosts):
 NODE_KINDS = {"fba": FbaNode, "fbm": FbmNode, "sfp": SfpNode, "3pl": TplNode}
 Node = _tagged(
     NODE_KINDS,
-    lambda v: v.get("type") if isinstance(v, Mapping) and v.get("type") in NODE_KINDS else None,
+    lambda v: _kind(v, "type", NODE_KINDS) if isinstance(v, Mapping) else None,
 )
 SELLER_TYPES = frozenset({"fbm", "sfp", "3pl"})
 
@@ -680,13 +696,13 @@ class SQ(Strict):
     type: Literal["s_Q"]
     review_days: PerSkuDays = 1
     reorder_point: PerSkuUnits
-    quantity: per_sku(Annotated[float, Field(gt=0)])
+    quantity: per_sku(Annotated[float, Field(gt=0, le=MAX_UNITS)])
 
 
 POLICY_KINDS = {"order_up_to": OrderUpTo, "s_S": SS, "s_Q": SQ}
 Policy = _tagged(
     POLICY_KINDS,
-    lambda v: v.get("type") if isinstance(v, Mapping) and v.get("type") in POLICY_KINDS else None,
+    lambda v: _kind(v, "type", POLICY_KINDS) if isinstance(v, Mapping) else None,
 )
 
 
@@ -907,10 +923,16 @@ def cross_check(sc: Scenario):
         cycle = _transfer_cycle(st)
         if cycle:
             yield (*at, "replenish"), "transfers form a cycle: " + " → ".join(cycle)
+        used = {*st.fulfil_nodes(), *st.replenish, *(r.source for r in st.replenish.values())}
         for node, value in st.initial_on_hand.items():
             where = (*at, "initial_on_hand", node)
             if node not in sc.nodes:
                 yield where, _unknown_node(node, sc.nodes)
+            elif node not in used:
+                yield (
+                    where,
+                    f"node {node!r} is not used by this strategy (not in fulfil_from or replenish)",
+                )
             yield from _per_sku_value(value, where, skus, need_all=False)
 
     yield from _sku_data_needed(sc)
