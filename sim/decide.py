@@ -114,6 +114,19 @@ def recommend(summary: dict) -> list[str]:
                 "this small, choose on service or risk instead."
             )
     lines.append(_service(strategies, best, second))
+    risk = m["account_health_breach_rate"]["mean"] or 0.0
+    if risk >= 0.5:
+        safe = [
+            n
+            for n, v in strategies.items()
+            if (v["metrics"]["account_health_breach_rate"]["mean"] or 0.0) < 0.05
+        ]
+        lines.append(
+            f"Warning: {best} crosses an Amazon account-health limit in {_share(risk)} of the "
+            "replications (late shipments or late deliveries of seller-fulfilled orders), which "
+            "puts the selling account at risk"
+            + (f"; {', '.join(safe)} stay(s) within the limits." if safe else ".")
+        )
     drivers = [x for x in d.get("cost_drivers", []) if abs(x["profit_effect"]) >= 0.5][:3]
     if drivers:
         parts = [

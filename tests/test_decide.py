@@ -114,3 +114,14 @@ def test_single_strategy_and_no_replications():
     empty = np.zeros((0, 2, len(METRICS)))
     s = summary_for(empty, ["a", "b"])
     assert recommend(s) == ["No replication finished, so there is nothing to recommend yet."]
+
+
+def test_a_winner_that_breaks_account_health_is_flagged():
+    totals = totals_for(
+        {"fbm": [110.0, 120.0, 115.0], "fba": [100.0, 105.0, 102.0]},
+        account_health_breach_rate={"fbm": [1.0, 1.0, 0.0]},
+    )
+    text = recommend(summary_for(totals, ["fbm", "fba"]))
+    assert text[0].startswith("Choose fbm")
+    warning = [line for line in text if line.startswith("Warning: fbm")]
+    assert warning and "67%" in warning[0] and "fba stay(s) within the limits" in warning[0]
