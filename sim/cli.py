@@ -344,6 +344,21 @@ def _progress(total: int, quiet: bool):
     return _Bar(total)
 
 
+def emit(out: Path, stem: str, report: dict, rows: list[dict], table, fmt: str) -> None:
+    """Write ``<stem>.json`` and ``<stem>.csv`` into ``out`` and print the JSON or the table
+    (``table()`` is called only when needed): what ``sweep`` and ``optimize`` end with."""
+    from sim.results import csv_text, write_atomic
+
+    text = json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_atomic(out / f"{stem}.json", text)
+    write_atomic(out / f"{stem}.csv", csv_text(rows))
+    if fmt == "json":
+        click.echo(text, nl=False)
+    else:
+        click.echo(table())
+        click.echo(f"\nResults: {out}")
+
+
 def check_memory(model, workers: int) -> None:
     """Refuse up front a run that would not fit in this machine's memory."""
     from sim.montecarlo import available_memory, memory_estimate

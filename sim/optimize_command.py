@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from sim.cli import _override, default_out, run_options
+from sim.cli import _override, default_out, emit, run_options
 from sim.errors import UserError
 from sim.optimize import TARGET_METRICS
 
@@ -80,7 +79,6 @@ def optimize(
     from sim import optimize as opt
     from sim.loader import load_scenario
     from sim.model import compile_scenario
-    from sim.results import csv_text, write_atomic
 
     if objective == "target":
         if target is None:
@@ -116,14 +114,7 @@ def optimize(
     if show:
         click.echo("\r\033[K", err=True, nl=False)
     out = out or _optimize_out(sc.name)
-    text = json.dumps(rep, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    write_atomic(out / "optimize.json", text)
-    write_atomic(out / "optimize.csv", csv_text(opt.csv_rows(rep)))
-    if fmt == "json":
-        click.echo(text, nl=False)
-    else:
-        click.echo(opt.tables(rep))
-        click.echo(f"\nResults: {out}")
+    emit(out, "optimize", rep, opt.csv_rows(rep), lambda: opt.tables(rep), fmt)
     if not rep["complete"]:
         click.echo(
             f"interrupted: kept {len(rep['strategies'])} finished strategies in {out}", err=True

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from sim.cli import _progress, default_out, run_options
+from sim.cli import _progress, default_out, emit, run_options
 from sim.metrics import METRICS
 from sim.sweep import BREAK_EVEN_METRICS
 
@@ -64,7 +63,6 @@ def sweep(
     from sim import montecarlo
     from sim import sweep as sw
     from sim.loader import load_scenario, parse_yaml
-    from sim.results import csv_text, write_atomic
 
     params = sw.parse_sets(sets)
     loaded = load_scenario(scenario)
@@ -83,14 +81,7 @@ def sweep(
     info = {"name": scenarios[0].name, "sha256": loaded.sha256}
     rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)
     out = out or _sweep_out(scenarios[0].name)
-    text = json.dumps(rep, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    write_atomic(out / "sweep.json", text)
-    write_atomic(out / "sweep.csv", csv_text(sw.csv_rows(rep)))
-    if fmt == "json":
-        click.echo(text, nl=False)
-    else:
-        click.echo(sw.tables(rep))
-        click.echo(f"\nResults: {out}")
+    emit(out, "sweep", rep, sw.csv_rows(rep), lambda: sw.tables(rep), fmt)
     if not complete:
         click.echo(f"interrupted: kept {len(results)} finished grid points in {out}", err=True)
         sys.exit(130)
