@@ -5,6 +5,12 @@ one arrival event per shipment, scheduled with URGENT priority so that a shipmen
 joins on-hand before day t's demand (SPEC §3). Per-SKU state lives in numpy arrays of shape
 (nodes, skus); each day is a handful of vectorized operations.
 
+Demand is served along each SKU's route (``fulfil_from``, per SKU when given); customer orders
+go to each node's ``Shipper`` (``sim.shipping``: cut-off, capacity backlog, transit). When demand
+depends on the state — the Prime badge of the node that would ship (``prime_uplift``), rank lost
+after a stockout, an SFP node losing its badge over its rolling record — each day's demand is
+formed before it is served. ``AccountingCheck`` (``run --check``) verifies conservation daily.
+
 The engine knows nothing of files or printing: it takes a compiled ``StrategyModel``, the
 replication's demand and lead times, and returns a ``Trace`` of what happened.
 """
