@@ -153,7 +153,7 @@ def test_groups_recommendation_facts_skus_and_inputs(starter):
     for line in summary["recommendation"]:
         assert f"<p>{html.escape(line)}</p>" in page
     assert "2026-01-05 to 2027-01-31" in page  # start_date + 392 − 1 days (the starter's horizon)
-    assert "28 days, not counted" in page
+    assert "56 days, not counted" in page
     assert summary["scenario"]["sha256"] in page
     assert "Incomplete" not in page
     sku_rows = parse(page).rows[("skus", "")]
