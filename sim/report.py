@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sim.metrics import LOWER_IS_BETTER
 from sim.results import write_atomic
-from sim.table import fmt, fmt_ci
+from sim.table import fmt, fmt_ci, kind_of
 
 REPORT = "report.html"
 MAX_SKUS = 200  # per-SKU table rows (by demand when the catalogue is larger; all in skus.csv)
@@ -51,20 +51,6 @@ GROUPS = (
         ("account_health_breach_rate", "account_health_breach_days", "badge_lost_days"),
     ),
 )
-KINDS = {
-    "fill_rate": "pct",
-    "cycle_service_level": "pct",
-    "on_time_rate": "pct",
-    "late_shipment_rate": "pct",
-    "account_health_breach_rate": "pct",
-    "avg_delivery_days": "days",
-    "account_health_breach_days": "days",
-    "badge_lost_days": "days",
-    "revenue": "money",
-    "total_cost": "money",
-    "profit": "money",
-    "lost_margin": "money",
-}
 LABELS = {
     "demand_units": "Units demanded",
     "sold_units": "Units sold",
@@ -88,15 +74,6 @@ LABELS = {
 }
 UNITS = {"money": "$", "pct": "%", "units": "units", "days": "days"}
 NO_DIRECTION = frozenset({"demand_units", "orders_shipped"})  # neither more nor less is better
-
-
-def kind_of(metric: str) -> str:
-    """How a metric is formatted: ``money``, ``pct``, ``days`` or ``units``."""
-    if metric in KINDS:
-        return KINDS[metric]
-    if metric.startswith("cost_"):
-        return "money"
-    return "pct" if metric.endswith("_rate") else "units"
 
 
 def label_of(metric: str) -> str:

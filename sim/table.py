@@ -5,21 +5,32 @@ from __future__ import annotations
 import shutil
 
 HEADLINE = (
-    ("profit", "money"),
-    ("revenue", "money"),
-    ("total_cost", "money"),
-    ("fill_rate", "pct"),
-    ("cycle_service_level", "pct"),
-    ("on_time_rate", "pct"),
-    ("late_shipment_rate", "pct"),
-    ("lost_units", "units"),
-    ("backordered_units", "units"),
-    ("avg_on_hand_units", "units"),
-    ("avg_delivery_days", "days"),
-    ("account_health_breach_rate", "pct"),
+    "profit",
+    "revenue",
+    "total_cost",
+    "fill_rate",
+    "cycle_service_level",
+    "on_time_rate",
+    "late_shipment_rate",
+    "lost_units",
+    "backordered_units",
+    "avg_on_hand_units",
+    "avg_delivery_days",
+    "account_health_breach_rate",
 )
 # shown only when some strategy has a non-zero mean (e.g. an SFP node's badge)
-OPTIONAL = (("badge_lost_days", "days"),)
+OPTIONAL = ("badge_lost_days",)
+KINDS = {
+    "avg_delivery_days": "days",
+    "account_health_breach_days": "days",
+    "badge_lost_days": "days",
+    "cycle_service_level": "pct",
+    "fill_rate": "pct",
+    "revenue": "money",
+    "total_cost": "money",
+    "profit": "money",
+    "lost_margin": "money",
+}
 
 
 COMPARED = (
@@ -30,6 +41,16 @@ COMPARED = (
     "lost_units",
     "account_health_breach_rate",
 )
+
+
+def kind_of(metric: str) -> str:
+    """How a metric is formatted: ``money``, ``pct``, ``days`` or ``units`` (the terminal table
+    and the HTML report use the same)."""
+    if metric in KINDS:
+        return KINDS[metric]
+    if metric.startswith("cost_"):
+        return "money"
+    return "pct" if metric.endswith("_rate") else "units"
 
 
 def fmt(value: float | None, kind: str) -> str:
@@ -78,10 +99,9 @@ def comparison_table(summary: dict) -> str:
     pct = round(100 * summary["confidence"])
     rows = [[f"metric (mean ± {pct}% CI half-width)", *names]]
     strategies = summary["strategies"]
-    optional = [
-        (m, k) for m, k in OPTIONAL if any(strategies[n]["metrics"][m]["mean"] for n in names)
-    ]
-    for metric, kind in (*HEADLINE, *optional):
+    optional = [m for m in OPTIONAL if any(strategies[n]["metrics"][m]["mean"] for n in names)]
+    for metric in (*HEADLINE, *optional):
+        kind = kind_of(metric)
         rows.append(
             [metric, *(fmt_ci(summary["strategies"][n]["metrics"][metric], kind) for n in names)]
         )
@@ -96,10 +116,9 @@ def comparison_table(summary: dict) -> str:
     parts = [head, "", render(_fit(rows))]
     comps = [c for c in summary["comparisons"] if c["metric"] in COMPARED]
     if comps:
-        kinds = dict(HEADLINE)
         crow = [["vs " + summary["baseline"], "metric", "difference", f"{pct}% CI", "wins"]]
         for c in comps:
-            kind = kinds[c["metric"]]
+            kind = kind_of(c["metric"])
             ci = (
                 f"[{fmt(c['ci_low'], kind)}, {fmt(c['ci_high'], kind)}]"
                 if c["ci_low"] is not None

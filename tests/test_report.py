@@ -16,9 +16,9 @@ import pytest
 from sim import montecarlo
 from sim.loader import load_scenario, validate
 from sim.model import compile_scenario
-from sim.report import MAX_SKUS, kind_of, render_html, write_report
+from sim.report import MAX_SKUS, render_html, write_report
 from sim.results import summarize
-from sim.table import fmt, fmt_ci
+from sim.table import fmt, fmt_ci, kind_of
 from tests.helpers import ROOT, scenario
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
