@@ -109,7 +109,6 @@ class Replication:
         lead_days: dict[tuple[str, ...], np.ndarray],
         streams,
         start_weekday: int = 0,
-        warmup: int = 0,
         extra_demand: np.ndarray | None = None,
         log_events: bool = False,
         check: bool = False,
@@ -119,7 +118,6 @@ class Replication:
         self.base_demand = demand
         self.extra_demand = extra_demand
         self.days, skus = demand.shape
-        self.warmup = warmup
         nodes = len(model.nodes)
         self.env = simpy.Environment()
         # one array for both, so serving a day's demand lowers on-hand and position in one step
@@ -475,7 +473,6 @@ def simulate(
     lead_days: dict[tuple[str, ...], np.ndarray],
     streams,
     start_weekday: int = 0,
-    warmup: int = 0,
     extra_demand: np.ndarray | None = None,
     log_events: bool = False,
     check: bool = False,
@@ -489,7 +486,6 @@ def simulate(
         lead_days,
         streams,
         start_weekday,
-        warmup,
         extra_demand,
         log_events,
         check,

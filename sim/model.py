@@ -62,29 +62,12 @@ class DeliveryRule:
     """
 
     transit: WholeDays
-    promise_days: int
     deadline: np.ndarray  # (7,) days from an order day of weekday w to its promised day
     ship_offset: np.ndarray  # (7,)
     deliver_after: np.ndarray  # (7, K)
     ship_days: np.ndarray  # (7,) bool: the node ships on this weekday
     after_cutoff: float  # share of a day's orders that arrive after the cut-off
     capacity: float  # orders shipped per ship day at most (inf: no limit)
-
-    @property
-    def offset(self) -> np.ndarray:
-        """(7, K) days from order day to delivery day, without cut-off or capacity effects."""
-        ship = self.ship_offset[:, None]
-        return ship + self.deliver_after[(np.arange(7) + self.ship_offset) % 7]
-
-    @property
-    def on_time(self) -> np.ndarray:
-        """(7, K) booleans: delivered by order day + promise."""
-        return self.offset <= self.deadline[:, None]
-
-    @property
-    def simple(self) -> bool:
-        """No cut-off and no capacity: every order ships on its rule's ship day."""
-        return self.after_cutoff == 0 and math.isinf(self.capacity)
 
 
 def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
@@ -119,7 +102,6 @@ def delivery_rule(node: sc.NodeBase) -> DeliveryRule:
         deadline = [node.promise_days] * 7
     return DeliveryRule(
         transit=transit,
-        promise_days=node.promise_days,
         deadline=np.array(deadline, dtype=np.int64),
         ship_offset=ship_offset.astype(np.int64),
         deliver_after=deliver_after,
@@ -347,28 +329,7 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         if up > 0 and samplers[-1].expected_mean() > 0:
             extra = DemandSampler(s.demand, factors * up)
         extras.append(extra)
-    referral, problems = [], []
-    if any(s.category for s in skus) or any(s.price for s in skus):
-        from sim.fees import FeeError, referral_fee
-        from sim.fees.calculator import categories
-
-        known = categories(tables)
-    for i, s in enumerate(skus):
-        if s.category is not None and s.category not in known:
-            hint = (
-                sc._did_you_mean(s.category, sorted(known))
-                or f" (known: {', '.join(sorted(known))})"
-            )
-            problems.append((f"skus[{i}].category", f"unknown category {s.category!r}{hint}"))
-            referral.append(0.0)
-            continue
-        try:
-            referral.append(referral_fee(s.price, s.category, tables=tables) if s.price else 0.0)
-        except FeeError as e:  # a malformed fee_overrides referral table
-            problems += [(f"skus[{i}].category", msg) for _, msg in e.problems]
-            referral.append(0.0)
-    if problems:
-        raise UserError(problems)
+    referral = _referral_fees(skus, tables)
     penalty = [s.demand.stockout_penalty for s in skus]
     return CatalogModel(
         ids=tuple(scenario.sku_ids),
@@ -387,12 +348,40 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         ),
         units_per_order=np.array([s.units_per_order for s in skus]),
         units_per_carton=np.array([s.units_per_carton or 1 for s in skus]),
-        referral_per_unit=np.array(referral),
+        referral_per_unit=referral,
         return_rate=np.array([s.returns.rate if s.returns else 0.0 for s in skus]),
         resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
         penalty_depth=np.array([p.depth if p else 0.0 for p in penalty]),
         penalty_recovery=np.array([p.depth / p.recovery_days if p else 0.0 for p in penalty]),
     )
+
+
+def _referral_fees(skus: list[sc.Sku], tables) -> np.ndarray:
+    """(skus,) referral fee per unit sold (0 without a price); unknown categories are located
+    user errors."""
+    if not any(s.category or s.price for s in skus):
+        return np.zeros(len(skus))
+    from sim.fees import FeeError, referral_fee
+    from sim.fees.calculator import categories
+
+    known = categories(tables)
+    fees, problems = [], []
+    for i, s in enumerate(skus):
+        where = f"skus[{i}].category"
+        if s.category is not None and s.category not in known:
+            hint = (
+                sc._did_you_mean(s.category, sorted(known))
+                or f" (known: {', '.join(sorted(known))})"
+            )
+            problems.append((where, f"unknown category {s.category!r}{hint}"))
+            continue
+        try:
+            fees.append(referral_fee(s.price, s.category, tables=tables) if s.price else 0.0)
+        except FeeError as e:  # a malformed fee_overrides referral table
+            problems += [(where, msg) for _, msg in e.problems]
+    if problems:
+        raise UserError(problems)
+    return np.array(fees)
 
 
 def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees):

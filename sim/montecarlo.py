@@ -149,7 +149,6 @@ def run_strategy(
         lead_days,
         streams,
         cal.start_weekday,
-        cal.warmup,
         extra_demand=inputs.extra,
         check=model.check,
     )
@@ -340,12 +339,6 @@ def runner(
             return pool.imap(_work, replications, chunksize=chunk)
 
         yield run_in_pool
-
-
-def iterate(model: Model, replications: range, workers: int) -> Iterator[list[Measured]]:
-    """Yield each replication's results in replication order, computed by ``workers`` processes."""
-    with runner(model, workers) as run_batch:
-        yield from run_batch(replications)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 
 from sim import montecarlo
-from sim.loader import validate
+from sim.loader import load_scenario, validate
 from sim.metrics import INDEX
 from sim.model import compile_scenario
 
@@ -65,3 +65,17 @@ def run_dict(d: dict, workers: int = 1):
 def metric(results, strategy: int, name: str):
     """Per-replication values of a strategy-total metric."""
     return results.totals[:, strategy, INDEX[name]]
+
+
+def starter_report(out: Path, replications: int):
+    """Run the bundled starter with ``replications`` and write its report into ``out``:
+    (summary, written paths)."""
+    from sim.report import write_report
+    from sim.results import summarize
+
+    path = ROOT / "scenarios" / "starter.yaml"
+    loaded = load_scenario(path)
+    sc = loaded.scenario.model_copy(update={"replications": replications})
+    results = montecarlo.run(compile_scenario(sc))
+    summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
+    return summary, write_report(out, summary, results, path.read_text(encoding="utf-8"))

@@ -18,12 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import montecarlo
-from sim.loader import load_scenario
-from sim.model import compile_scenario
-from sim.report import write_report
-from sim.results import summarize
-from tests.helpers import ROOT
+from tests.helpers import starter_report
 
 CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 4000
@@ -84,13 +79,7 @@ def console_errors(stderr: str) -> list[str]:
 def report(tmp_path_factory) -> Path:
     _browser()
     out = tmp_path_factory.mktemp("browser-report")
-    path = ROOT / "scenarios" / "starter.yaml"
-    loaded = load_scenario(path)
-    sc = loaded.scenario.model_copy(update={"replications": 5})
-    model = compile_scenario(sc)
-    results = montecarlo.run(model)
-    summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
-    write_report(out, summary, results, path.read_text(encoding="utf-8"))
+    starter_report(out, 5)
     return out / "report.html"
 
 

@@ -22,9 +22,7 @@ def one_run(d: dict, strategy: int = 0, days: int | None = None, log: bool = Fal
     lead = {lane.stream: lane.lead.sample(np.zeros(days)) for lane in st.lanes}
     streams = Streams(0, 0)
     cal = model.calendar
-    trace = simulate(
-        st, model.catalog, demand, lead, streams, cal.start_weekday, cal.warmup, log_events=log
-    )
+    trace = simulate(st, model.catalog, demand, lead, streams, cal.start_weekday, log_events=log)
     return st, trace
 
 

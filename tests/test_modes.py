@@ -58,7 +58,7 @@ def replicate(d: dict, replication: int = 0) -> list[Run]:
             if lane.check_in is not None:
                 lead[lane.check_in_stream] = lane.check_in.sample(uniforms[lane.check_in_stream])
         trace = simulate(
-            st, model.catalog, demand, lead, streams, cal.start_weekday, cal.warmup, extra
+            st, model.catalog, demand, lead, streams, cal.start_weekday, extra_demand=extra
         )
         measured = measure(trace, st, model.catalog, cal, streams)
         out.append(Run(st, trace, {k: float(measured.total[i]) for k, i in INDEX.items()}))

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from sim import montecarlo
-from sim.loader import load_scenario, validate
+from sim.loader import validate
 from sim.model import compile_scenario
 from sim.report import MAX_SKUS, render_html, write_report
 from sim.results import summarize
 from sim.table import fmt, fmt_ci, kind_of
-from tests.helpers import ROOT, scenario
+from tests.helpers import ROOT, scenario, starter_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EVIL = "<script>alert(1)</script>\"'&"
@@ -102,14 +102,7 @@ def parse(page: str) -> Tables:
 def starter(tmp_path_factory):
     """The bundled starter scenario, 6 replications, with its report."""
     out = tmp_path_factory.mktemp("starter-report")
-    path = ROOT / "scenarios" / "starter.yaml"
-    loaded = load_scenario(path)
-    sc = loaded.scenario.model_copy(update={"replications": 6})
-    model = compile_scenario(sc)
-    results = montecarlo.run(model)
-    summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
-    text = path.read_text(encoding="utf-8")
-    paths = write_report(out, summary, results, text)
+    summary, paths = starter_report(out, 6)
     return summary, (out / "report.html").read_text(encoding="utf-8"), paths, out
 
 
