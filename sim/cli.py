@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import importlib
 import json
 import re
@@ -151,19 +152,22 @@ def run(
     replication,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
-    from sim import montecarlo
-    from sim.loader import load_scenario
-    from sim.model import compile_scenario
-    from sim.results import summarize, summary_json, write_results
-    from sim.table import comparison_table
+    with paused_collector():
+        from sim import montecarlo
+        from sim.loader import load_scenario
+        from sim.model import compile_scenario
+        from sim.results import summarize, write_results
+        from sim.table import comparison_table
 
-    loaded = load_scenario(scenario)
-    sc = _override(loaded.scenario, reps, seed)
-    if replication is not None:
-        if reps is not None or precision is not None:
-            raise UserError(("--replication", "runs one replication: drop --reps / --precision"))
-        sc = sc.model_copy(update={"replications": 1})
-    model = compile_scenario(sc)
+        loaded = load_scenario(scenario)
+        sc = _override(loaded.scenario, reps, seed)
+        if replication is not None:
+            if reps is not None or precision is not None:
+                raise UserError(
+                    ("--replication", "runs one replication: drop --reps / --precision")
+                )
+            sc = sc.model_copy(update={"replications": 1})
+        model = compile_scenario(sc)
     if check:
         model = dataclasses.replace(model, check=True)
     target = _precision(precision, max_reps, model.replications)
@@ -198,7 +202,7 @@ def run(
         text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
         write_report(out, summary, results, text)
     if fmt == "json":
-        click.echo(summary_json(summary), nl=False)
+        click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
         click.echo(comparison_table(summary))
         click.echo(f"\nResults: {out}")
@@ -278,6 +282,20 @@ def default_out(name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return Path("results") / safe / stamp
+
+
+@contextlib.contextmanager
+def paused_collector():
+    """Pause Python's cyclic garbage collector while starting up: importing the libraries and
+    validating and compiling a scenario make many long-lived objects and almost no garbage, and
+    about a hundred collections would only re-scan them (10-20 ms of every run)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

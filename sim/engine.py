@@ -1,8 +1,9 @@
 """The SimPy model of one replication of one strategy.
 
-Events are few: one daily tick (receipts have already happened, then demand, then review) and
-one arrival event per shipment, scheduled with URGENT priority so that a shipment due on day t
-joins on-hand before day t's demand (SPEC §3). Per-SKU state lives in numpy arrays of shape
+Events are few: one SimPy process ticks once a day. Lead times are whole days, so a shipment
+is filed under the day it is due and the tick of that day receives it before the day's demand
+(SPEC §3), then serves demand, then reviews; a shipment placed with no lead time joins on-hand
+after the day's records, as the day's last event. Per-SKU state lives in numpy arrays of shape
 (nodes, skus); each day is a handful of vectorized operations.
 
 Demand is served along each SKU's route (``fulfil_from``, per SKU when given); customer orders
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
-from simpy.events import URGENT
 
 from sim.model import CatalogModel, Lane, StrategyModel
 from sim.shipping import Shipper
@@ -80,19 +80,6 @@ class Trace:
         return self.orders[lane][~self.arrived()[lane]].sum(axis=0)
 
 
-class Arrival(simpy.events.Event):
-    """A shipment that reaches its node at the start of a day, before that day's tick."""
-
-    def __init__(
-        self, env: simpy.Environment, delay: int, node: int, units: np.ndarray, on_arrival
-    ):
-        super().__init__(env)
-        self.callbacks.append(on_arrival)
-        self._ok = True
-        self._value = (node, units)
-        env.schedule(self, URGENT, delay)
-
-
 class Replication:
     """State and processes of one strategy over one replication.
 
@@ -125,6 +112,7 @@ class Replication:
         self.on_hand, self.position = self.stock[0], self.stock[1]
         self.backorders = np.zeros(skus, dtype=np.int64)
         self.queue: list[list] = []  # FCFS backorders: [order_day, units]
+        self.due: dict[int, list] = {}  # day -> shipments [(node, units)] arriving that day
         self.fulfil_set = set(model.fulfil)
         self.log = [] if log_events else None
         self.shippers = {
@@ -194,8 +182,11 @@ class Replication:
         reviews = [self._reviewer(i, lane) for i, lane in enumerate(self.model.lanes)]
         demand_of = self._demand_feedback() if self.model.demand_feedback else None
         demand, online = self.base_demand, self.online
-        timeout = self.env.timeout
+        timeout, arrivals, receive = self.env.timeout, self.due.pop, self._receive
         for t in range(self.days):
+            arriving = arrivals(t, None)
+            if arriving is not None:
+                receive(arriving, t)
             if log is not None:
                 log.append(("demand", t))
             remaining = demand[t] if demand_of is None else demand_of(t)
@@ -228,6 +219,9 @@ class Replication:
             on_hand_log[t] = on_hand
             if backorder:
                 self.trace.backorders[t] = self.backorders
+            arriving = arrivals(t, None)  # ordered today with no lead time: for tomorrow
+            if arriving is not None:
+                receive(arriving, t)
             yield timeout(1)
 
     def _demand_feedback(self):
@@ -307,7 +301,7 @@ class Replication:
         source = (
             (self.on_hand[lane.source], self.stock[:, lane.source]) if lane.is_transfer else None
         )
-        env, days, receive = self.env, self.days, self._receive
+        days, due = self.days, self.due
         name = self.model.nodes[n].name
         count = np.count_nonzero
         capacity = lane.capacity_cubic_feet
@@ -319,13 +313,14 @@ class Replication:
         def review(t: int) -> None:
             if every and t % every:
                 return
+            q = orders[t]  # today's order, written in place (the row starts at zero)
             if policy == "order_up_to":
-                q = level - pos
+                np.subtract(level, pos, out=q)
             elif policy == "s_S":
-                q = np.where(pos <= reorder, level - pos, 0)
+                q[:] = np.where(pos <= reorder, level - pos, 0)
             else:
                 gap = reorder - pos
-                q = np.where(gap >= 0, (gap // quantity + 1) * quantity, 0)
+                q[:] = np.where(gap >= 0, (gap // quantity + 1) * quantity, 0)
             np.maximum(q, 0, out=q)
             if not every:
                 q *= t % lane.review_days == 0
@@ -334,7 +329,7 @@ class Replication:
                 room = capacity - float(used @ cubic_feet)
                 need = float(q @ cubic_feet)
                 if need > room:
-                    q = np.floor(q * max(room, 0.0) / need).astype(np.int64)
+                    q[:] = np.floor(q * max(room, 0.0) / need)
             if source is not None:
                 np.minimum(q, source[0], out=q)
                 np.subtract(source[1], q, out=source[1])  # on-hand and position both fall
@@ -345,21 +340,26 @@ class Replication:
             if self.log is not None:
                 self.log.append((f"order {name}", t))
             np.add(pos, q, out=pos)
-            orders[t] = q
-            if t + lead[t] < days:
-                Arrival(env, lead[t], n, q, receive)
+            arrives = t + lead[t]
+            if arrives < days:
+                if arrives in due:
+                    due[arrives].append((n, q))
+                else:
+                    due[arrives] = [(n, q)]
 
         return review
 
-    def _receive(self, event: Arrival) -> None:
-        n, q = event.value
-        if self.log is not None:
-            self.log.append((f"receive {self.model.nodes[n].name}", int(self.env.now)))
-        self.on_hand[n] += q
-        if self.check is not None:
-            self.check.moved[n] -= q
-        if self.queue and n in self.fulfil_set:
-            self._serve_backorders(n, int(self.env.now))
+    def _receive(self, shipments: list[tuple[int, np.ndarray]], t: int) -> None:
+        """Day ``t``'s shipments join on-hand, in the order they were placed; each fills
+        waiting backorders at its node."""
+        for n, q in shipments:
+            if self.log is not None:
+                self.log.append((f"receive {self.model.nodes[n].name}", t))
+            self.on_hand[n] += q
+            if self.check is not None:
+                self.check.moved[n] -= q
+            if self.queue and n in self.fulfil_set:
+                self._serve_backorders(n, t)
 
     def _serve_backorders(self, n: int, t: int) -> None:
         available = self.on_hand[n]  # a view: filling backorders takes the node's stock
@@ -387,7 +387,7 @@ class Replication:
                     self.position[first, skus] += moved
                 self.trace.fills.append(Fill(t, n, order_day, take))
                 if self.check is not None:
-                    self.check.filled(n, order_day, take)
+                    self.check.filled(t, n, order_day, take)
                 if shipper.online:
                     shipper.order(t, take, order_day)
                 entry[1] = units
@@ -415,14 +415,14 @@ class AccountingCheck:
         self.moved = np.zeros_like(rep.on_hand)  # out minus in, today (transfers, receipts)
         self.fills = np.zeros_like(rep.on_hand)
 
-    def filled(self, node: int, order_day: int, units: np.ndarray) -> None:
+    def filled(self, t: int, node: int, order_day: int, units: np.ndarray) -> None:
         self.fills[node] += units
         for entry in self.rep.queue:  # every older order of these SKUs must be complete
             if entry[0] >= order_day:
                 break
             if (entry[1] * (units > 0)).any():
                 self._fail(
-                    int(self.rep.env.now),
+                    t,
                     node,
                     int(np.argmax(entry[1] * (units > 0))),
                     f"backorder of day {order_day} filled before one of day {entry[0]}",

@@ -1,6 +1,7 @@
 """Read a scenario file safely and turn every mistake into ``location: problem`` lines.
 
-YAML is parsed with PyYAML's safe loader (no Python object tags). Files larger than
+YAML is parsed with PyYAML's safe loader (no Python object tags), on libyaml's C parser when
+PyYAML has it and the text cannot nest deeply enough to exhaust the C stack. Files larger than
 ``MAX_FILE_BYTES`` are refused before parsing, and alias expansion ("billion laughs") is bounded
 by counting the nodes the document expands to before anything is built.
 """
@@ -31,6 +32,7 @@ from sim.scenario import (
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 5_000_000
+C_PARSER_MAX_DEPTH = 1_000  # libyaml recurses in C: deeper texts use the pure-Python parser
 INT_TAG = "tag:yaml.org,2002:int"
 
 
@@ -49,6 +51,29 @@ ScenarioLoader.yaml_implicit_resolvers = {
 ScenarioLoader.add_implicit_resolver(
     INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
 )
+
+if yaml.__with_libyaml__:
+
+    class FastScenarioLoader(yaml.CSafeLoader):
+        """``ScenarioLoader`` on libyaml's C parser (same resolvers, about 7x faster)."""
+
+    FastScenarioLoader.yaml_implicit_resolvers = ScenarioLoader.yaml_implicit_resolvers
+else:  # pragma: no cover - PyYAML built without libyaml
+    FastScenarioLoader = None
+
+
+def _loader_for(text: str) -> type:
+    """The C loader when the text's nesting depth is surely small, else the Python one.
+
+    Each level of block nesting needs a deeper column or a ``- `` on the line, so block depth is
+    at most twice the longest line; each flow level needs a ``[`` or ``{``. The Python parser
+    turns runaway nesting into a RecursionError; libyaml would overflow the C stack instead.
+    """
+    if FastScenarioLoader is None:
+        return ScenarioLoader
+    longest = max(map(len, text.split("\n")))  # lines at least as long as YAML's
+    depth = 2 * longest + 2 + text.count("[") + text.count("{")
+    return FastScenarioLoader if depth <= C_PARSER_MAX_DEPTH else ScenarioLoader
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
     """Parse YAML text into plain data, with a map from key paths to line numbers."""
     loader = None
     try:
-        loader = ScenarioLoader(text)
+        loader = _loader_for(text)(text)
         node = loader.get_single_node()
         if node is None:
             raise UserError((where, "the file is empty"))

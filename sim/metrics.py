@@ -148,7 +148,9 @@ def measure(
     for i, lane in enumerate(model.lanes):
         add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
-    units_out = _units_shipped_by_day(trace, len(model.nodes))  # (nodes, days, skus)
+    units_out = None  # (nodes, days, skus), needed for FBA fees and returns only
+    if catalog.return_rate.any() or any(node.fba is not None for node in model.nodes):
+        units_out = _units_shipped_by_day(trace, len(model.nodes))
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
         add("storage", node.storage_per_unit_day * on_hand_days[n])
@@ -188,7 +190,7 @@ def measure(
     put("profit", out[INDEX["revenue"]] - out[INDEX["total_cost"]])
     margin = np.where(catalog.price > 0, catalog.price - catalog.unit_cost, 0.0)
     put("lost_margin", margin * out[INDEX["lost_units"]])
-    health = _account_health(trace, model, w)
+    health, strategy_health = _account_health(trace, model, w)
     put("account_health_breach_rate", health.any(axis=0))
     put("account_health_breach_days", health.sum(axis=0))
     badge_days = 0.0
@@ -202,7 +204,6 @@ def measure(
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
     total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days[w:].sum(), shipped.sum())
-    strategy_health = _account_health(trace, model, w, by_sku=False)[:, 0]
     total[INDEX["account_health_breach_rate"]] = strategy_health.any()
     total[INDEX["account_health_breach_days"]] = strategy_health.sum()
     total[INDEX["badge_lost_days"]] = badge_days
@@ -233,19 +234,18 @@ def _units_shipped_by_day(trace: Trace, nodes: int) -> np.ndarray:
     return out
 
 
-def _account_health(trace: Trace, model: StrategyModel, warmup: int, by_sku=True) -> np.ndarray:
-    """(counted days, skus or 1) True on days a rolling seller metric crossed Amazon's limit.
+def _account_health(trace: Trace, model: StrategyModel, warmup: int) -> tuple[np.ndarray, ...]:
+    """Days a rolling seller metric crossed Amazon's limit: (counted days, skus) judging each
+    SKU's orders alone, and (counted days,) judging the strategy's orders together.
 
     Only seller-fulfilled orders count (FBM, SFP, 3PL: Amazon answers for FBA's): late
     shipment rate > 4% over 30 days or on-time delivery < 90% over 14 days, and for an SFP node
     its own on-time shipment and on-time delivery minimums over its badge window.
     """
     days = trace.demand.shape[0] - warmup
-    width = trace.demand.shape[1] if by_sku else 1
-    breach = np.zeros((days, width), dtype=bool)
+    by_sku = np.zeros((days, trace.demand.shape[1]), dtype=bool)
+    together = np.zeros((days, 1), dtype=bool)
     seller = [n for n in trace.shippers if model.nodes[n].seller_fulfilled]
-    if not seller:
-        return breach
     checks = [(seller, LATE_SHIPMENT_WINDOW, 1 - LATE_SHIPMENT_MAX, ON_TIME_WINDOW, ON_TIME_MIN)]
     for n in seller:
         rules = model.nodes[n].sfp
@@ -253,17 +253,19 @@ def _account_health(trace: Trace, model: StrategyModel, warmup: int, by_sku=True
             w = rules.window_days
             checks.append(([n], w, rules.on_time_shipment_min, w, rules.on_time_delivery_min))
     for nodes, late_window, shipped_on_time_min, on_time_window, on_time_min in checks:
+        if not nodes:
+            continue
         dlv = _deliveries(trace, model, nodes)
-        if not by_sku:
-            dlv = Deliveries(*(a.sum(axis=1, keepdims=True) for a in dlv.__dict__.values()))
         if not dlv.late_shipped.any() and np.array_equal(dlv.on_time, dlv.shipped):
             continue  # every order on time and none shipped late: no window can breach
+        summed = Deliveries(*(a.sum(axis=1, keepdims=True) for a in dlv.__dict__.values()))
         least = model.min_orders
-        late = _rolling_rate(dlv.late_shipped, dlv.shipped, late_window, warmup, least)
-        breach |= late > 1 - shipped_on_time_min + 1e-12
-        rate = _rolling_rate(dlv.on_time, dlv.shipped, on_time_window, warmup, least)
-        breach |= rate < on_time_min - 1e-12
-    return breach
+        for breach, d in ((by_sku, dlv), (together, summed)):
+            late = _rolling_rate(d.late_shipped, d.shipped, late_window, warmup, least)
+            breach |= late > 1 - shipped_on_time_min + 1e-12
+            rate = _rolling_rate(d.on_time, d.shipped, on_time_window, warmup, least)
+            breach |= rate < on_time_min - 1e-12
+    return by_sku, together[:, 0]
 
 
 def lane_cost(lane, orders: np.ndarray) -> np.ndarray:

@@ -75,17 +75,18 @@ def draw_demand(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray 
     """(days, skus) whole units demanded without the Prime badge, each SKU from its own stream,
     and the extra units the badge would bring (None when no SKU has a ``prime_uplift``)."""
     cat = model.catalog
-    shape = (model.calendar.days, len(cat.ids))
+    shape = (len(cat.ids), model.calendar.days)  # filled a SKU (row) at a time, then transposed
     base = np.empty(shape, dtype=np.int64)
-    for j, (sku, sampler) in enumerate(zip(cat.ids, cat.demand, strict=True)):
-        base[:, j] = sampler.sample(streams.shared("demand", sku))
+    shared = streams.shared
+    for row, sku, sampler in zip(base, cat.ids, cat.demand, strict=True):
+        row[:] = sampler.sample(shared("demand", sku))
     if not cat.has_uplift:
-        return base, None
+        return base.T.copy(), None
     extra = np.zeros(shape, dtype=np.int64)
-    for j, (sku, sampler) in enumerate(zip(cat.ids, cat.prime_extra, strict=True)):
+    for row, sku, sampler in zip(extra, cat.ids, cat.prime_extra, strict=True):
         if sampler is not None:
-            extra[:, j] = sampler.sample(streams.shared("prime_demand", sku))
-    return base, extra
+            row[:] = sampler.sample(shared("prime_demand", sku))
+    return base.T.copy(), extra.T.copy()
 
 
 class ReplicationError(RuntimeError):

@@ -18,7 +18,7 @@ import numpy as np
 from sim.decide import decision, recommend
 from sim.metrics import LOWER_IS_BETTER, METRICS
 from sim.montecarlo import Results
-from sim.stats import interval, interval_from_moments, paired
+from sim.stats import interval, interval_dicts, paired
 
 SCHEMA_VERSION = 1
 
@@ -33,19 +33,13 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
         metrics = {
             m: interval(results.totals[:, s, k], conf).to_dict() for k, m in enumerate(METRICS)
         }
-        skus = {}
-        for j, sku in enumerate(model.catalog.ids):
-            skus[sku] = {
-                "metrics": {
-                    m: interval_from_moments(
-                        int(results.sku_count[s, k, j]),
-                        results.sku_mean[s, k, j],
-                        results.sku_m2[s, k, j],
-                        conf,
-                    ).to_dict()
-                    for k, m in enumerate(METRICS)
-                }
-            }
+        by_sku = interval_dicts(  # rows: SKUs, columns: metrics
+            results.sku_count[s].T, results.sku_mean[s].T, results.sku_m2[s].T, conf
+        )
+        skus = {
+            sku: {"metrics": dict(zip(METRICS, row, strict=True))}
+            for sku, row in zip(model.catalog.ids, by_sku, strict=True)
+        }
         strategies[name] = {"metrics": metrics, "skus": skus}
     base = names.index(model.baseline)
     comparisons = []

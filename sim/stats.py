@@ -98,6 +98,32 @@ def interval_from_moments(n: int, mean: float, m2: float, confidence: float) -> 
     return Interval(float(mean), float(mean - half), float(mean + half), std, n)
 
 
+def interval_dicts(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, confidence: float) -> list:
+    """``interval_from_moments(...).to_dict()`` for whole 2-D arrays of counts, means and sums
+    of squared deviations at once (the same numbers, element by element): a list of rows."""
+    n = np.asarray(n, dtype=np.int64)
+    tq = np.zeros(n.shape)
+    for df in np.unique(n[n > 1] - 1).tolist():
+        tq[n == df + 1] = t_quantile(0.5 + confidence / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        std = np.sqrt(np.maximum(m2, 0.0) / (n - 1))
+        half = tq * std / np.sqrt(n)
+    rows = []
+    for n_row, *row in zip(
+        *(a.tolist() for a in (n, mean, mean - half, mean + half, std)), strict=True
+    ):
+        cells = []
+        for k, m, lo, hi, sd in zip(n_row, *row, strict=True):
+            if k > 1:
+                cells.append({"mean": m, "ci_low": lo, "ci_high": hi, "std": sd})
+            else:
+                cells.append(
+                    {"mean": m if k else None, "ci_low": None, "ci_high": None, "std": None}
+                )
+        rows.append(cells)
+    return rows
+
+
 def interval(values: np.ndarray, confidence: float) -> Interval:
     """Interval over the replications' values, ignoring NaN (a metric a replication lacks)."""
     x = np.asarray(values, dtype=float)
