@@ -21,9 +21,9 @@ RETRIES = 3
 
 
 def _batch(model: Model, start: int, stop: int) -> list[list[Measured]]:
-    from sim.montecarlo import run_replication
+    from sim.montecarlo import run_batch
 
-    return [run_replication(model, r) for r in range(start, stop)]
+    return run_batch(model, range(start, stop))
 
 
 @contextmanager
@@ -65,11 +65,13 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
     with dask_client(workers, scheduler) as client:
         from distributed import as_completed  # installed: dask_client checked
 
+        from sim.montecarlo import batch_size, each_replication
+
         shared = client.scatter(model, broadcast=True, hash=False)
         cores = max(1, sum(client.nthreads().values()))
 
-        def run_on_dask(replications: range) -> Iterator[list[Measured]]:
-            size = max(1, min(16, len(replications) // (cores * 4)))
+        def in_order(replications: range) -> Iterator[list[list[Measured]]]:
+            size = max(1, min(batch_size(model), len(replications) // (cores * 4)))
             starts = list(range(replications.start, replications.stop, size))
             futures = {
                 client.submit(
@@ -77,12 +79,12 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
                 ): a
                 for a in starts
             }
-            done: dict[int, list[list[Measured]]] = {}
+            done = {}
             position = 0
             for future in as_completed(futures):
-                done[futures[future]] = future.result()
+                done[futures[future]] = future
                 while position < len(starts) and starts[position] in done:
-                    yield from done.pop(starts[position])
+                    yield done.pop(starts[position]).result()  # a failure surfaces in order
                     position += 1
 
-        yield run_on_dask
+        yield lambda replications: each_replication(in_order(replications))

@@ -1,10 +1,17 @@
-"""The SimPy model of one replication of one strategy.
+"""The SimPy model of one strategy over a batch of replications.
 
 Events are few: one SimPy process ticks once a day. Lead times are whole days, so a shipment
 is filed under the day it is due and the tick of that day receives it before the day's demand
 (SPEC §3), then serves demand, then reviews; a shipment placed with no lead time joins on-hand
-after the day's records, as the day's last event. Per-SKU state lives in numpy arrays of shape
-(nodes, skus); each day is a handful of vectorized operations.
+after the day's records, as the day's last event.
+
+State lives in numpy arrays of shape (replications, nodes, skus): a batch of replications of
+the same strategy is simulated side by side, each day a handful of vectorized operations for the
+whole batch. The replications never mix: every operation is element by element, every random
+draw comes from the replication's own streams, and what only some replications need that day
+(backorder queues, capacity cuts, day-by-day shipping, the Prime badge) runs one replication at
+a time, in the same order as alone. A replication's numbers are therefore the same in any batch,
+alone or not, which keeps results independent of batch size and worker count.
 
 Demand is served along each SKU's route (``fulfil_from``, per SKU when given); customer orders
 go to each node's ``Shipper`` (``sim.shipping``: cut-off, capacity backlog, transit). When demand
@@ -12,8 +19,8 @@ depends on the state — the Prime badge of the node that would ship (``prime_up
 after a stockout, an SFP node losing its badge over its rolling record — each day's demand is
 formed before it is served. ``AccountingCheck`` (``run --check``) verifies conservation daily.
 
-The engine knows nothing of files or printing: it takes a compiled ``StrategyModel``, the
-replication's demand and lead times, and returns a ``Trace`` of what happened.
+The engine knows nothing of files or printing: it takes a compiled ``StrategyModel``, each
+replication's demand and lead times, and returns one ``Trace`` of what happened per replication.
 """
 
 from __future__ import annotations
@@ -80,136 +87,165 @@ class Trace:
         return self.orders[lane][~self.arrived()[lane]].sum(axis=0)
 
 
-class Replication:
-    """State and processes of one strategy over one replication.
+class Replications:
+    """State and process of one strategy over a batch of replications.
 
     ``position`` is each node's inventory position (on-hand + on order, less the backorders
     held against the first fulfilment node): it falls with demand served and transfers out, and
-    rises with orders placed, so a receipt leaves it unchanged.
+    rises with orders placed, so a receipt leaves it unchanged. Arrays are indexed by
+    replication first (``on_hand[r, node, sku]``); the daily records by day first
+    (``served[t, r, node, sku]``) so that each day's slice is contiguous.
     """
 
     def __init__(
         self,
         model: StrategyModel,
         catalog: CatalogModel,
-        demand: np.ndarray,
-        lead_days: dict[tuple[str, ...], np.ndarray],
-        streams,
+        demand: list[np.ndarray],
+        lead_days: list[dict[tuple[str, ...], np.ndarray]],
+        streams: list,
         start_weekday: int = 0,
-        extra_demand: np.ndarray | None = None,
+        extra_demand: list[np.ndarray] | None = None,
         log_events: bool = False,
         check: bool = False,
     ):
         self.model = model
         self.catalog = catalog
-        self.base_demand = demand
-        self.extra_demand = extra_demand
-        self.days, skus = demand.shape
-        nodes = len(model.nodes)
+        self.reps = reps = len(demand)
+        self.inputs = demand
+        self.days, skus = demand[0].shape
+        days, nodes, lanes = self.days, len(model.nodes), len(model.lanes)
+        self.base_demand = np.stack(demand, axis=1)  # (days, reps, skus)
+        self.extra_demand = None if extra_demand is None else np.stack(extra_demand, axis=1)
         self.env = simpy.Environment()
         # one array for both, so serving a day's demand lowers on-hand and position in one step
-        self.stock = np.stack([model.initial_on_hand, model.initial_on_hand])
+        self.stock = np.empty((2, reps, nodes, skus), dtype=np.int64)
+        self.stock[:] = model.initial_on_hand
         self.on_hand, self.position = self.stock[0], self.stock[1]
-        self.backorders = np.zeros(skus, dtype=np.int64)
-        self.queue: list[list] = []  # FCFS backorders: [order_day, units]
-        self.due: dict[int, list] = {}  # day -> shipments [(node, units)] arriving that day
+        self.backorders = np.zeros((reps, skus), dtype=np.int64)
+        self.queues: list[list[list]] = [[] for _ in range(reps)]  # FCFS: [order_day, units]
+        # day -> shipments arriving that day: (node, replications or None for all, units)
+        self.due: dict[int, list] = {}
         self.fulfil_set = set(model.fulfil)
-        self.log = [] if log_events else None
+        self.logs = [[] for _ in range(reps)] if log_events else None
+        self.fills: list[list[Fill]] = [[] for _ in range(reps)]
         self.shippers = {
-            n: Shipper(
-                model.nodes[n].delivery,
-                start_weekday,
-                self.days,
-                catalog.units_per_order,
-                streams.new("transit", model.nodes[n].name),
-                online=model.nodes[n].sfp is not None,
-            )
+            n: [
+                Shipper(
+                    model.nodes[n].delivery,
+                    start_weekday,
+                    days,
+                    catalog.units_per_order,
+                    streams[r].new("transit", model.nodes[n].name),
+                    online=model.nodes[n].sfp is not None,
+                )
+                for r in range(reps)
+            ]
             for n in model.fulfil
         }
-        self.online = [(n, sh) for n, sh in self.shippers.items() if sh.online]
-        self.trace = Trace(
-            demand=demand if not model.demand_feedback else np.zeros_like(demand),
-            served=np.zeros((self.days, nodes, skus), dtype=np.int64),
-            on_hand=np.zeros((self.days, nodes, skus), dtype=np.int64),
-            backorders=np.zeros((self.days, skus), dtype=np.int64) if model.backorder else None,
-            fills=[],
-            orders=np.zeros((len(model.lanes), self.days, skus), dtype=np.int64),
-            lead_days=np.array(
-                [lead_days[lane.stream] for lane in model.lanes], dtype=np.int64
-            ).reshape(len(model.lanes), self.days),
-            initial=model.initial_on_hand.copy(),
-            final_on_hand=self.on_hand,
-            final_backorders=self.backorders,
-            shippers=self.shippers,
-            lane_nodes=tuple(lane.node for lane in model.lanes),
+        self.online = [(n, shippers) for n, shippers in self.shippers.items() if shippers[0].online]
+        self.served = np.zeros((days, reps, nodes, skus), dtype=np.int64)
+        self.on_hand_log = np.zeros((days, reps, nodes, skus), dtype=np.int64)
+        self.backorder_log = (
+            np.zeros((days, reps, skus), dtype=np.int64) if model.backorder else None
         )
+        self.orders = np.zeros((lanes, days, reps, skus), dtype=np.int64)
+        self.lead_days = np.zeros((lanes, reps, days), dtype=np.int64)
         for i, lane in enumerate(model.lanes):
-            if lane.check_in is not None:
-                self.trace.lead_days[i] += lead_days[lane.check_in_stream]
+            for r, leads in enumerate(lead_days):
+                self.lead_days[i, r] = leads[lane.stream]
+                if lane.check_in is not None:
+                    self.lead_days[i, r] += leads[lane.check_in_stream]
         self.check = AccountingCheck(self) if check else None
         if model.demand_feedback:
-            self.trace.prime = np.zeros((self.days, skus), dtype=bool)
-            self.trace.badge_lost = np.zeros((self.days, nodes), dtype=bool)
-            self.rank_rng = streams.new("rank_loss")
+            self.demand_log = np.zeros((days, reps, skus), dtype=np.int64)
+            self.prime = np.zeros((days, reps, skus), dtype=bool)
+            self.badge_lost = np.zeros((days, reps, nodes), dtype=bool)
+            self.rank_rngs = [s.new("rank_loss") for s in streams]
 
-    def run(self) -> Trace:
-        """Simulate every day of the horizon and return the trace."""
+    def run(self) -> list[Trace]:
+        """Simulate every day of the horizon; one trace per replication."""
         self.env.process(self._days())
         self.env.run()
-        for n, shipper in self.shippers.items():
-            shipper.finish(self.trace.served[:, n, :], [f for f in self.trace.fills if f.node == n])
-        if self.log is not None:
-            self.trace.events = self.log
-        return self.trace
+        model, feedback = self.model, self.model.demand_feedback
+        traces = []
+        for r in range(self.reps):
+            for n, shippers in self.shippers.items():
+                fills = [f for f in self.fills[r] if f.node == n]
+                shippers[r].finish(self.served[:, r, n, :], fills)
+            traces.append(
+                Trace(
+                    demand=self.demand_log[:, r] if feedback else self.inputs[r],
+                    served=self.served[:, r],
+                    on_hand=self.on_hand_log[:, r],
+                    backorders=None if self.backorder_log is None else self.backorder_log[:, r],
+                    fills=self.fills[r],
+                    orders=self.orders[:, :, r],
+                    lead_days=self.lead_days[:, r],
+                    initial=model.initial_on_hand.copy(),
+                    final_on_hand=self.on_hand[r],
+                    final_backorders=self.backorders[r],
+                    shippers={n: shippers[r] for n, shippers in self.shippers.items()},
+                    prime=self.prime[:, r] if feedback else None,
+                    badge_lost=self.badge_lost[:, r] if feedback else None,
+                    events=self.logs[r] if self.logs is not None else [],
+                    lane_nodes=tuple(lane.node for lane in model.lanes),
+                )
+            )
+        return traces
 
     # ----------------------------------------------------------------- processes
 
     def _days(self):
-        served, on_hand_log = self.trace.served, self.trace.on_hand
-        backorder, log = self.model.backorder, self.log
+        served, on_hand_log = self.served, self.on_hand_log
+        backorder, logs = self.model.backorder, self.logs
         on_hand, position = self.on_hand, self.position
-        model = self.model
+        model, queues = self.model, self.queues
         last = len(model.steps) - 1
         # (node, its on-hand, its (on-hand, position) pair, SKU mask, whether the rest is needed)
         steps = [
-            (n, on_hand[n], self.stock[:, n], mask, k < last or backorder)
+            (n, on_hand[:, n], self.stock[:, :, n], mask, k < last or backorder)
             for k, (n, mask) in enumerate(model.steps)
         ]
-        count = np.count_nonzero
         skus = np.arange(len(self.catalog.ids))
         # the backorders of a SKU are held against the first node of its route
-        primary = position[model.fulfil[0]] if not model.routed else None
+        primary = position[:, model.fulfil[0]] if not model.routed else None
         reviews = [self._reviewer(i, lane) for i, lane in enumerate(self.model.lanes)]
         demand_of = self._demand_feedback() if self.model.demand_feedback else None
-        demand, online = self.base_demand, self.online
+        demand, online, reps = self.base_demand, self.online, range(self.reps)
         timeout, arrivals, receive = self.env.timeout, self.due.pop, self._receive
         for t in range(self.days):
             arriving = arrivals(t, None)
             if arriving is not None:
                 receive(arriving, t)
-            if log is not None:
-                log.append(("demand", t))
+            if logs is not None:
+                for log in logs:
+                    log.append(("demand", t))
             remaining = demand[t] if demand_of is None else demand_of(t)
             served_today = served[t]
             for n, oh, pair, mask, more in steps:
                 if mask is None:
-                    s = np.minimum(oh, remaining, out=served_today[n])
+                    s = np.minimum(oh, remaining, out=served_today[:, n])
                 else:
                     s = np.minimum(oh, remaining) * mask
-                    served_today[n] += s
+                    served_today[:, n] += s
                 np.subtract(pair, s, out=pair)
                 if more:
                     remaining = remaining - s
-            if backorder and count(remaining):
-                if primary is not None:
-                    primary -= remaining
-                else:
-                    position[model.first, skus] -= remaining
-                self.queue.append([t, remaining])
-                self.backorders += remaining
-            for n, shipper in online:
-                shipper.order(t, served_today[n], t)
-                shipper.end_of_day(t)
+            if backorder:
+                short = np.flatnonzero(remaining.any(axis=1))
+                if len(short):
+                    if primary is not None:
+                        primary -= remaining
+                    else:
+                        position[:, model.first, skus] -= remaining
+                    for r in short.tolist():
+                        queues[r].append([t, remaining[r]])
+                    self.backorders += remaining
+            for n, shippers in online:
+                for r in reps:
+                    shippers[r].order(t, served_today[r, n], t)
+                    shippers[r].end_of_day(t)
             if demand_of is not None:
                 self._after_demand(t)
             for review in reviews:
@@ -218,7 +254,7 @@ class Replication:
                 self.check.end_of_day(t)
             on_hand_log[t] = on_hand
             if backorder:
-                self.trace.backorders[t] = self.backorders
+                self.backorder_log[t] = self.backorders
             arriving = arrivals(t, None)  # ordered today with no lead time: for tomorrow
             if arriving is not None:
                 receive(arriving, t)
@@ -227,81 +263,95 @@ class Replication:
     def _demand_feedback(self):
         """Today's demand when it depends on the state: the Prime badge of the node that would
         ship (``prime_uplift``) and the rank lost after stockouts (``stockout_penalty``)."""
-        cat, model, trace = self.catalog, self.model, self.trace
+        cat, model = self.catalog, self.model
         skus = len(cat.ids)
-        self.rank = np.ones(skus)
-        self.badge_lost_until = {n: -1 for n in model.fulfil if model.nodes[n].sfp}
+        self.rank = np.ones((self.reps, skus))
+        self.badge_lost_until = [
+            {n: -1 for n in model.fulfil if model.nodes[n].sfp} for _ in range(self.reps)
+        ]
         extra, base = self.extra_demand, self.base_demand
         steps = [(n, mask, model.nodes[n].prime) for n, mask in model.steps]
         first = model.first
 
-        def badge(n: int, t: int) -> bool:
-            return model.nodes[n].prime and self.badge_lost_until.get(n, -1) < t
-
         def demand_of(t: int) -> np.ndarray:
-            found = np.zeros(skus, dtype=bool)
-            prime = np.zeros(skus, dtype=bool)
-            for n, mask, is_prime in steps:
-                has = self.on_hand[n] > 0
-                if mask is not None:
-                    has &= mask
-                if is_prime and badge(n, t):
-                    prime |= has & ~found
-                found |= has
-            # out of stock everywhere: the listing keeps its first node's offer
-            if model.routed:
-                first_badge = np.array([badge(n, t) for n in range(len(model.nodes))])[first]
-            else:
-                first_badge = badge(first[0], t)
-            prime |= ~found & first_badge
-            d = base[t] + extra[t] * prime if extra is not None else base[t].copy()
-            if self.rank.min() < 1.0:
-                d = np.where(self.rank < 1.0, self.rank_rng.binomial(d, self.rank), d)
-            trace.demand[t] = d
-            trace.prime[t] = prime
-            return d
+            for r in range(self.reps):
+                lost_until = self.badge_lost_until[r]
+
+                def badge(n: int) -> bool:
+                    return model.nodes[n].prime and lost_until.get(n, -1) < t  # noqa: B023
+
+                found = np.zeros(skus, dtype=bool)
+                prime = np.zeros(skus, dtype=bool)
+                for n, mask, is_prime in steps:
+                    has = self.on_hand[r, n] > 0
+                    if mask is not None:
+                        has &= mask
+                    if is_prime and badge(n):
+                        prime |= has & ~found
+                    found |= has
+                # out of stock everywhere: the listing keeps its first node's offer
+                if model.routed:
+                    first_badge = np.array([badge(n) for n in range(len(model.nodes))])[first]
+                else:
+                    first_badge = badge(first[0])
+                prime |= ~found & first_badge
+                d = base[t, r] + extra[t, r] * prime if extra is not None else base[t, r].copy()
+                rank = self.rank[r]
+                if rank.min() < 1.0:
+                    d = np.where(rank < 1.0, self.rank_rngs[r].binomial(d, rank), d)
+                self.demand_log[t, r] = d
+                self.prime[t, r] = prime
+            return self.demand_log[t]
 
         return demand_of
 
     def _after_demand(self, t: int) -> None:
         """Rank loss after today's stockouts; SFP badge checks on each node's rolling record."""
         cat = self.catalog
-        if cat.has_penalty:
-            short = self.trace.served[t].sum(axis=0) < self.trace.demand[t]
-            self.rank = np.where(
-                short, 1.0 - cat.penalty_depth, np.minimum(1.0, self.rank + cat.penalty_recovery)
-            )
-        for n, until in self.badge_lost_until.items():
-            rules = self.model.nodes[n].sfp
-            if until >= t:
-                self.trace.badge_lost[t, n] = True
-                continue
-            if t < rules.window_days - 1:
-                continue  # judged on full windows only (Amazon has the seller's history)
-            window = self.shippers[n].by_ship_day[:, t - rules.window_days + 1 : t + 1]
-            shipped, late, on_time = window.sum(axis=1)
-            if (
-                shipped > 0
-                and shipped >= self.model.min_orders
-                and (
-                    1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
-                    or on_time / shipped < rules.on_time_delivery_min - 1e-12
+        for r in range(self.reps):
+            if cat.has_penalty:
+                short = self.served[t, r].sum(axis=0) < self.demand_log[t, r]
+                self.rank[r] = np.where(
+                    short,
+                    1.0 - cat.penalty_depth,
+                    np.minimum(1.0, self.rank[r] + cat.penalty_recovery),
                 )
-            ):
-                self.badge_lost_until[n] = t + rules.loss_days
-                if self.log is not None:
-                    self.log.append((f"badge lost {self.model.nodes[n].name}", t))
+            lost_until = self.badge_lost_until[r]
+            for n, until in lost_until.items():
+                rules = self.model.nodes[n].sfp
+                if until >= t:
+                    self.badge_lost[t, r, n] = True
+                    continue
+                if t < rules.window_days - 1:
+                    continue  # judged on full windows only (Amazon has the seller's history)
+                window = self.shippers[n][r].by_ship_day[:, t - rules.window_days + 1 : t + 1]
+                shipped, late, on_time = window.sum(axis=1)
+                if (
+                    shipped > 0
+                    and shipped >= self.model.min_orders
+                    and (
+                        1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
+                        or on_time / shipped < rules.on_time_delivery_min - 1e-12
+                    )
+                ):
+                    lost_until[n] = t + rules.loss_days
+                    if self.logs is not None:
+                        self.logs[r].append((f"badge lost {self.model.nodes[n].name}", t))
 
     def _reviewer(self, i: int, lane: Lane):
-        """A function that reviews ``lane`` at the end of day t and places its order."""
+        """A function that reviews ``lane`` at the end of day t and places its orders."""
         every = int(lane.review_days[0]) if np.all(lane.review_days == lane.review_days[0]) else 0
         n, policy = lane.node, lane.policy
-        pos, orders, lead = self.position[n], self.trace.orders[i], self.trace.lead_days[i].tolist()
+        pos, orders, lead = self.position[:, n], self.orders[i], self.lead_days[i]
+        same_lead = np.all(lead == lead[0], axis=0).tolist()  # (days,) one lead for all
+        first_lead = lead[0].tolist()
         level, reorder, quantity = lane.level, lane.reorder_point, lane.quantity
         source = (
-            (self.on_hand[lane.source], self.stock[:, lane.source]) if lane.is_transfer else None
+            (self.on_hand[:, lane.source], self.stock[:, :, lane.source])
+            if lane.is_transfer
+            else None
         )
-        days, due = self.days, self.due
+        days, due, reps, logs = self.days, self.due, self.reps, self.logs
         name = self.model.nodes[n].name
         count = np.count_nonzero
         capacity = lane.capacity_cubic_feet
@@ -309,11 +359,18 @@ class Replication:
         cubic_feet = self.catalog.cubic_feet
         # the backorders of SKUs routed first to this node are held in its position
         held = (self.model.first == n) if self.model.backorder else None
+        everyone = np.ones(reps, dtype=bool)
+
+        def ship(arrives: int, shipment: tuple) -> None:
+            if arrives in due:
+                due[arrives].append(shipment)
+            else:
+                due[arrives] = [shipment]
 
         def review(t: int) -> None:
             if every and t % every:
                 return
-            q = orders[t]  # today's order, written in place (the row starts at zero)
+            q = orders[t]  # today's orders (reps, skus), written in place (rows start at zero)
             if policy == "order_up_to":
                 np.subtract(level, pos, out=q)
             elif policy == "s_S":
@@ -324,45 +381,64 @@ class Replication:
             np.maximum(q, 0, out=q)
             if not every:
                 q *= t % lane.review_days == 0
-            if limited and count(q):  # on hand + inbound must fit: the rest waits
-                used = pos + self.backorders * held if held is not None else pos
-                room = capacity - float(used @ cubic_feet)
-                need = float(q @ cubic_feet)
-                if need > room:
-                    q[:] = np.floor(q * max(room, 0.0) / need)
+            if limited:  # on hand + inbound must fit: the rest waits
+                for r in range(reps):
+                    if count(q[r]):
+                        used = pos[r] + self.backorders[r] * held if held is not None else pos[r]
+                        room = capacity - float(used @ cubic_feet)
+                        need = float(q[r] @ cubic_feet)
+                        if need > room:
+                            q[r] = np.floor(q[r] * max(room, 0.0) / need)
             if source is not None:
                 np.minimum(q, source[0], out=q)
                 np.subtract(source[1], q, out=source[1])  # on-hand and position both fall
                 if self.check is not None:
-                    self.check.moved[lane.source] += q
+                    self.check.moved[:, lane.source] += q
             if not count(q):
                 return
-            if self.log is not None:
-                self.log.append((f"order {name}", t))
+            has = q.any(axis=1) if reps > 1 else everyone
+            if logs is not None:
+                for r in np.flatnonzero(has).tolist():
+                    logs[r].append((f"order {name}", t))
             np.add(pos, q, out=pos)
-            arrives = t + lead[t]
-            if arrives < days:
-                if arrives in due:
-                    due[arrives].append((n, q))
-                else:
-                    due[arrives] = [(n, q)]
+            if same_lead[t] and (reps == 1 or has.all()):
+                arrives = t + first_lead[t]
+                if arrives < days:
+                    ship(arrives, (n, None, q))
+                return
+            arrives = t + lead[:, t]
+            shipped = has & (arrives < days)
+            for day in np.unique(arrives[shipped]).tolist():
+                which = np.flatnonzero(shipped & (arrives == day))
+                ship(day, (n, which, q[which]))
 
         return review
 
-    def _receive(self, shipments: list[tuple[int, np.ndarray]], t: int) -> None:
+    def _receive(self, shipments: list[tuple], t: int) -> None:
         """Day ``t``'s shipments join on-hand, in the order they were placed; each fills
-        waiting backorders at its node."""
-        for n, q in shipments:
-            if self.log is not None:
-                self.log.append((f"receive {self.model.nodes[n].name}", t))
-            self.on_hand[n] += q
-            if self.check is not None:
-                self.check.moved[n] -= q
-            if self.queue and n in self.fulfil_set:
-                self._serve_backorders(n, t)
+        waiting backorders at its node, replication by replication."""
+        queues = self.queues
+        for n, which, q in shipments:
+            if which is None:
+                self.on_hand[:, n] += q
+                if self.check is not None:
+                    self.check.moved[:, n] -= q
+                received = range(self.reps)
+            else:
+                self.on_hand[which, n] += q
+                if self.check is not None:
+                    self.check.moved[which, n] -= q
+                received = which.tolist()
+            if self.logs is not None:
+                for r in received:
+                    self.logs[r].append((f"receive {self.model.nodes[n].name}", t))
+            if n in self.fulfil_set:
+                for r in received:
+                    if queues[r]:
+                        self._serve_backorders(r, n, t)
 
-    def _serve_backorders(self, n: int, t: int) -> None:
-        available = self.on_hand[n]  # a view: filling backorders takes the node's stock
+    def _serve_backorders(self, r: int, n: int, t: int) -> None:
+        available = self.on_hand[r, n]  # a view: filling backorders takes the node's stock
         routed = None
         if self.model.routed:  # only SKUs whose route includes this node
             routed = np.zeros(len(available), dtype=bool)
@@ -371,8 +447,9 @@ class Replication:
                     routed |= mask
         first, skus = self.model.first, np.arange(len(available))
         waiting = []
-        shipper = self.shippers[n]
-        for entry in self.queue:
+        shipper = self.shippers[n][r]
+        backorders, position = self.backorders[r], self.position[r]
+        for entry in self.queues[r]:
             order_day, units = entry
             take = np.minimum(units, available)
             if routed is not None:
@@ -380,20 +457,20 @@ class Replication:
             if take.any():
                 available -= take
                 units = units - take
-                self.backorders -= take
+                backorders -= take
                 moved = take * (first != n)  # held against another node: move it here
                 if moved.any():
-                    self.position[n] -= moved
-                    self.position[first, skus] += moved
-                self.trace.fills.append(Fill(t, n, order_day, take))
+                    position[n] -= moved
+                    position[first, skus] += moved
+                self.fills[r].append(Fill(t, n, order_day, take))
                 if self.check is not None:
-                    self.check.filled(t, n, order_day, take)
+                    self.check.filled(t, r, n, order_day, take)
                 if shipper.online:
                     shipper.order(t, take, order_day)
                 entry[1] = units
             if units.any():
                 waiting.append(entry)
-        self.queue = waiting
+        self.queues[r] = waiting
 
 
 class AccountingError(RuntimeError):
@@ -401,23 +478,25 @@ class AccountingError(RuntimeError):
 
 
 class AccountingCheck:
-    """Day-by-day conservation checks of one replication (``run --check``; always in tests).
+    """Day-by-day conservation checks of a batch of replications (``run --check``; always in
+    tests).
 
-    For every node and SKU: on-hand at the end of day t = on-hand at the end of day t − 1 +
-    received − served from stock − backorder fills − transferred out; on-hand and the pipeline
-    (position − on-hand, plus backorders held at the node) never negative; backorders filled
-    first come, first served (no fill for an order while an older order of that SKU waits).
+    For every replication, node and SKU: on-hand at the end of day t = on-hand at the end of
+    day t − 1 + received − served from stock − backorder fills − transferred out; on-hand and
+    the pipeline (position − on-hand, plus backorders held at the node) never negative;
+    backorders filled first come, first served (no fill for an order while an older order of
+    that SKU waits).
     """
 
-    def __init__(self, rep: Replication):
-        self.rep = rep
-        self.previous = rep.on_hand.copy()
-        self.moved = np.zeros_like(rep.on_hand)  # out minus in, today (transfers, receipts)
-        self.fills = np.zeros_like(rep.on_hand)
+    def __init__(self, batch: Replications):
+        self.batch = batch
+        self.previous = batch.on_hand.copy()
+        self.moved = np.zeros_like(batch.on_hand)  # out minus in, today (transfers, receipts)
+        self.fills = np.zeros_like(batch.on_hand)
 
-    def filled(self, t: int, node: int, order_day: int, units: np.ndarray) -> None:
-        self.fills[node] += units
-        for entry in self.rep.queue:  # every older order of these SKUs must be complete
+    def filled(self, t: int, r: int, node: int, order_day: int, units: np.ndarray) -> None:
+        self.fills[r, node] += units
+        for entry in self.batch.queues[r]:  # every older order of these SKUs must be complete
             if entry[0] >= order_day:
                 break
             if (entry[1] * (units > 0)).any():
@@ -429,41 +508,70 @@ class AccountingCheck:
                 )
 
     def end_of_day(self, t: int) -> None:
-        rep = self.rep
-        expected = self.previous - rep.trace.served[t] - self.fills - self.moved
-        bad = np.argwhere(expected != rep.on_hand)
+        batch = self.batch
+        on_hand, served = batch.on_hand, batch.served[t]
+        expected = self.previous - served - self.fills - self.moved
+        bad = np.argwhere(expected != on_hand)
         if len(bad):
-            n, j = bad[0]
+            r, n, j = bad[0]
             self._fail(
                 t,
                 n,
                 j,
-                f"on hand {rep.on_hand[n, j]}, but the day's flows give "
-                f"{expected[n, j]} (previous {self.previous[n, j]}, served "
-                f"{rep.trace.served[t, n, j]}, filled {self.fills[n, j]}, moved out "
-                f"{self.moved[n, j]})",
+                f"on hand {on_hand[r, n, j]}, but the day's flows give "
+                f"{expected[r, n, j]} (previous {self.previous[r, n, j]}, served "
+                f"{served[r, n, j]}, filled {self.fills[r, n, j]}, moved out "
+                f"{self.moved[r, n, j]})",
             )
-        held = np.zeros_like(rep.on_hand)
-        if rep.model.backorder:
-            held[rep.model.first, np.arange(held.shape[1])] = rep.backorders
+        held = np.zeros_like(on_hand)
+        if batch.model.backorder:
+            held[:, batch.model.first, np.arange(held.shape[2])] = batch.backorders
         for what, values in (
-            ("on hand", rep.on_hand),
-            ("pipeline (on order)", rep.position - rep.on_hand + held),
+            ("on hand", on_hand),
+            ("pipeline (on order)", batch.position - on_hand + held),
         ):
             bad = np.argwhere(values < 0)
             if len(bad):
-                n, j = bad[0]
-                self._fail(t, n, j, f"{what} is negative ({values[n, j]})")
-        self.previous = rep.on_hand.copy()
+                r, n, j = bad[0]
+                self._fail(t, n, j, f"{what} is negative ({values[r, n, j]})")
+        self.previous = on_hand.copy()
         self.moved[:] = 0
         self.fills[:] = 0
 
     def _fail(self, t: int, node: int, sku: int, problem: str) -> None:
-        rep = self.rep
+        batch = self.batch
         raise AccountingError(
-            f"accounting check failed on day {t}, SKU {rep.catalog.ids[sku]!r}, node "
-            f"{rep.model.nodes[node].name!r} (strategy {rep.model.name!r}): {problem}"
+            f"accounting check failed on day {t}, SKU {batch.catalog.ids[sku]!r}, node "
+            f"{batch.model.nodes[node].name!r} (strategy {batch.model.name!r}): {problem}"
         )
+
+
+def simulate_batch(
+    model: StrategyModel,
+    catalog: CatalogModel,
+    demand: list[np.ndarray],
+    lead_days: list[dict[tuple[str, ...], np.ndarray]],
+    streams: list,
+    start_weekday: int = 0,
+    extra_demand: list[np.ndarray] | None = None,
+    log_events: bool = False,
+    check: bool = False,
+) -> list[Trace]:
+    """Run a batch of replications of one strategy side by side; one trace per replication,
+    each the same as ``simulate`` would give it alone. Per replication: ``demand`` is (days,
+    skus) units per day without the Prime badge, ``extra_demand`` the extra units the badge
+    brings, ``lead_days`` the lead times of each lane stream, ``streams`` its random streams."""
+    return Replications(
+        model,
+        catalog,
+        demand,
+        lead_days,
+        streams,
+        start_weekday,
+        extra_demand,
+        log_events,
+        check,
+    ).run()
 
 
 def simulate(
@@ -479,14 +587,8 @@ def simulate(
 ) -> Trace:
     """Run one replication of one strategy: ``demand`` is (days, skus) units per day without
     the Prime badge, ``extra_demand`` the extra units the badge brings."""
-    return Replication(
-        model,
-        catalog,
-        demand,
-        lead_days,
-        streams,
-        start_weekday,
-        extra_demand,
-        log_events,
-        check,
-    ).run()
+    extra = None if extra_demand is None else [extra_demand]
+    (trace,) = simulate_batch(
+        model, catalog, [demand], [lead_days], [streams], start_weekday, extra, log_events, check
+    )
+    return trace

@@ -17,13 +17,13 @@ import hashlib
 import math
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine import simulate
+from sim.engine import simulate_batch
 from sim.metrics import METRICS, Measured, measure
 from sim.model import Model, StrategyModel
 from sim.stats import interval
@@ -90,16 +90,21 @@ def draw_demand(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray 
 
 
 class ReplicationError(RuntimeError):
-    """A replication that raised: names the strategy, replication and seed to rerun it alone."""
+    """A replication that raised: names the strategy, replication and seed to rerun it alone.
+    ``done`` holds the results of the replications of its batch that came before it."""
 
-    def __init__(self, strategy: str, replication: int, seed: int, problem: str):
-        super().__init__(strategy, replication, seed, problem)  # args: picklable across workers
+    def __init__(
+        self, strategy: str, replication: int, seed: int, problem: str, done: list | None = None
+    ):
+        # args: picklable across workers
+        super().__init__(strategy, replication, seed, problem, done or [])
         self.strategy, self.replication, self.seed, self.problem = (
             strategy,
             replication,
             seed,
             problem,
         )
+        self.done: list[list[Measured]] = done or []
 
     def __str__(self) -> str:
         return (
@@ -135,29 +140,44 @@ def run_strategy(
     model: Model, strategy: StrategyModel, replication: int, inputs: Inputs
 ) -> Measured:
     """Simulate and measure one strategy on replication ``replication``'s inputs."""
-    streams = Streams(model.seed, replication)
+    return run_strategy_batch(model, strategy, [replication], [inputs])[0]
+
+
+def run_strategy_batch(
+    model: Model, strategy: StrategyModel, replications: list[int], inputs: list[Inputs]
+) -> list[Measured]:
+    """Simulate a batch of replications of one strategy side by side (``engine.simulate_batch``)
+    and measure each; the same numbers as one at a time."""
+    streams = [Streams(model.seed, r) for r in replications]
+    leads = []
+    for got in inputs:
+        lead_days = {}
+        for lane in strategy.lanes:
+            lead_days[lane.stream] = lane.lead.sample(got.uniforms[lane.stream])
+            if lane.check_in is not None:
+                stream = lane.check_in_stream
+                lead_days[stream] = lane.check_in.sample(got.uniforms[stream])
+        leads.append(lead_days)
+    extra = None if inputs[0].extra is None else [got.extra for got in inputs]
     cal = model.calendar
-    lead_days = {}
-    for lane in strategy.lanes:
-        lead_days[lane.stream] = lane.lead.sample(inputs.uniforms[lane.stream])
-        if lane.check_in is not None:
-            stream = lane.check_in_stream
-            lead_days[stream] = lane.check_in.sample(inputs.uniforms[stream])
-    trace = simulate(
+    traces = simulate_batch(
         strategy,
         model.catalog,
-        inputs.demand,
-        lead_days,
+        [got.demand for got in inputs],
+        leads,
         streams,
         cal.start_weekday,
-        extra_demand=inputs.extra,
+        extra_demand=extra,
         check=model.check,
     )
-    measured = measure(trace, strategy, model.catalog, cal, streams)
-    if replication < PATH_REPLICATIONS:
-        paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
-        measured = dataclasses.replace(measured, paths=paths)
-    return measured
+    out = []
+    for r, trace, stream in zip(replications, traces, streams, strict=True):
+        measured = measure(trace, strategy, model.catalog, cal, stream)
+        if r < PATH_REPLICATIONS:
+            paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
+            measured = dataclasses.replace(measured, paths=paths)
+        out.append(measured)
+    return out
 
 
 def run_replication(model: Model, replication: int) -> list[Measured]:
@@ -173,6 +193,61 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
         return results
     except Exception as e:  # any failure is reported with where it happened
         raise ReplicationError(where, replication, model.seed, f"{type(e).__name__}: {e}") from e
+
+
+def run_batch(model: Model, replications: range) -> list[list[Measured]]:
+    """``run_replication`` for each of ``replications``, simulated side by side (the same
+    numbers). If anything fails, the replications are rerun one at a time, so that the
+    ReplicationError names the first that fails alone."""
+    try:
+        inputs = [draw_inputs(model, r) for r in replications]
+        reps = list(replications)
+        by_strategy = [run_strategy_batch(model, st, reps, inputs) for st in model.strategies]
+        return [list(measured) for measured in zip(*by_strategy, strict=True)]
+    except Exception as e:
+        done = []
+        for r in replications:  # one at a time: the first that fails alone is the culprit
+            try:
+                done.append(run_replication(model, r))
+            except ReplicationError as failed:
+                raise ReplicationError(*failed.args[:4], done) from failed.__cause__
+        problem = f"failed only in a batch ({type(e).__name__}: {e})"
+        raise ReplicationError("(batch)", replications.start, model.seed, problem) from e
+
+
+def each_replication(results: Iterable[list[list[Measured]]]) -> Iterator[list[Measured]]:
+    """The replications of consecutive batches' results, in order; when a batch failed, those
+    of its replications that finished come before its ReplicationError."""
+    try:
+        for batch in results:
+            yield from batch
+    except ReplicationError as e:
+        yield from e.done
+        e.done = []
+        raise
+
+
+def batch_size(model: Model) -> int:
+    """Replications simulated side by side: up to ``BATCH_REPLICATIONS``, fewer when one
+    replication's daily records are large (``BATCH_BYTES`` for the batch)."""
+    days, skus = model.calendar.days, len(model.catalog.ids)
+    per_replication = max(
+        8 * days * skus * (3 + 2 * len(st.nodes) + len(st.lanes) + 4 * len(st.fulfil))
+        for st in model.strategies
+    )
+    return max(1, min(BATCH_REPLICATIONS, BATCH_BYTES // per_replication))
+
+
+BATCH_REPLICATIONS = 25  # past this, wider days no longer pay (measured on workload W)
+BATCH_BYTES = 64 * 2**20
+
+
+def batches(replications: range, size: int) -> list[range]:
+    """``replications`` cut into consecutive ranges of at most ``size``."""
+    return [
+        range(a, min(a + size, replications.stop))
+        for a in range(replications.start, replications.stop, size)
+    ]
 
 
 @dataclass
@@ -254,24 +329,24 @@ def _init_worker(model: Model) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool stops its workers with SIGTERM
 
 
-def _work(replication: int) -> list[Measured]:
-    return run_replication(_WORKER_MODEL, replication)
+def _work(replications: range) -> list[list[Measured]]:
+    return run_batch(_WORKER_MODEL, replications)
 
 
 BASE_MEMORY = 100 * 2**20  # interpreter, libraries, compiled model (W measures 58 MB in all)
 
 
 def memory_estimate(model: Model, workers: int) -> int:
-    """Bytes a run needs at its peak: each worker holds one strategy's trace of one replication
-    at a time (daily on-hand, served, orders and shipping tables over SKUs) plus the working
-    copies the metrics make, about twice that; the parent keeps per-SKU moments and the
-    report's inventory paths. An estimate, on the generous side."""
+    """Bytes a run needs at its peak: each worker holds one strategy's traces of a batch of
+    replications at a time (daily on-hand, served, orders and shipping tables over SKUs) and
+    the batch's demand, plus the working copies the metrics make of one trace; the parent keeps
+    per-SKU moments and the report's inventory paths. An estimate, on the generous side."""
     days, skus = model.calendar.days, len(model.catalog.ids)
     trace = max(
         days * skus * (8 * (3 + 2 * len(st.nodes) + len(st.lanes)) + 32 * len(st.fulfil))
         for st in model.strategies
     )
-    per_worker = 2 * trace + 2 * 8 * days * skus
+    per_worker = batch_size(model) * (trace + 2 * 8 * days * skus) + trace
     parent = 3 * 8 * len(model.strategies) * len(METRICS) * skus
     kept = min(model.replications, PATH_REPLICATIONS)
     paths = kept * sum(4 * days * len(st.nodes) * len(model.path_skus) for st in model.strategies)
@@ -323,8 +398,11 @@ def runner(
         with dask_runner(model, workers, scheduler) as run_on_dask:
             yield run_on_dask
         return
+    size = batch_size(model)
     if workers <= 1:
-        yield lambda replications: (run_replication(model, r) for r in replications)
+        yield lambda replications: each_replication(
+            run_batch(model, batch) for batch in batches(replications, size)
+        )
         return
     import multiprocessing  # only when there are workers to start
 
@@ -336,8 +414,9 @@ def runner(
         def run_in_pool(replications: range) -> Iterator[list[Measured]]:
             if len(replications) <= 1:
                 return (run_replication(model, r) for r in replications)
-            chunk = max(1, min(16, len(replications) // (workers * 8)))
-            return pool.imap(_work, replications, chunksize=chunk)
+            # several batches per worker, so that they finish together
+            each = max(1, min(size, len(replications) // (workers * 4)))
+            return each_replication(pool.imap(_work, batches(replications, each)))
 
         yield run_in_pool
 

@@ -56,7 +56,14 @@ from sim.distributions import total_days, z_value
 from sim.errors import UserError
 from sim.metrics import INDEX, METRICS
 from sim.model import Lane, Model, StrategyModel, protection_demand
-from sim.montecarlo import Inputs, draw_inputs, run_strategy
+from sim.montecarlo import (
+    Inputs,
+    batch_size,
+    batches,
+    draw_inputs,
+    run_strategy,
+    run_strategy_batch,
+)
 from sim.stats import Interval, interval, paired
 from sim.table import fmt, render
 
@@ -218,10 +225,12 @@ class _Worker:
         base = self.model.strategies[task.strategy]
         strategy = with_levels(base, task.levels, task.fixed)
         skus, totals = [], []
-        for r in range(task.start, task.stop):
-            x, t = evaluate(self.model, strategy, r, self._inputs(r))
-            skus.append(x)
-            totals.append(t)
+        rows = list(ROWS)
+        for batch in batches(range(task.start, task.stop), batch_size(self.model)):
+            inputs = [self._inputs(r) for r in batch]
+            for measured in run_strategy_batch(self.model, strategy, list(batch), inputs):
+                skus.append(measured.skus[rows])
+                totals.append(measured.total)
         return np.stack(skus), np.stack(totals)
 
 

@@ -468,21 +468,22 @@ def traces_checked():
     """Check every trace the Monte Carlo run makes, right after it is simulated; yield the
     names of the strategies checked. A failed check is raised again at the end (``run`` keeps
     a failing replication's error in ``Results.error`` instead of raising it)."""
-    real = sim.montecarlo.simulate
+    real = sim.montecarlo.simulate_batch
     seen: list[str] = []
     failed: list[AssertionError] = []
 
     def spy(strategy, *args, **kwargs):
-        trace = real(strategy, *args, **kwargs)
-        try:
-            check_trace(strategy, trace)
-        except AssertionError as e:
-            failed.append(e)
-            raise
-        seen.append(strategy.name)
-        return trace
+        traces = real(strategy, *args, **kwargs)
+        for trace in traces:
+            try:
+                check_trace(strategy, trace)
+            except AssertionError as e:
+                failed.append(e)
+                raise
+            seen.append(strategy.name)
+        return traces
 
-    with mock.patch.object(sim.montecarlo, "simulate", spy):
+    with mock.patch.object(sim.montecarlo, "simulate_batch", spy):
         yield seen
     if failed:
         raise failed[0]
@@ -546,6 +547,10 @@ def test_valid_scenarios_validate_run_and_conserve_units(d):
     counted = results.sku_count > 0
     assert np.isfinite(results.sku_mean[counted]).all()
     assert np.isfinite(results.sku_m2[counted]).all()
+    alone = [[m.total for m in sim.montecarlo.run_replication(model, r)] for r in range(reps)]
+    assert np.array_equal(results.totals, np.array(alone), equal_nan=True), (
+        "a replication's numbers depend on the batch it ran in"
+    )
 
 
 # --------------------------------------------------------------------------- B: mutated scenarios

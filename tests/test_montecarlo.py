@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from sim import montecarlo
-from sim.loader import validate
+from sim.loader import load_scenario, validate
 from sim.metrics import INDEX, METRICS
 from sim.model import compile_scenario
 from sim.results import summarize, summary_json
-from tests.helpers import BASE, run_dict, scenario
+from tests.helpers import BASE, ROOT, run_dict, scenario
+
+SCENARIOS = ROOT / "scenarios"
 
 
 def two_strategies(second: dict | None = None) -> dict:
@@ -89,19 +91,37 @@ def test_per_sku_statistics_match_the_per_replication_values():
 
 def test_an_interrupted_run_keeps_finished_replications(monkeypatch):
     model = compile_scenario(validate(scenario(replications=10)))
-    real = montecarlo.run_replication
+    real = montecarlo.run_batch
     calls = {"n": 0}
 
-    def flaky(m, r):
+    def flaky(m, replications):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real(m, r)
+        return real(m, replications)
 
-    monkeypatch.setattr(montecarlo, "run_replication", flaky)
+    monkeypatch.setattr(montecarlo, "run_batch", flaky)
+    monkeypatch.setattr(montecarlo, "batch_size", lambda m: 2)
     res = montecarlo.run(model, workers=1)
     assert not res.complete
-    assert res.replications == 3
+    assert res.replications == 4  # two batches of two finished
+    assert np.array_equal(res.totals, montecarlo.run(model).totals[:4])
+
+
+@pytest.mark.parametrize("name", [p.stem for p in sorted(SCENARIOS.glob("*.yaml"))])
+def test_a_replication_has_the_same_numbers_in_any_batch(name):
+    """Replications simulated side by side give exactly what each gives alone, whatever the
+    batch and its first replication: every bundled scenario (backorders, transfers, capacity,
+    SFP badges, Prime uplift, stockout penalties)."""
+    sc = load_scenario(SCENARIOS / f"{name}.yaml").scenario
+    model = compile_scenario(sc.model_copy(update={"horizon_days": sc.warmup_days + 120}))
+    for replications in (range(0, 5), range(3, 5)):
+        batch = montecarlo.run_batch(model, replications)
+        for r, together in zip(replications, batch, strict=True):
+            for a, b in zip(together, montecarlo.run_replication(model, r), strict=True):
+                assert np.array_equal(a.skus, b.skus, equal_nan=True)
+                assert np.array_equal(a.total, b.total, equal_nan=True)
+                assert np.array_equal(a.paths, b.paths)
 
 
 def test_adaptive_precision_stops_when_narrow_enough_with_fixed_run_numbers():
