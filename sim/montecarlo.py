@@ -6,8 +6,10 @@ Replication ``i`` is seeded from ``SeedSequence(seed, spawn_key=(i,))`` (the i-t
 replication i therefore sees the same demand and the same lead-time and transit draws (common
 random numbers), and a SKU's demand does not depend on which other SKUs are in the catalog.
 
-Replications can run in worker processes; results are reduced in replication order, so the
-numbers do not depend on the worker count.
+Replications run in batches (``run_batch``: up to ``BATCH_REPLICATIONS`` side by side in one
+simulation, see ``sim.engine``), serially, in worker processes or on Dask; a replication's
+numbers do not depend on its batch, and results are reduced in replication order, so they do not
+depend on the batch size, the worker count or the backend.
 """
 
 from __future__ import annotations
@@ -238,7 +240,7 @@ def batch_size(model: Model) -> int:
     return max(1, min(BATCH_REPLICATIONS, BATCH_BYTES // per_replication))
 
 
-BATCH_REPLICATIONS = 25  # past this, wider days no longer pay (measured on workload W)
+BATCH_REPLICATIONS = 16  # past about 10, wider days no longer pay (measured on workload W)
 BATCH_BYTES = 64 * 2**20
 
 
