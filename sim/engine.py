@@ -112,7 +112,7 @@ class Replications:
         self.model = model
         self.catalog = catalog
         self.reps = reps = len(demand)
-        self.inputs = demand
+        self.inputs = demand  # each replication's own demand array (its trace's, as given)
         self.days, skus = demand[0].shape
         days, nodes, lanes = self.days, len(model.nodes), len(model.lanes)
         self.base_demand = np.stack(demand, axis=1)  # (days, reps, skus)
@@ -273,27 +273,26 @@ class Replications:
         steps = [(n, mask, model.nodes[n].prime) for n, mask in model.steps]
         first = model.first
 
+        def badge(n: int, r: int, t: int) -> bool:
+            return model.nodes[n].prime and self.badge_lost_until[r].get(n, -1) < t
+
         def demand_of(t: int) -> np.ndarray:
             for r in range(self.reps):
-                lost_until = self.badge_lost_until[r]
-
-                def badge(n: int) -> bool:
-                    return model.nodes[n].prime and lost_until.get(n, -1) < t  # noqa: B023
-
                 found = np.zeros(skus, dtype=bool)
                 prime = np.zeros(skus, dtype=bool)
                 for n, mask, is_prime in steps:
                     has = self.on_hand[r, n] > 0
                     if mask is not None:
                         has &= mask
-                    if is_prime and badge(n):
+                    if is_prime and badge(n, r, t):
                         prime |= has & ~found
                     found |= has
                 # out of stock everywhere: the listing keeps its first node's offer
                 if model.routed:
-                    first_badge = np.array([badge(n) for n in range(len(model.nodes))])[first]
+                    first_badge = np.array([badge(n, r, t) for n in range(len(model.nodes))])
+                    first_badge = first_badge[first]
                 else:
-                    first_badge = badge(first[0])
+                    first_badge = badge(first[0], r, t)
                 prime |= ~found & first_badge
                 d = base[t, r] + extra[t, r] * prime if extra is not None else base[t, r].copy()
                 rank = self.rank[r]
