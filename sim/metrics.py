@@ -144,7 +144,7 @@ def measure(
     sold = out[INDEX["sold_units"]]
     put("revenue", catalog.price * sold)
     add("product", catalog.unit_cost * sold)
-    add("referral", catalog.referral_per_unit * sold)
+    add("referral", _referral(catalog, trace, served_now, sold, w))
     for i, lane in enumerate(model.lanes):
         add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
@@ -276,6 +276,18 @@ def lane_cost(lane, orders: np.ndarray) -> np.ndarray:
         shipped = size[:, 0] > 0
         cost = cost + lane.cost_per_shipment * (orders[shipped] / size[shipped]).sum(axis=0)
     return cost
+
+
+def _referral(catalog, trace: Trace, served_now: np.ndarray, sold: np.ndarray, warmup: int):
+    """(skus,) referral fees of the units sold on counted days, at the fee of the order day."""
+    per_day = catalog.referral_per_unit_day
+    if per_day is None:
+        return catalog.referral_per_unit * sold
+    total = np.einsum("ij,ij->j", served_now, per_day[warmup:], dtype=float)
+    for fill in trace.fills:
+        if fill.order_day >= warmup:
+            total += fill.units * per_day[fill.order_day]
+    return total
 
 
 def _fills_by_node(trace: Trace, warmup: int, nodes: int, n_skus: int) -> np.ndarray:
