@@ -237,7 +237,11 @@ class WholePallets:
     """3PL storage billed per whole pallet position at each month end (``pallet_billing:
     whole``): per SKU ⌈units on hand × unit cubic feet ÷ cubic feet per pallet⌉ positions ×
     the monthly rate. A month cut by the start or end of the counted days is billed pro rata
-    (counted days of that month ÷ its days) on the position of its last counted day."""
+    (counted days of that month ÷ its days) on the position of its last counted day.
+
+    Partial pallets billed as full positions on a monthly count: common 3PL practice per
+    secondary sources (racklify.com "Storage Fee (3PL)", 2025; DCL Logistics' help centre, a
+    count on the first business day of each month); contracts differ: an option, not a fact."""
 
     pallets_per_unit: np.ndarray  # (skus,) unit cubic feet ÷ cubic feet per pallet
     rate: float  # USD per pallet position per month

@@ -624,7 +624,7 @@ class SellerCosts(Strict):
         default=0.0, ge=0, description="USD per lb of billable weight shipped (carrier rate)"
     )
     dim_divisor: float = Field(
-        default=139.0,
+        default=139.0,  # UPS / FedEx daily rates: sources at sim.labels.DEFAULT_DIM_DIVISOR
         ge=0,
         le=10_000,
         description="billable weight = max(weight, L×W×H ÷ dim_divisor) rounded up to a whole "

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from sim.errors import UserError
-from sim.labels import billable_weight, whole_pallets
+from sim.labels import billable_weight, read_rate_file, whole_pallets
 from sim.loader import load_scenario, validate
 from sim.model import Calendar, compile_scenario
 from tests.test_modes import CUBE, const, replicate, scen, sku, strategy
@@ -363,3 +363,18 @@ def test_month_end_snapshots_over_a_year_and_a_leap_february():
     leap = whole_pallets(np.ones(1), 25.0, Calendar(dt.date(2028, 2, 10), 31, 5))
     assert leap.days.tolist() == [19, 30]
     assert leap.weights.tolist() == pytest.approx([15 / 29, 11 / 31])
+
+
+def test_rate_file_over_1_mb_is_refused_before_reading(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_text("max_lb,zone_2\n" + "#" * 1_000_001 + "\n")
+    with pytest.raises(ValueError, match=r"rates.csv: 1,000,016 bytes; a rate table is at most"):
+        read_rate_file(path, "rates.csv")
+
+
+def test_the_scenario_default_divisor_is_the_sourced_constant():
+    from sim.labels import DEFAULT_DIM_DIVISOR
+    from sim.scenario import FbmNode, SfpNode, TplNode
+
+    for kind in (FbmNode, SfpNode, TplNode):
+        assert kind.model_fields["dim_divisor"].default == DEFAULT_DIM_DIVISOR == 139
