@@ -154,13 +154,18 @@ def measure(
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
         add("storage", node.storage_per_unit_day * on_hand_days[n])
+        if node.whole_pallets is not None:
+            add("storage", node.whole_pallets.cost(trace.on_hand[:, n]))
         if node.receiving_per_unit or node.receiving_per_carton:
             received = trace.received[w:, n]
             cartons = np.ceil(received / catalog.units_per_carton).sum(axis=0)
             add("receiving", node.receiving_per_unit * received.sum(axis=0))
             add("receiving", node.receiving_per_carton * cartons)
         if n in trace.shippers:
-            add("fulfillment", node.cost_per_order * trace.shippers[n].shipped[w:].sum(axis=0))
+            orders = trace.shippers[n].shipped[w:]  # by order day
+            add("fulfillment", node.cost_per_order * orders.sum(axis=0))
+            if node.dated_cost_per_order is not None:
+                add("fulfillment", node.dated_cost_per_order[w:] @ orders)
         if node.fixed_cost_per_month:
             add("fixed", node.fixed_cost_per_month * months * _shares(served_by_node[n]))
         if node.fba is not None:

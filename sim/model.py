@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import labels
 from sim import scenario as sc
 from sim.distributions import (
     DemandSampler,
@@ -153,6 +154,8 @@ class NodeModel:
     check_in: WholeDays | None = None  # FBA: days from delivery at Amazon to sellable
     capacity_cubic_feet: float = math.inf
     sfp: SfpRules | None = None
+    dated_cost_per_order: np.ndarray | None = None  # (days,) added by order day (peak labels)
+    whole_pallets: labels.WholePallets | None = None  # 3PL storage billed per whole pallet
 
     @property
     def seller_fulfilled(self) -> bool:
@@ -414,19 +417,31 @@ def _referral_fees(
     return per_day.mean(axis=0), per_day
 
 
-def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees):
+def _node(
+    scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees, ships=None
+):
     node = scenario.nodes[name]
     zeros = np.zeros(len(catalog.ids))
     per_order = np.full(len(catalog.ids), node.order_cost)
     storage = np.full(len(catalog.ids), node.holding_cost_per_unit_day)
     extra: dict = {}
     if node.type in sc.SELLER_TYPES:
-        per_order = per_order + node.pick_pack_per_order + node.label_cost_per_order
-        per_order = per_order + node.label_cost_per_lb * catalog.weight_lb * catalog.units_per_order
+        try:
+            label = labels.label_cost(node, catalog, cal, ships)
+        except ValueError as e:
+            raise UserError((f"nodes.{name}.label_rates", str(e))) from None
+        per_order = per_order + node.pick_pack_per_order + label.per_order
+        if label.by_day is not None:
+            extra["dated_cost_per_order"] = label.by_day
         storage = storage + node.storage_per_cubic_foot_month * catalog.cubic_feet / DAYS_PER_MONTH
         if node.type == "3pl":
             pallets = catalog.cubic_feet / node.cubic_feet_per_pallet
-            storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
+            if node.pallet_billing == "whole":
+                extra["whole_pallets"] = labels.whole_pallets(
+                    pallets, node.storage_per_pallet_month, cal
+                )
+            else:
+                storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
         extra.update(
             receiving_per_unit=node.receiving_per_unit,
             receiving_per_carton=node.receiving_per_carton,
@@ -505,8 +520,9 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
             if name != sc.SUPPLIER and name not in used:
                 used.append(name)
     index = {name: i for i, name in enumerate(used)}
-    nodes = tuple(_node(scenario, name, catalog, cal, tables, fba_fees) for name in used)
     ids = scenario.sku_ids
+    ships = {n: np.array([n in st.route(sku) for sku in ids]) for n in used}
+    nodes = tuple(_node(scenario, n, catalog, cal, tables, fba_fees, ships[n]) for n in used)
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
         _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes())

@@ -399,7 +399,8 @@ def test_hybrid_fallback_prime_uplift_and_fulfilment_costs():
     demand 6: FBA 3 + home 3; day 3 on: FBA empty → no badge, demand 4, all from home.
     10 days from 2025-03-03: sold 6·3 + 4·7 = 46; FBA ships 15, home 3 + 28 = 31 orders.
     Fulfilment: FBA small standard 4 oz, $20 (2025 card): 15 · 3.15 = 47.25; home per order
-    0.50 + 1.00 pick/pack + 2.00 label + 0.80/lb · 0.25 lb = 3.70 → 31 · 3.70 = 114.70.
+    0.50 + 1.00 pick/pack + 2.00 label + 0.80/lb · 1 lb billable (0.25 lb, and 30 cu in ÷ 139
+    = 0.22 lb, rounded up to a whole pound) = 4.30 → 31 · 4.30 = 133.30.
     Referral 15% of $20 = 3.00 on every unit, both channels: 46 · 3 = 138.
     FBA storage: 9 + 3 unit-days in March of 10·6·0.5/1728 cu ft at 0.78/31 a day."""
     demand = {**const(4), "prime_uplift": 0.5}
@@ -422,7 +423,7 @@ def test_hybrid_fallback_prime_uplift_and_fulfilment_costs():
     assert r.m["sold_units"] == 46
     assert r.m["fill_rate"] == 1
     assert r.m["orders_shipped"] == 46
-    assert r.m["cost_fulfillment"] == pytest.approx(15 * 3.15 + 31 * 3.70)
+    assert r.m["cost_fulfillment"] == pytest.approx(15 * 3.15 + 31 * 4.30)
     assert r.m["cost_referral"] == pytest.approx(46 * 3.00)
     assert r.m["cost_storage"] == pytest.approx(12 * 0.78 * (10 * 6 * 0.5 / 1728) / 31)
 
@@ -570,8 +571,8 @@ def test_3pl_pallet_storage_and_referral_minimum():
 
 def test_units_per_order_divides_units_into_orders_for_per_order_costs():
     """6 units a day in orders of 3 = 2 orders a day; 5 days → 10 orders. Per order:
-    1.00 pick/pack + 0.50/lb · 2 lb · 3 units = 4.00 → 40.00."""
-    home = {"type": "fbm", "pick_pack_per_order": 1.0, "label_cost_per_lb": 0.5}
+    1.00 pick/pack + 0.50/lb · 2 lb · 3 units = 4.00 → 40.00 (no size: dim_divisor 0)."""
+    home = {"type": "fbm", "pick_pack_per_order": 1.0, "label_cost_per_lb": 0.5, "dim_divisor": 0}
     a = sku(6, weight_lb=2.0, units_per_order=3)
     (r,) = replicate(scen([a], {"home": home}, [strategy(["home"], initial={"home": 100})], 5))
     assert r.m["sold_units"] == 30
