@@ -84,7 +84,8 @@ class Shape:
         """What the parent keeps: per-SKU moments and summary, the report's inventory paths."""
         kept = min(self.replications, PATH_REPLICATIONS)
         paths = kept * sum(4 * self.days * s.nodes * PATH_SKUS for s in self.strategies)
-        return len(self.strategies) * metrics * self.skus * SUMMARY_BYTES + paths
+        totals = 2 * 8 * self.replications * len(self.strategies) * metrics  # and stacked
+        return len(self.strategies) * metrics * self.skus * SUMMARY_BYTES + paths + totals
 
 
 def shape_of(scenario: sc.Scenario) -> Shape:
@@ -289,10 +290,18 @@ def notes(scenario: sc.Scenario, shape: Shape, workers: int, extra_seconds: floa
 
 
 def check_run(
-    scenario: sc.Scenario, workers: int, backend: str, scheduler: str | None, echo
+    scenario: sc.Scenario,
+    workers: int,
+    backend: str,
+    scheduler: str | None,
+    echo,
+    replications: int | None = None,
 ) -> None:
     """What ``run`` (and commands like it) does before compiling: refuse a run that cannot fit
-    in memory, then ``echo`` the notes on its time and backlogs (``echo=None``: quiet)."""
+    in memory, then ``echo`` the notes on its time and backlogs (``echo=None``: quiet).
+    ``replications``: the most the run may make (``--precision``'s cap), if more."""
+    if replications is not None and replications > scenario.replications:
+        scenario = scenario.model_copy(update={"replications": replications})
     shape = shape_of(scenario)
     check_memory(run_need(shape, workers, backend, local=not scheduler), shape)
     if echo is not None:

@@ -173,7 +173,8 @@ def run(
             raise UserError(("--scheduler", "only used with --backend dask"))
         workers = workers or montecarlo.default_workers()
         # before compiling: the model's arrays over days × SKUs are the first large ones
-        check_run(sc, workers, backend, scheduler, None if quiet else _note)
+        cap = None if target is None else target.max_reps
+        check_run(sc, workers, backend, scheduler, None if quiet else _note, cap)
         model = compile_scenario(sc)
     if check:
         model = dataclasses.replace(model, check=True)

@@ -54,6 +54,10 @@ def test_the_estimate_from_the_parsed_scenario_by_hand():
     assert shape.model_bytes == 2688 and shape.fee_sku_days == 0
     assert shape.batch == 16
     assert shape.worker_bytes() == 40 * MIB + 16 * (8960 + 1792) + 8960
+    # results: 640 bytes per (strategy, metric, SKU); 20 replications' paths of the top 5
+    # SKUs at 1 node (4 bytes a day); every replication's totals, kept and stacked (8 bytes)
+    m = 40
+    assert shape.results_bytes(m) == 1 * m * 2 * 640 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m
     one, two = budget.run_need(shape, 1), budget.run_need(shape, 2)
     assert two.workers == 2 * one.workers and two.model == one.model  # forked: shared model
     assert budget.run_need(shape, 2, "dask").model == 3 * one.model  # a copy per Dask worker
@@ -166,3 +170,24 @@ def test_a_long_run_is_announced_with_its_rough_time():
     shape = budget.shape_of(sc)
     ((loc, text),) = budget.notes(sc, shape, 1)
     assert loc == "" and text.startswith("a large run: about 3 minutes on 1 worker(s)")
+
+
+def test_precision_counts_the_replications_it_may_add(tmp_path, monkeypatch, capsys, no_compiling):
+    """--precision may add replications up to --max-reps: their totals count (8 bytes per
+    strategy and metric, kept and stacked; paths only of the first 200), and the estimate is
+    made for the cap."""
+    d = big(2, 56)
+    d["strategies"] += [{**d["strategies"][0], "name": f"s{i}"} for i in range(99)]
+    sc = validate(d)
+    few, many = (
+        budget.shape_of(sc),
+        budget.shape_of(sc.model_copy(update={"replications": 100_000})),
+    )
+    paths = (200 - 20) * 100 * 4 * 56 * 5  # inventory paths: of the first 200 only
+    totals = 2 * 8 * (100_000 - 20) * 100 * 40
+    assert many.results_bytes(40) - few.results_bytes(40) == paths + totals
+    path = write(tmp_path, d)
+    monkeypatch.setattr(budget, "available_memory", lambda: budget.run_need(few, 1).total * 2)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", str(path), "--precision", "profit=1", "--max-reps", "100000"])
+    assert e.value.code == 2 and "too big" in capsys.readouterr().err
