@@ -154,6 +154,7 @@ def run(
     """Run every strategy of SCENARIO and compare them."""
     with paused_collector():
         from sim import montecarlo
+        from sim.budget import check_run
         from sim.loader import load_scenario
         from sim.model import compile_scenario
         from sim.results import summarize, write_results
@@ -167,21 +168,16 @@ def run(
                     ("--replication", "runs one replication: drop --reps / --precision")
                 )
             sc = sc.model_copy(update={"replications": 1})
+        target = _precision(precision, max_reps, sc.replications)
+        if scheduler and backend != "dask":
+            raise UserError(("--scheduler", "only used with --backend dask"))
+        workers = workers or montecarlo.default_workers()
+        # before compiling: the model's arrays over days × SKUs are the first large ones
+        cap = None if target is None else target.max_reps
+        check_run(sc, workers, backend, scheduler, None if quiet else _note, cap)
         model = compile_scenario(sc)
     if check:
         model = dataclasses.replace(model, check=True)
-    target = _precision(precision, max_reps, model.replications)
-    if scheduler and backend != "dask":
-        raise UserError(("--scheduler", "only used with --backend dask"))
-    workers = workers or montecarlo.default_workers()
-    check_memory(model, workers if backend == "local" else 1)
-    seconds = montecarlo.time_estimate(model, workers)
-    if seconds > 60 and not quiet:
-        click.echo(
-            f"note: a large run: about {seconds / 60:.0f} minutes on {workers} worker(s) "
-            "(rough estimate); Ctrl-C keeps what is finished",
-            err=True,
-        )
     out = out or default_out(sc.name)
     with _progress(model.replications, quiet) as bar, _terminate_as_interrupt() as stopped:
         results = montecarlo.run(
@@ -226,10 +222,13 @@ def run(
 @click.argument("scenario", type=click.Path(path_type=Path))
 def validate(scenario) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
+    from sim.budget import Need, check_memory, shape_of
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
     sc = load_scenario(scenario).scenario
+    shape = shape_of(sc)  # compiling alone must fit
+    check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
     for loc, note in notes(sc):
         click.echo(f"{loc}: note: {note}", err=True)
@@ -377,22 +376,8 @@ def emit(out: Path, stem: str, report: dict, rows: list[dict], table, fmt: str) 
         click.echo(f"\nResults: {out}")
 
 
-def check_memory(model, workers: int) -> None:
-    """Refuse up front a run that would not fit in this machine's memory."""
-    from sim.montecarlo import available_memory, memory_estimate
-
-    need, have = memory_estimate(model, workers), available_memory()
-    if have is not None and need > have:
-        gb = 2**30
-        raise UserError(
-            (
-                "scenario",
-                f"needs about {need / gb:.1f} GB of memory with {workers} worker(s) "
-                f"({len(model.catalog.ids):,} SKUs × {model.calendar.days:,} days), but "
-                f"{have / gb:.1f} GB is available: use fewer --workers, fewer SKUs or a "
-                "shorter horizon",
-            )
-        )
+def _note(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _precision(spec: str | None, max_reps: int | None, replications: int):

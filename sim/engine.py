@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from sim.backorders import BackorderQueue
 from sim.model import CatalogModel, Lane, StrategyModel
 from sim.shipping import Shipper
 
@@ -123,7 +124,7 @@ class Replications:
         self.stock[:] = model.initial_on_hand
         self.on_hand, self.position = self.stock[0], self.stock[1]
         self.backorders = np.zeros((reps, skus), dtype=np.int64)
-        self.queues: list[list[list]] = [[] for _ in range(reps)]  # FCFS: [order_day, units]
+        self.queues = [BackorderQueue(skus) for _ in range(reps)]  # first come, first served
         # day -> shipments arriving that day: (node, replications or None for all, units)
         self.due: dict[int, list] = {}
         self.fulfil_set = set(model.fulfil)
@@ -240,7 +241,7 @@ class Replications:
                     else:
                         position[:, model.first, skus] -= remaining
                     for r in short.tolist():
-                        queues[r].append([t, remaining[r]])
+                        queues[r].append(t, remaining[r])
                     self.backorders += remaining
             for n, shippers in online:
                 for r in reps:
@@ -445,31 +446,20 @@ class Replications:
                 if m == n:
                     routed |= mask
         first, skus = self.model.first, np.arange(len(available))
-        waiting = []
         shipper = self.shippers[n][r]
         backorders, position = self.backorders[r], self.position[r]
-        for entry in self.queues[r]:
-            order_day, units = entry
-            take = np.minimum(units, available)
-            if routed is not None:
-                take *= routed
-            if take.any():
-                available -= take
-                units = units - take
-                backorders -= take
-                moved = take * (first != n)  # held against another node: move it here
-                if moved.any():
-                    position[n] -= moved
-                    position[first, skus] += moved
-                self.fills[r].append(Fill(t, n, order_day, take))
-                if self.check is not None:
-                    self.check.filled(t, r, n, order_day, take)
-                if shipper.online:
-                    shipper.order(t, take, order_day)
-                entry[1] = units
-            if units.any():
-                waiting.append(entry)
-        self.queues[r] = waiting
+        # only the entries filled are visited (not the whole queue): O(fills), not O(backlog)
+        for order_day, take in self.queues[r].fill(available, routed):
+            backorders -= take
+            moved = take * (first != n)  # held against another node: move it here
+            if moved.any():
+                position[n] -= moved
+                position[first, skus] += moved
+            self.fills[r].append(Fill(t, n, order_day, take))
+            if self.check is not None:
+                self.check.filled(t, r, n, order_day, take)
+            if shipper.online:
+                shipper.order(t, take, order_day)
 
 
 class AccountingError(RuntimeError):
@@ -495,15 +485,15 @@ class AccountingCheck:
 
     def filled(self, t: int, r: int, node: int, order_day: int, units: np.ndarray) -> None:
         self.fills[r, node] += units
-        for entry in self.batch.queues[r]:  # every older order of these SKUs must be complete
-            if entry[0] >= order_day:
+        for day, waiting in self.batch.queues[r]:  # every older order of these SKUs: complete
+            if day >= order_day:
                 break
-            if (entry[1] * (units > 0)).any():
+            if (waiting * (units > 0)).any():
                 self._fail(
                     t,
                     node,
-                    int(np.argmax(entry[1] * (units > 0))),
-                    f"backorder of day {order_day} filled before one of day {entry[0]}",
+                    int(np.argmax(waiting * (units > 0))),
+                    f"backorder of day {order_day} filled before one of day {day}",
                 )
 
     def end_of_day(self, t: int) -> None:

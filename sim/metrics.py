@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.engine import Trace
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
+from sim.stats import clipped
 
 COST_PARTS = (
     "product",
@@ -52,6 +53,17 @@ METRICS = (
     "badge_lost_days",
 )
 INDEX = {m: i for i, m in enumerate(METRICS)}
+# shares of something, between 0 and 1 by definition: their intervals are clipped to [0, 1]
+# (and paired differences of them to [-1, 1]); add any new rate here
+RATES = frozenset(
+    {
+        "fill_rate",
+        "cycle_service_level",
+        "on_time_rate",
+        "late_shipment_rate",
+        "account_health_breach_rate",
+    }
+)
 LOWER_IS_BETTER = frozenset(
     {
         "lost_units",
@@ -68,6 +80,16 @@ LOWER_IS_BETTER = frozenset(
         "badge_lost_days",
     }
 )
+
+
+def bounded(metric: str, stat: dict, difference: bool = False) -> dict:
+    """An interval dict (``Interval.to_dict()``) of ``metric`` with its bounds clipped to the
+    values the metric can take: [0, 1] for a rate, [-1, 1] for a paired difference of rates;
+    other metrics as they are."""
+    if metric not in RATES:
+        return stat
+    return clipped(stat, -1.0 if difference else 0.0, 1.0)
+
 
 # Amazon account-health thresholds (rolling windows over order days)
 LATE_SHIPMENT_WINDOW, LATE_SHIPMENT_MAX = 30, 0.04

@@ -232,11 +232,14 @@ def each_replication(results: Iterable[list[list[Measured]]]) -> Iterator[list[M
 def batch_size(model: Model) -> int:
     """Replications simulated side by side: up to ``BATCH_REPLICATIONS``, fewer when one
     replication's daily records are large (``BATCH_BYTES`` for the batch)."""
-    days, skus = model.calendar.days, len(model.catalog.ids)
-    per_replication = max(
-        8 * days * skus * (3 + 2 * len(st.nodes) + len(st.lanes) + 4 * len(st.fulfil))
-        for st in model.strategies
-    )
+    widths = [3 + 2 * len(st.nodes) + len(st.lanes) + 4 * len(st.fulfil) for st in model.strategies]
+    return batch_for(model.calendar.days, len(model.catalog.ids), widths)
+
+
+def batch_for(days: int, skus: int, widths: list[int]) -> int:
+    """``batch_size`` from the sizes alone: ``widths`` are each strategy's daily records per
+    SKU-day, in 8-byte words (3 + 2 · nodes + lanes + 4 · fulfilment nodes)."""
+    per_replication = max(1, 8 * days * skus * max(widths))
     return max(1, min(BATCH_REPLICATIONS, BATCH_BYTES // per_replication))
 
 
@@ -333,47 +336,6 @@ def _init_worker(model: Model) -> None:
 
 def _work(replications: range) -> list[list[Measured]]:
     return run_batch(_WORKER_MODEL, replications)
-
-
-BASE_MEMORY = 100 * 2**20  # interpreter, libraries, compiled model (W measures 58 MB in all)
-
-
-def memory_estimate(model: Model, workers: int) -> int:
-    """Bytes a run needs at its peak: each worker holds one strategy's traces of a batch of
-    replications at a time (daily on-hand, served, orders and shipping tables over SKUs) and
-    the batch's demand, plus the working copies the metrics make of one trace; the parent keeps
-    per-SKU moments and the report's inventory paths. An estimate, on the generous side."""
-    days, skus = model.calendar.days, len(model.catalog.ids)
-    trace = max(
-        days * skus * (8 * (3 + 2 * len(st.nodes) + len(st.lanes)) + 32 * len(st.fulfil))
-        for st in model.strategies
-    )
-    per_worker = batch_size(model) * (trace + 2 * 8 * days * skus) + trace
-    parent = 3 * 8 * len(model.strategies) * len(METRICS) * skus
-    kept = min(model.replications, PATH_REPLICATIONS)
-    paths = kept * sum(4 * days * len(st.nodes) * len(model.path_skus) for st in model.strategies)
-    return BASE_MEMORY + max(1, workers) * per_worker + parent + paths
-
-
-SKU_DAYS_PER_SECOND = 4e6  # per worker and strategy; the 1,000-SKU benchmark measures 4.6e6
-
-
-def time_estimate(model: Model, workers: int) -> float:
-    """Rough seconds a run takes (SKU-days of every strategy over the workers)."""
-    work = len(model.catalog.ids) * model.calendar.days * model.replications
-    return work * len(model.strategies) / (SKU_DAYS_PER_SECOND * max(1, workers))
-
-
-def available_memory() -> int | None:
-    """Bytes this machine can still give (MemAvailable), or None where that is unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def default_workers() -> int:

@@ -54,7 +54,7 @@ import numpy as np
 from sim import scenario as sc
 from sim.distributions import total_days, z_value
 from sim.errors import UserError
-from sim.metrics import INDEX, METRICS
+from sim.metrics import INDEX, METRICS, bounded
 from sim.model import Lane, Model, StrategyModel, protection_demand
 from sim.montecarlo import (
     Inputs,
@@ -934,7 +934,9 @@ def _entry(
             skus.setdefault(ids[c.sku], {})[strategy.nodes[n].name] = {
                 "level": level,
                 "safety_units": None if level is None else round(level - c.protection_mean, 4),
-                "metric": {"mean": ci.mean, "ci_low": ci.ci_low, "ci_high": ci.ci_high},
+                "metric": bounded(
+                    objective.metric, {"mean": ci.mean, "ci_low": ci.ci_low, "ci_high": ci.ci_high}
+                ),
                 "formula_level": c.formula_level,
                 "formula_safety_units": None
                 if c.formula_level is None
@@ -955,7 +957,7 @@ def _entry(
     return {
         **out,
         "metrics": {
-            m: _stat(interval(final.total(m), conf))
+            m: bounded(m, _stat(interval(final.total(m), conf)))
             for m in ("fill_rate", "cycle_service_level", "on_time_rate")
         },
         "nodes_searched": [strategy.nodes[n].name for n in p.order],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli import _override, default_out, emit, run_options
+from sim.cli import _note, _override, default_out, emit, run_options
 from sim.errors import UserError
 from sim.optimize import TARGET_METRICS
 
@@ -77,6 +77,7 @@ def optimize(
     """
     from sim import montecarlo
     from sim import optimize as opt
+    from sim.budget import check_optimize
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
@@ -92,6 +93,8 @@ def optimize(
         raise UserError(("--reps", "optimize needs at least 2 replications (for an interval)"))
     loaded = load_scenario(scenario)
     sc = _override(loaded.scenario, reps, seed)
+    workers = workers or montecarlo.default_workers()
+    check_optimize(sc, workers, backend, scheduler, None if quiet else _note)
     model = compile_scenario(sc)
     chosen = opt.select_strategies(model, strategies)
     show = not quiet and sys.stderr.isatty()
@@ -105,7 +108,7 @@ def optimize(
         model,
         goal,
         chosen,
-        workers=workers or montecarlo.default_workers(),
+        workers=workers,
         progress=progress,
         scenario_info={"name": sc.name, "sha256": loaded.sha256},
         backend=backend,

@@ -285,7 +285,8 @@ def _comparison(summary: dict) -> str:
         )
     return (
         '<section id="comparison"><h2>Strategies compared</h2>'
-        f"<p>Mean over replications ± half-width of the {pct}% confidence interval. Money is "
+        f"<p>Mean over replications ± half-width of the {pct}% confidence interval (a rate's "
+        "interval is cut at 0% and 100%, and then shown as [low, high]). Money is "
         f"over the {summary['horizon_days'] - summary['warmup_days']} counted days.</p>"
         '<div class="wrap"><table class="num">'
         f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.decide import decision, recommend
-from sim.metrics import LOWER_IS_BETTER, METRICS
+from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
 from sim.stats import interval, interval_dicts, paired
 
@@ -31,11 +31,16 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
     strategies = {}
     for s, name in enumerate(names):
         metrics = {
-            m: interval(results.totals[:, s, k], conf).to_dict() for k, m in enumerate(METRICS)
+            m: bounded(m, interval(results.totals[:, s, k], conf).to_dict())
+            for k, m in enumerate(METRICS)
         }
         by_sku = interval_dicts(  # rows: SKUs, columns: metrics
             results.sku_count[s].T, results.sku_mean[s].T, results.sku_m2[s].T, conf
         )
+        rates = [(k, m) for k, m in enumerate(METRICS) if m in RATES]
+        for row in by_sku:
+            for k, m in rates:
+                row[k] = bounded(m, row[k])
         skus = {
             sku: {"metrics": dict(zip(METRICS, row, strict=True))}
             for sku, row in zip(model.catalog.ids, by_sku, strict=True)
@@ -50,14 +55,15 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
             p = paired(
                 results.totals[:, s, k], results.totals[:, base, k], conf, m in LOWER_IS_BETTER
             )
+            diff = bounded(m, p.diff.to_dict(), difference=True)
             comparisons.append(
                 {
                     "strategy": name,
                     "baseline": model.baseline,
                     "metric": m,
                     "diff_mean": p.diff.mean,
-                    "ci_low": p.diff.ci_low,
-                    "ci_high": p.diff.ci_high,
+                    "ci_low": diff["ci_low"],
+                    "ci_high": diff["ci_high"],
                     "win_rate": p.win_rate,
                 }
             )
@@ -85,7 +91,7 @@ def replications_rows(results: Results) -> list[dict]:
     rows = []
     for s, name in enumerate(results.model.strategy_names):
         for r in range(results.replications):
-            row = {"strategy": name, "replication": r}
+            row = {"strategy": name, "replication": results.first + r}
             for k, m in enumerate(METRICS):
                 v = results.totals[r, s, k]
                 row[m] = "" if np.isnan(v) else float(v)

@@ -24,6 +24,7 @@ from collections import deque
 
 import numpy as np
 
+from sim.backlog import drain
 from sim.model import DeliveryRule
 
 
@@ -138,11 +139,8 @@ class Shipper:
         (days, skus) units served on the day ordered; ``fills`` the node's backorder fills.
         A node that shipped day by day ships what still waits in its backlog after the horizon
         (orders of counted days count whatever day they ship, SPEC §3)."""
-        if self.online:
-            t = self.days
-            while self.backlog:
-                self.end_of_day(t)
-                t += 1
+        if self.online:  # as end_of_day on every day after the horizon, without the walk
+            drain(self, self.days)
             return
         rule, w = self.rule, self.per_order
         weekday = (self.w0 + np.arange(self.days)) % 7

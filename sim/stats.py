@@ -124,6 +124,20 @@ def interval_dicts(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, confidence: 
     return rows
 
 
+def clipped(stat: dict, low: float, high: float) -> dict:
+    """``stat`` (a ``to_dict()`` of an interval) with ``ci_low`` and ``ci_high`` clipped to
+    [low, high], the values the metric can take; ``mean`` and ``std`` are unchanged. The true mean
+    lies in [low, high], so clipping never makes the interval miss it (a Student-t interval of a
+    rate near 0 or 1 from few replications can reach past the bounds)."""
+    if stat["ci_low"] is None:
+        return stat
+    return {
+        **stat,
+        "ci_low": min(max(stat["ci_low"], low), high),
+        "ci_high": min(max(stat["ci_high"], low), high),
+    }
+
+
 def interval(values: np.ndarray, confidence: float) -> Interval:
     """Interval over the replications' values, ignoring NaN (a metric a replication lacks)."""
     x = np.asarray(values, dtype=float)

@@ -31,7 +31,7 @@ import yaml
 from sim import montecarlo
 from sim.errors import UserError
 from sim.loader import ScenarioLoader, format_loc, validate
-from sim.metrics import INDEX, METRICS
+from sim.metrics import INDEX, METRICS, bounded
 from sim.model import compile_scenario
 from sim.scenario import Scenario
 from sim.stats import Interval, interval
@@ -377,7 +377,8 @@ def _strategies(results: montecarlo.Results) -> dict:
     return {
         name: {
             "metrics": {
-                m: interval(results.totals[:, s, k], conf).to_dict() for k, m in enumerate(METRICS)
+                m: bounded(m, interval(results.totals[:, s, k], conf).to_dict())
+                for k, m in enumerate(METRICS)
             }
         }
         for s, name in enumerate(results.model.strategy_names)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli import _progress, default_out, emit, run_options
+from sim.cli import _note, _progress, default_out, emit, run_options
 from sim.metrics import METRICS
 from sim.sweep import BREAK_EVEN_METRICS
 
@@ -62,6 +62,7 @@ def sweep(
     """
     from sim import montecarlo
     from sim import sweep as sw
+    from sim.budget import check_sweep
     from sim.loader import load_scenario, parse_yaml
 
     params = sw.parse_sets(sets)
@@ -69,11 +70,13 @@ def sweep(
     data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
     overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
     scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides)
+    workers = workers or montecarlo.default_workers()
+    check_sweep(scenarios, workers, backend, scheduler, None if quiet else _note)
     total = sum(sc.replications for sc in scenarios)
     with _progress(total, quiet) as bar:
         results, complete = sw.run_points(
             scenarios,
-            workers or montecarlo.default_workers(),
+            workers,
             bar.update,
             backend=backend,
             scheduler=scheduler,

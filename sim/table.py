@@ -68,11 +68,15 @@ def fmt(value: float | None, kind: str) -> str:
 
 
 def fmt_ci(stat: dict, kind: str) -> str:
-    """``mean ± half-width`` (the half-width of the confidence interval)."""
+    """``mean ± half-width`` (the half-width of the confidence interval), or ``mean [low, high]``
+    when the interval is not centred on the mean (a rate's interval clipped to [0, 1])."""
     mean = fmt(stat["mean"], kind)
     if stat["ci_low"] is None:
         return mean
-    half = (stat["ci_high"] - stat["ci_low"]) / 2
+    lo, hi = stat["ci_low"], stat["ci_high"]
+    half = (hi - lo) / 2
+    if abs(lo + half - stat["mean"]) > 1e-9 * max(1.0, abs(stat["mean"])):
+        return f"{mean} [{fmt(lo, kind)}, {fmt(hi, kind)}]"
     if kind == "pct":
         return f"{mean} ± {100 * half:.1f}"
     return f"{mean} ± {fmt(half, kind).lstrip('$')}"

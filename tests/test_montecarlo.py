@@ -148,17 +148,3 @@ def test_adaptive_precision_respects_the_cap():
     model = compile_scenario(validate(scenario(replications=3)))
     capped = montecarlo.run(model, precision=Precision("fill_rate", 1e-9, max_reps=25))
     assert capped.replications == 25
-
-
-def test_a_run_too_big_for_the_machine_is_refused_up_front(monkeypatch):
-    from sim import cli
-    from sim.errors import UserError
-
-    model = compile_scenario(validate(scenario()))
-    need = montecarlo.memory_estimate(model, 2)
-    assert montecarlo.memory_estimate(model, 4) > need  # each worker holds its own trace
-    monkeypatch.setattr(montecarlo, "available_memory", lambda: need - 1)
-    with pytest.raises(UserError, match=r"scenario: needs about .* GB of memory with 2 worker"):
-        cli.check_memory(model, 2)
-    monkeypatch.setattr(montecarlo, "available_memory", lambda: need)
-    cli.check_memory(model, 2)  # fits: no error
