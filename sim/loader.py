@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError
+from sim.errors import UserError, excerpt, printable
 from sim.scenario import (
     DEMAND_KINDS,
     DIST_KINDS,
@@ -28,6 +28,10 @@ from sim.scenario import (
     TAG,
     CrossCheckError,
     Scenario,
+)
+from sim.scenario_files import (  # noqa: F401 - the helper every file-naming key uses
+    ScenarioFileError,
+    resolve_scenario_file,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -85,8 +89,10 @@ class LoadedScenario:
     sha256: str
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read, parse and validate a scenario file; raise ``UserError`` listing every problem."""
+def load_scenario(path: str | Path, allow_outside_files: bool = False) -> LoadedScenario:
+    """Read, parse and validate a scenario file; raise ``UserError`` listing every problem.
+
+    Files the scenario names must be inside its folder unless ``allow_outside_files``."""
     path = Path(path)
     where = str(path)
     if not path.exists():
@@ -107,7 +113,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     except UnicodeDecodeError as e:
         raise UserError((where, f"not UTF-8 text (byte {e.start})")) from None
     data, lines = parse_yaml(text, where)
-    scenario = validate(data, lines, base_dir=path.parent)
+    scenario = validate(data, lines, path.parent, allow_outside_files)
     return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
 
 
@@ -191,25 +197,64 @@ def _record_lines(node: yaml.Node, path: tuple, lines: dict, depth: int) -> None
 
 
 def validate(
-    data: dict, lines: dict[tuple, int] | None = None, base_dir: Path | None = None
+    data: dict,
+    lines: dict[tuple, int] | None = None,
+    base_dir: Path | None = None,
+    allow_outside_files: bool = False,
 ) -> Scenario:
-    """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem."""
+    """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem.
+
+    Files the scenario names are looked up from ``base_dir`` (default: the working folder) and
+    must lie inside it unless ``allow_outside_files`` (see ``resolve_scenario_file``).
+    """
     lines = lines or {}
+    context = {"base_dir": base_dir or Path.cwd(), "allow_outside_files": allow_outside_files}
     try:
-        return Scenario.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
+        return Scenario.model_validate(data, context=context)
     except ValidationError as e:
         errors = e.errors(include_url=False)
         misspelt = _misspelt_keys(errors, data)
         problems = []
         for err in errors:
-            if err["type"] == "missing" and _strip_tags(err["loc"]) in misspelt:
+            if err["type"] == "missing" and _strip_tags(err["loc"], data) in misspelt:
                 continue  # the unknown-key line already says "did you mean" this key
             problems.extend(_describe(err, data, lines))
         raise UserError(_dedupe(problems)) from None
 
 
-def _strip_tags(loc: tuple) -> tuple:
-    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
+# pydantic names the member of a union it tried in the location: ``dict[literal[...],...]``,
+# ``list[constrained-float]``, ``function-after[...]``, ``float``…; never a user's key there.
+_MEMBER = re.compile(
+    r"^[a-z]+(?:[-_][a-z]+)*\[.*\]$|^[a-z]+-[a-z-]+$|^(?:float|int|str|bool|none)$"
+)
+
+
+def _strip_tags(loc: tuple, data: Any = None) -> tuple:
+    """``loc`` as the user's keys and indices: the discriminator tags, pydantic's names of union
+    members and the ``[key]`` marker of a bad mapping key are left out."""
+    out, node = [], data
+    for p in loc:
+        if isinstance(p, str) and (p.startswith(TAG) or p == "[key]"):
+            continue
+        present = _has(node, p)
+        if not present and isinstance(p, str) and _MEMBER.match(p):
+            continue
+        out.append(p)
+        node = node[p] if present else None
+    return tuple(out)
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        try:
+            return part in node
+        except TypeError:
+            return False
+    return isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)
+
+
+def _union_member(loc: tuple) -> bool:
+    return any(isinstance(p, str) and _MEMBER.match(p) for p in loc)
 
 
 def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
@@ -217,7 +262,7 @@ def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
     out = set()
     for err in errors:
         if err["type"] == "extra_forbidden":
-            loc = _strip_tags(err["loc"])
+            loc = _strip_tags(err["loc"], data)
             model = _model_at(loc[:-1], data)
             if model is not None:
                 names = [f.alias or n for n, f in model.model_fields.items()]
@@ -227,25 +272,33 @@ def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
 
 
 def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
-    loc = _strip_tags(err["loc"])
+    loc = _strip_tags(err["loc"], data)
     cause = (err.get("ctx") or {}).get("error")
-    if isinstance(cause, CrossCheckError):
-        return [(_with_line(a, lines), b) for a, b in cause.problems]
+    if isinstance(cause, CrossCheckError):  # locations relative to the model that raised it
+        return [(_with_line((*loc, *a), lines), b) for a, b in cause.problems]
     value = err.get("input")
+    if (
+        err["type"] in ("list_type", "dict_type")
+        and isinstance(value, dict | list)
+        and _union_member(err["loc"])
+    ):
+        return []  # a union's other member (mapping or list) fits the value's kind and is reported
     if err["type"] == "invalid_choice" and isinstance(value, dict):
         key = next((k for k in ("type", "dist", "distribution") if k in value), None)
         if key is not None:  # point at the key that picks the kind, not the whole mapping
             err = {**err, "input": value[key]}
             loc = (*loc, key)
+    if "[key]" in err["loc"]:
+        return [(_with_line(loc, lines), "this key " + _message(err, loc, data))]
     return [(_with_line(loc, lines), _message(err, loc, data))]
 
 
 def format_loc(loc: tuple) -> str:
-    """``('skus', 2, 'demand')`` → ``skus[2].demand``."""
+    """``('skus', 2, 'demand')`` → ``skus[2].demand`` (control characters escaped)."""
     out = ""
     for p in loc:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "scenario"
+    return printable(out) or "scenario"
 
 
 def _with_line(loc: tuple, lines: dict) -> str:
@@ -256,12 +309,25 @@ def _with_line(loc: tuple, lines: dict) -> str:
     return name
 
 
+NUMBER_ERRORS = frozenset(
+    {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "finite_number"}
+)
+
+
 def _message(err: dict, loc: tuple, data: Any) -> str:
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    value = err.get("input")
     if kind == "extra_forbidden":
         return "unknown key" + _suggest(loc, data)
     if kind == "missing":
         return "required key is missing"
+    if kind in NUMBER_ERRORS:
+        what = "an integer" if kind.startswith("int") else "a number"
+        if isinstance(value, bool):
+            return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
+        return f"expected {what}, got {excerpt(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {
             "greater_than_equal": "≥",
@@ -270,15 +336,19 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
             "less_than": "<",
         }[kind]
         bound = next(iter(ctx.values()))
+        if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
+            bound = int(bound)
         return (
             f"must be {sign} {bound:,}" if isinstance(bound, int) else f"must be {sign} {bound:g}"
         )
     if kind == "value_error":
         return str(ctx.get("error", msg)).removeprefix("Value error, ")
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}; got {err.get('input')!r}"
+        return f"expected {ctx.get('expected')}; got {excerpt(value)}"
     if kind == "invalid_choice":
-        return f"{msg}; got {err.get('input')!r}"
+        if isinstance(value, bool):
+            return f"{msg}; got {str(value).lower()} (true/false is not a number)"
+        return f"{msg}; got {excerpt(value)}"
     if kind in ("too_short", "too_long"):
         return msg.replace("List", "list").replace("Dictionary", "mapping")
     return msg[0].lower() + msg[1:]
