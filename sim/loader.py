@@ -38,13 +38,16 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 5_000_000
 C_PARSER_MAX_DEPTH = 1_000  # libyaml recurses in C: deeper texts use the pure-Python parser
 INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 class ScenarioLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading only plain decimal integers as numbers.
+    """PyYAML's safe loader, reading only plain decimal integers as numbers, and ``1e6`` as a
+    number too.
 
     YAML 1.1 would turn a SKU id like ``00123`` into the octal number 83 and ``0x1F`` into 31;
-    here they stay text.
+    here they stay text. YAML 1.1 reads ``1e6`` (no dot, unsigned exponent) as text; YAML 1.2
+    and every user read it as a number, and numbers are not read from text (``sim.bounds``).
     """
 
 
@@ -54,6 +57,9 @@ ScenarioLoader.yaml_implicit_resolvers = {
 }
 ScenarioLoader.add_implicit_resolver(
     INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+ScenarioLoader.add_implicit_resolver(
+    FLOAT_TAG, re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
 
 if yaml.__with_libyaml__:
@@ -325,6 +331,8 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
         what = "an integer" if kind.startswith("int") else "a number"
         if isinstance(value, bool):
             return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
+        if isinstance(value, str) and _looks_numeric(value):
+            return f"expected {what}, got the text {excerpt(value)} (remove the quotes)"
         return f"expected {what}, got {excerpt(value)}"
     if kind == "string_pattern_mismatch":
         return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"
@@ -352,6 +360,14 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
     if kind in ("too_short", "too_long"):
         return msg.replace("List", "list").replace("Dictionary", "mapping")
     return msg[0].lower() + msg[1:]
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _suggest(loc: tuple, data: Any) -> str:

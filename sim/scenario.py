@@ -30,7 +30,7 @@ from pydantic import (
 
 from sim.bounds import MAX_INCHES, MAX_POUNDS, harden_field
 from sim.errors import excerpt, printable, shorten
-from sim.scenario_files import read_scenario_file
+from sim.scenario_files import read_file_in_context
 
 TAG = "⟨"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -394,12 +394,7 @@ class Empirical(Seasonality):
         if (self.values is None) == (self.file is None):
             raise ValueError("give exactly one of values or file")
         if self.file is not None:
-            context = info.context or {}
-            text = read_scenario_file(
-                Path(context.get("base_dir", Path.cwd())),
-                self.file,
-                allow_outside=context.get("allow_outside_files", False),
-            )
+            text = read_file_in_context(info.context, self.file)
             object.__setattr__(self, "values", _read_values(text, self.file))
         if not self.values:
             raise ValueError("needs at least one value")

@@ -1,5 +1,12 @@
 """Files a scenario names (an ``empirical`` demand ``file:``…): where they may be and how they
-are read. Every scenario key that names a file goes through ``resolve_scenario_file``."""
+are read. Every scenario key that names a file goes through ``resolve_scenario_file``.
+
+Inside a scenario model's validator, use ``file_in_context(info.context, name)`` (or
+``read_file_in_context``): the loader puts the scenario's folder (``base_dir``) and the
+``--allow-outside-files`` choice (``allow_outside_files``) in pydantic's validation context.
+``sim.loader`` re-exports ``resolve_scenario_file`` (import it from here in ``sim.scenario``,
+which ``sim.loader`` imports).
+"""
 
 from __future__ import annotations
 
@@ -76,6 +83,22 @@ def resolve_scenario_file(
             f"{max_bytes:,} bytes"
         )
     return path
+
+
+def file_in_context(context: dict | None, name: str) -> Path:
+    """``resolve_scenario_file`` with the folder and the choice the loader put in ``context``."""
+    context = context or {}
+    return resolve_scenario_file(
+        Path(context.get("base_dir", Path.cwd())), name, context.get("allow_outside_files", False)
+    )
+
+
+def read_file_in_context(context: dict | None, name: str) -> str:
+    """``read_scenario_file`` with the folder and the choice the loader put in ``context``."""
+    context = context or {}
+    return read_scenario_file(
+        Path(context.get("base_dir", Path.cwd())), name, context.get("allow_outside_files", False)
+    )
 
 
 def read_scenario_file(

@@ -153,7 +153,28 @@ def test_booleans_are_not_numbers(path, value, location):
 def test_text_is_not_a_number():
     d = scenario()
     sku(d)["price"] = "20"
-    assert_problem(problems_of(d), "skus[0].price", "expected a number, got '20'")
+    sku(d)["unit_cost"] = "cheap"
+    problems = problems_of(d)
+    assert_problem(problems, "skus[0].price", "got the text '20' (remove the quotes)")
+    assert_problem(problems, "skus[0].unit_cost", "expected a number, got 'cheap'")
+
+
+def test_exponent_numbers_in_yaml_are_numbers(tmp_path):
+    """YAML 1.1 reads ``1e6`` as text; pydantic used to turn that text into the number, so the
+    scenario files of the issue held ``price: 1e154``: refused now as a number, not as text."""
+    d = scenario()
+    wh_policy(d)["level"] = "LEVEL"
+    sku(d)["price"] = "PRICE"
+    text = yaml.safe_dump(d, sort_keys=False).replace("LEVEL", "1e3").replace("PRICE", "1e154")
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as e:
+        load_scenario(path)
+    assert [msg for loc, msg in e.value.problems] == ["must be ≤ 1,000,000"]
+    path.write_text(text.replace("1e154", "2.5e1"), encoding="utf-8")
+    loaded = load_scenario(path).scenario
+    assert loaded.skus[0].price == 25.0
+    assert loaded.strategies[0].replenish["wh"].policy.level == 1000.0
 
 
 def test_booleans_stay_allowed_where_a_flag_belongs():
@@ -433,6 +454,24 @@ def test_folders_fifos_and_devices_get_their_own_message(folder):
         assert time.monotonic() - started < 5  # never blocks opening the FIFO
     with pytest.raises(ScenarioFileError, match="is a device, not a regular file"):
         resolve_scenario_file(folder, "/dev/null", allow_outside=True)
+
+
+def test_resolve_scenario_file_contract(folder):
+    from sim.scenario_files import file_in_context
+
+    inside = folder / "data" / "daily.csv"
+    assert resolve_scenario_file(folder, "data/daily.csv") == inside.resolve()
+    assert file_in_context({"base_dir": folder}, "data/daily.csv") == inside.resolve()
+    outside = {"base_dir": folder, "allow_outside_files": True}
+    assert file_in_context(outside, "../outside.csv") == (folder.parent / "outside.csv").resolve()
+    for name, message in [
+        ("", "a file name is needed"),
+        ("a\x00b", "is not a usable file name"),
+        ("nope.csv", "file not found: 'nope.csv'"),
+        ("../outside.csv", "outside the scenario's folder"),
+    ]:
+        with pytest.raises(ScenarioFileError, match=re.escape(message)):
+            file_in_context({"base_dir": folder}, name)
 
 
 def test_a_file_too_large_is_refused_before_reading(folder, monkeypatch):
