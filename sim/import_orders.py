@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ POISSON_MAX_RATIO = 1.1
 ALPHA = 0.05
 MIN_WEEKS_FOR_PROFILE = 4
 MAX_LISTED_BAD_ROWS = 100
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_DAILY_DEMAND = 1e7  # units a day a scenario holds: sim.scenario.MAX_DAILY_DEMAND (tested)
 MAX_FILE_BYTES = 2 * 1024**3
 
@@ -227,7 +229,7 @@ def _row(cells, cols, width, timezone, out: Parsed) -> tuple[Row | None, str | N
         cancelled=bool(status & CANCELLED),
         unit_price=unit_price,
         currency=get("currency") or None,
-        name=get("name") or None,
+        name=_CONTROL.sub("", get("name")) or None,  # a name is shown and pasted: no ESC…
     ), None
 
 

@@ -8,7 +8,9 @@ by counting the nodes the document expands to before anything is built.
 
 from __future__ import annotations
 
+import collections
 import difflib
+import functools
 import hashlib
 import re
 import types
@@ -28,6 +30,7 @@ from sim.scenario import (
     TAG,
     CrossCheckError,
     Scenario,
+    Strict,
 )
 from sim.scenario_files import (  # noqa: F401 - the helper every file-naming key uses
     ScenarioFileError,
@@ -220,19 +223,38 @@ def validate(
     except ValidationError as e:
         errors = e.errors(include_url=False)
         misspelt = _misspelt_keys(errors, data)
+        members = _member_errors(errors, data)
         problems = []
         for err in errors:
             if err["type"] == "missing" and _strip_tags(err["loc"], data) in misspelt:
                 continue  # the unknown-key line already says "did you mean" this key
+            if _wrong_member(err, members, data):
+                continue  # another member of the union fits the value's kind and says what's wrong
             problems.extend(_describe(err, data, lines))
         raise UserError(_dedupe(problems)) from None
 
 
 # pydantic names the member of a union it tried in the location: ``dict[literal[...],...]``,
-# ``list[constrained-float]``, ``function-after[...]``, ``float``…; never a user's key there.
+# ``list[constrained-float]``, ``function-after[...]``, ``float``, a model's class name…
 _MEMBER = re.compile(
-    r"^[a-z]+(?:[-_][a-z]+)*\[.*\]$|^[a-z]+-[a-z-]+$|^(?:float|int|str|bool|none)$"
+    r"^[a-z]+(?:[-_][a-z]+)*\[.*\]$|^[a-z]+-[a-z-]+$"
+    r"|^(?:float|int|str|bool|none|date|datetime|decimal|bytes|any)$"
 )
+
+
+def _member_name(part: Any) -> bool:
+    """Whether a location part is pydantic's name of a union member (a type or a model)."""
+    return isinstance(part, str) and (bool(_MEMBER.match(part)) or part in _model_names())
+
+
+@functools.cache
+def _model_names() -> frozenset[str]:
+    names, todo = set(), [Strict]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return frozenset(names)
 
 
 def _strip_tags(loc: tuple, data: Any = None) -> tuple:
@@ -243,7 +265,7 @@ def _strip_tags(loc: tuple, data: Any = None) -> tuple:
         if isinstance(p, str) and (p.startswith(TAG) or p == "[key]"):
             continue
         present = _has(node, p)
-        if not present and isinstance(p, str) and _MEMBER.match(p):
+        if not present and _member_name(p):
             continue
         out.append(p)
         node = node[p] if present else None
@@ -260,7 +282,28 @@ def _has(node: Any, part: Any) -> bool:
 
 
 def _union_member(loc: tuple) -> bool:
-    return any(isinstance(p, str) and _MEMBER.match(p) for p in loc)
+    return any(_member_name(p) for p in loc)
+
+
+def _member_errors(errors: list[dict], data: Any) -> collections.Counter:
+    """How many errors from members of a union lie at or below each location."""
+    counts: collections.Counter = collections.Counter()
+    for err in errors:
+        if _union_member(err["loc"]):
+            loc = _strip_tags(err["loc"], data)
+            counts.update(loc[:n] for n in range(len(loc) + 1))
+    return counts
+
+
+def _wrong_member(err: dict, members: collections.Counter, data: Any) -> bool:
+    """An error saying a mapping or a list is not a number, a text or the other container, from
+    a union member of the wrong kind, when another member reports on the same value."""
+    if not isinstance(err.get("input"), dict | list) or not _union_member(err["loc"]):
+        return False
+    kind = err["type"]
+    if not (kind.endswith("_type") or kind in NUMBER_ERRORS):
+        return False
+    return members[_strip_tags(err["loc"], data)] > 1
 
 
 def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
@@ -283,12 +326,6 @@ def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
     if isinstance(cause, CrossCheckError):  # locations relative to the model that raised it
         return [(_with_line((*loc, *a), lines), b) for a, b in cause.problems]
     value = err.get("input")
-    if (
-        err["type"] in ("list_type", "dict_type")
-        and isinstance(value, dict | list)
-        and _union_member(err["loc"])
-    ):
-        return []  # a union's other member (mapping or list) fits the value's kind and is reported
     if err["type"] == "invalid_choice" and isinstance(value, dict):
         key = next((k for k in ("type", "dist", "distribution") if k in value), None)
         if key is not None:  # point at the key that picks the kind, not the whole mapping
@@ -333,6 +370,9 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
             return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
         if isinstance(value, str) and _looks_numeric(value):
             return f"expected {what}, got the text {excerpt(value)} (remove the quotes)"
+        return f"expected {what}, got {excerpt(value)}"
+    if kind in ("dict_type", "list_type", "string_type"):
+        what = {"dict_type": "a mapping", "list_type": "a list", "string_type": "text"}[kind]
         return f"expected {what}, got {excerpt(value)}"
     if kind == "string_pattern_mismatch":
         return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"

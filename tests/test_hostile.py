@@ -287,6 +287,19 @@ def test_import_orders_refuses_a_day_beyond_what_a_scenario_holds(tmp_path):
     ]
 
 
+def test_import_orders_drops_control_characters_from_product_names(tmp_path, capsys):
+    rows = ["sku,date,quantity,product-name"]
+    rows += [f"A,2026-01-{day:02d},2,Mug\x1b[2J\x9b31m 11oz\x07" for day in range(1, 29)]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = cli(["import-orders", str(path)], capsys)
+    assert code == 0, err
+    assert not CONTROL.search(out.replace("\n", "")) and not CONTROL.search(err.replace("\n", ""))
+    (fitted,) = yaml.safe_load(out)["skus"]
+    assert fitted["name"] == "Mug[2J31m 11oz"
+    validate(scenario(skus=[fitted], strategies=[{"name": "s", "fulfil_from": ["wh"]}]))
+
+
 def test_import_orders_bound_is_the_scenario_bound():
     from sim import import_orders
 
@@ -602,6 +615,26 @@ def test_locations_never_name_pydantic_types():
     assert_problem(problems, "skus[0].demand.weekly.sat", "expected a number, got 'x'")
     assert_problem(problems, "skus[0].demand.weekly.sun", "≥ 0")
     assert_problem(problems, "skus[0].demand.monthly.jan", "number")
+
+
+def test_union_member_names_are_left_out_of_locations():
+    """pydantic names a union's members in the location (a type, or a model's class name);
+    only the user's keys remain, and a member of the wrong kind adds no line."""
+    from sim.loader import _strip_tags
+
+    data = {"nodes": {"wh": {"type": "fbm"}}, "float": {}}
+    loc = ("nodes", "wh", "FbmNode", "order_cost")
+    assert _strip_tags(loc, data) == ("nodes", "wh", "order_cost")
+    assert _strip_tags(("nodes", "wh", "function-after[_x(), Leg]", 0), data) == ("nodes", "wh", 0)
+    assert _strip_tags(("float", "x"), data) == ("float", "x")  # a user's key of that name stays
+    d = scenario()
+    sku(d)["demand"]["weekly"] = {"sat": "x"}
+    assert problems_of(d) == [("skus[0].demand.weekly.sat", "expected a number, got 'x'")]
+    sku(d)["demand"]["weekly"] = 5
+    assert problems_of(d) == [
+        ("skus[0].demand.weekly", "expected a mapping, got 5"),
+        ("skus[0].demand.weekly", "expected a list, got 5"),
+    ]
 
 
 def test_no_error_line_is_longer_than_a_screen(tmp_path, capsys):
