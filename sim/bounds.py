@@ -30,15 +30,16 @@ MAX_NUMBER = 1e6
 """Default bound of a number whose key has no upper bound of its own (USD, rates, sizes…)."""
 
 MAX_INCHES = 2_000
-"""Any one side of a unit, in inches (Amazon's largest size tier starts at 96 in)."""
+"""Any one side of a unit, in inches (Amazon's size tiers end with extra-large above 59 in and
+Overmax above 96 in: sim/fees/data/us.yaml, size_tiers; 2,000 in leaves room for freight)."""
 MAX_POUNDS = 10_000
-"""A unit's weight in pounds (Amazon's largest size tier starts at 150 lb)."""
+"""A unit's weight in pounds (the last size tier is extra-large above 150 lb, same source)."""
 MAX_PRICE = MAX_NUMBER
 """A unit's price in US dollars."""
 
-CONTROL = "\x00-\x1f\x7f-\x9f"
-ONE_LINE = f"^[^{CONTROL}]*$"
-MULTI_LINE = "^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"  # tab and line feed allowed
+# Written as regex escapes (not the characters themselves): the JSON Schema shows them as text.
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"  # tab and line feed allowed
 MULTI_LINE_FIELDS = frozenset({"description"})
 
 

@@ -85,20 +85,21 @@ def resolve_scenario_file(
     return path
 
 
-def file_in_context(context: dict | None, name: str) -> Path:
+def file_in_context(context: dict | None, name: str, max_bytes: int | None = None) -> Path:
     """``resolve_scenario_file`` with the folder and the choice the loader put in ``context``."""
-    context = context or {}
-    return resolve_scenario_file(
-        Path(context.get("base_dir", Path.cwd())), name, context.get("allow_outside_files", False)
-    )
+    base, allow = _from_context(context)
+    return resolve_scenario_file(base, name, allow, max_bytes)
 
 
-def read_file_in_context(context: dict | None, name: str) -> str:
+def read_file_in_context(context: dict | None, name: str, max_bytes: int | None = None) -> str:
     """``read_scenario_file`` with the folder and the choice the loader put in ``context``."""
+    base, allow = _from_context(context)
+    return read_scenario_file(base, name, allow, max_bytes)
+
+
+def _from_context(context: dict | None) -> tuple[Path, bool]:
     context = context or {}
-    return read_scenario_file(
-        Path(context.get("base_dir", Path.cwd())), name, context.get("allow_outside_files", False)
-    )
+    return Path(context.get("base_dir", Path.cwd())), bool(context.get("allow_outside_files"))
 
 
 def read_scenario_file(

@@ -310,6 +310,11 @@ def test_json_schema_states_the_default_bounds():
     schema = sc.json_schema()
     price = schema["$defs"]["Sku"]["properties"]["price"]["anyOf"][0]
     assert price["maximum"] == 1e6 and price["minimum"] == 0
+    name = schema["properties"]["name"]
+    assert name["pattern"] == r"^[^\x00-\x1f\x7f-\x9f]*$"
+    # what `schema` prints has the pattern as text, not the control characters themselves
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
+    assert not CONTROL.search(text.replace("\n", ""))
 
 
 # --------------------------------------------------------------------------- 6: fee_overrides
@@ -477,6 +482,8 @@ def test_resolve_scenario_file_contract(folder):
     assert file_in_context({"base_dir": folder}, "data/daily.csv") == inside.resolve()
     outside = {"base_dir": folder, "allow_outside_files": True}
     assert file_in_context(outside, "../outside.csv") == (folder.parent / "outside.csv").resolve()
+    with pytest.raises(ScenarioFileError, match="limited to 5 bytes"):
+        file_in_context({"base_dir": folder}, "data/daily.csv", max_bytes=5)
     for name, message in [
         ("", "a file name is needed"),
         ("a\x00b", "is not a usable file name"),
