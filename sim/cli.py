@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import click
 
-from sim.errors import UserError
+from sim.errors import UserError, format_problem, printable, shorten
 
 
 class LazyGroup(click.Group):
@@ -54,9 +54,17 @@ def cli() -> None:
     Carlo simulation, with confidence intervals and paired differences."""
 
 
+allow_outside_option = click.option(
+    "--allow-outside-files",
+    is_flag=True,
+    help="Let the scenario read files outside its own folder (e.g. an empirical demand file).",
+)
+
+
 def run_options(f):
     """Options shared by the commands that simulate."""
     options = [
+        allow_outside_option,
         click.option(
             "--reps",
             type=click.IntRange(1, 100_000),
@@ -150,6 +158,7 @@ def run(
     max_reps,
     check,
     replication,
+    allow_outside_files,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
     with paused_collector():
@@ -160,7 +169,7 @@ def run(
         from sim.results import summarize, write_results
         from sim.table import comparison_table
 
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, allow_outside_files)
         sc = _override(loaded.scenario, reps, seed)
         if replication is not None:
             if reps is not None or precision is not None:
@@ -220,13 +229,14 @@ def run(
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-def validate(scenario) -> None:
+@allow_outside_option
+def validate(scenario, allow_outside_files) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
     from sim.budget import Need, check_memory, shape_of
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
-    sc = load_scenario(scenario).scenario
+    sc = load_scenario(scenario, allow_outside_files).scenario
     shape = shape_of(sc)  # compiling alone must fit
     check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
@@ -380,6 +390,10 @@ def _note(text: str) -> None:
     click.echo(text, err=True)
 
 
+MIN_HALF_WIDTH = 1e-9  # rates are shares: 1e-9 is already beyond any reachable precision
+MAX_HALF_WIDTH = 1e12
+
+
 def _precision(spec: str | None, max_reps: int | None, replications: int):
     """``--precision METRIC=HALF_WIDTH`` as a ``montecarlo.Precision`` (None when not given)."""
     from sim.metrics import METRICS
@@ -398,12 +412,21 @@ def _precision(spec: str | None, max_reps: int | None, replications: int):
         half = float(value)
     except ValueError:
         half = float("nan")
-    if not half > 0 or half == float("inf"):
-        raise UserError(("--precision", f"the half-width must be a number > 0, got {value!r}"))
+    if not MIN_HALF_WIDTH <= half <= MAX_HALF_WIDTH:
+        raise UserError(
+            (
+                "--precision",
+                f"the half-width must be a number between {MIN_HALF_WIDTH:g} and "
+                f"{MAX_HALF_WIDTH:g}, got {value!r}",
+            )
+        )
     cap = max_reps or min(100_000, 10 * replications)
     if cap < replications:
         raise UserError(("--max-reps", f"must be ≥ the replications ({replications})"))
     return Precision(metric, half, cap)
+
+
+MAX_PROBLEMS = 100  # lines of one user error printed at most
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -411,12 +434,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
     except UserError as e:
-        for loc, problem in e.problems:
-            click.echo(f"{loc}: {problem}" if loc else problem, err=True)
+        for loc, problem in e.problems[:MAX_PROBLEMS]:
+            click.echo(format_problem(loc, problem), err=True)
+        if len(e.problems) > MAX_PROBLEMS:
+            click.echo(f"… and {len(e.problems) - MAX_PROBLEMS:,} more problems", err=True)
         sys.exit(2)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
+        e.message = shorten(printable(e.message))  # a value the user typed, quoted back
         e.show()
         sys.exit(e.exit_code)
     except click.exceptions.Abort:

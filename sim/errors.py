@@ -1,6 +1,14 @@
-"""The one exception type for a user's mistake: a list of ``location: problem`` pairs."""
+"""The one exception type for a user's mistake: a list of ``location: problem`` pairs, and how
+such a line is made safe to print."""
 
 from __future__ import annotations
+
+import re
+
+MAX_LINE = 400
+"""Characters of one printed ``location: problem`` line at most (longer ones are cut)."""
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UserError(Exception):
@@ -14,4 +22,35 @@ class UserError(Exception):
         if isinstance(problems, tuple):
             problems = [problems]
         self.problems = list(problems)
-        super().__init__("\n".join(f"{loc}: {msg}" if loc else msg for loc, msg in self.problems))
+        super().__init__("\n".join(format_problem(loc, msg) for loc, msg in self.problems))
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (C0 including line breaks, DEL, C1, line and
+    paragraph separators) written as a ``\\x1b``-style escape: nothing in it moves the cursor,
+    clears the screen or starts a new line."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def _escape(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shorten(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    cut = limit - 30
+    return f"{text[:cut]} … ({len(text) - cut:,} more characters)"
+
+
+def format_problem(loc: str, problem: str) -> str:
+    """One ``location: problem`` line, safe for a terminal and at most ``MAX_LINE`` long."""
+    line = f"{printable(loc)}: {printable(problem)}" if loc else printable(problem)
+    return shorten(line)
+
+
+def excerpt(value: object, limit: int = 60) -> str:
+    """A short, printable ``repr`` of a value a user wrote (for quoting it in a message)."""
+    return shorten(printable(repr(value)), limit)

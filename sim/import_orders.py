@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -32,13 +33,15 @@ from pathlib import Path
 
 import click
 
-from sim.errors import UserError
+from sim.errors import UserError, excerpt, format_problem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POISSON_MAX_RATIO = 1.1
 ALPHA = 0.05
 MIN_WEEKS_FOR_PROFILE = 4
 MAX_LISTED_BAD_ROWS = 100
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MAX_DAILY_DEMAND = 1e7  # units a day a scenario holds: sim.scenario.MAX_DAILY_DEMAND (tested)
 MAX_FILE_BYTES = 2 * 1024**3
 
 # Header names (lower case, '_' and ' ' read as '-') that mean each column.
@@ -201,9 +204,14 @@ def _row(cells, cols, width, timezone, out: Parsed) -> tuple[Row | None, str | N
     try:
         qty = float(qty_text)
     except ValueError:
-        return None, f"quantity {qty_text!r} is not a number" if qty_text else "no quantity"
+        return None, f"quantity {excerpt(qty_text)} is not a number" if qty_text else "no quantity"
     if not math.isfinite(qty) or qty < 0:
-        return None, f"quantity {qty_text!r} must be a number ≥ 0"
+        return None, f"quantity {excerpt(qty_text)} must be a number ≥ 0"
+    if qty > MAX_DAILY_DEMAND:
+        return None, (
+            f"quantity {excerpt(qty_text)} must be a number between 0 and "
+            f"{MAX_DAILY_DEMAND:,.0f} (a day's demand a scenario can hold)"
+        )
     status = {get("order_status").lower(), get("item_status").lower()}
     unit_price = None
     price_text = get("price")
@@ -221,7 +229,7 @@ def _row(cells, cols, width, timezone, out: Parsed) -> tuple[Row | None, str | N
         cancelled=bool(status & CANCELLED),
         unit_price=unit_price,
         currency=get("currency") or None,
-        name=get("name") or None,
+        name=_CONTROL.sub("", get("name")) or None,  # a name is shown and pasted: no ESC…
     ), None
 
 
@@ -419,6 +427,15 @@ def import_file(
         daily = np.zeros(n)
         for r in rows:
             daily[(r.day - lo).days] += r.quantity
+        if daily.max() > MAX_DAILY_DEMAND:
+            day = lo + dt.timedelta(days=int(daily.argmax()))
+            raise UserError(
+                (
+                    path.name,
+                    f"SKU {excerpt(sku)} has {daily.max():,.0f} units on {day}: more than the "
+                    f"{MAX_DAILY_DEMAND:,.0f} a day a scenario can hold",
+                )
+            )
         fits.append(fit_sku(sku, daily, lo, rows, min_days))
     fits.sort(key=lambda f: (-f.units, f.sku))
     warnings = _warnings(fits, n, lo, hi, min_days, used, parsed)
@@ -623,7 +640,7 @@ def import_orders(file, marketplace, start, end, timezone, min_days, skip_bad, o
         raise UserError((str(out), "file exists; use --force to overwrite it"))
     rep = import_file(file, marketplace, start, end, min_days, timezone, skip_bad)
     for line, problem in rep.bad[:MAX_LISTED_BAD_ROWS]:
-        click.echo(f"{file}:{line}: {problem}", err=True)
+        click.echo(format_problem(f"{file}:{line}", problem), err=True)
     if len(rep.bad) > MAX_LISTED_BAD_ROWS:
         click.echo(f"{file}: {len(rep.bad) - MAX_LISTED_BAD_ROWS} more bad rows", err=True)
     text = to_yaml(rep)

@@ -8,7 +8,9 @@ by counting the nodes the document expands to before anything is built.
 
 from __future__ import annotations
 
+import collections
 import difflib
+import functools
 import hashlib
 import re
 import types
@@ -20,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError
+from sim.errors import UserError, excerpt, printable
 from sim.scenario import (
     DEMAND_KINDS,
     DIST_KINDS,
@@ -28,19 +30,27 @@ from sim.scenario import (
     TAG,
     CrossCheckError,
     Scenario,
+    Strict,
+)
+from sim.scenario_files import (  # noqa: F401 - the helper every file-naming key uses
+    ScenarioFileError,
+    resolve_scenario_file,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 5_000_000
 C_PARSER_MAX_DEPTH = 1_000  # libyaml recurses in C: deeper texts use the pure-Python parser
 INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 class ScenarioLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading only plain decimal integers as numbers.
+    """PyYAML's safe loader, reading only plain decimal integers as numbers, and ``1e6`` as a
+    number too.
 
     YAML 1.1 would turn a SKU id like ``00123`` into the octal number 83 and ``0x1F`` into 31;
-    here they stay text.
+    here they stay text. YAML 1.1 reads ``1e6`` (no dot, unsigned exponent) as text; YAML 1.2
+    and every user read it as a number, and numbers are not read from text (``sim.bounds``).
     """
 
 
@@ -50,6 +60,9 @@ ScenarioLoader.yaml_implicit_resolvers = {
 }
 ScenarioLoader.add_implicit_resolver(
     INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+ScenarioLoader.add_implicit_resolver(
+    FLOAT_TAG, re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
 
 if yaml.__with_libyaml__:
@@ -85,8 +98,10 @@ class LoadedScenario:
     sha256: str
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read, parse and validate a scenario file; raise ``UserError`` listing every problem."""
+def load_scenario(path: str | Path, allow_outside_files: bool = False) -> LoadedScenario:
+    """Read, parse and validate a scenario file; raise ``UserError`` listing every problem.
+
+    Files the scenario names must be inside its folder unless ``allow_outside_files``."""
     path = Path(path)
     where = str(path)
     if not path.exists():
@@ -107,7 +122,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     except UnicodeDecodeError as e:
         raise UserError((where, f"not UTF-8 text (byte {e.start})")) from None
     data, lines = parse_yaml(text, where)
-    scenario = validate(data, lines, base_dir=path.parent)
+    scenario = validate(data, lines, path.parent, allow_outside_files)
     return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
 
 
@@ -191,25 +206,104 @@ def _record_lines(node: yaml.Node, path: tuple, lines: dict, depth: int) -> None
 
 
 def validate(
-    data: dict, lines: dict[tuple, int] | None = None, base_dir: Path | None = None
+    data: dict,
+    lines: dict[tuple, int] | None = None,
+    base_dir: Path | None = None,
+    allow_outside_files: bool = False,
 ) -> Scenario:
-    """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem."""
+    """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem.
+
+    Files the scenario names are looked up from ``base_dir`` (default: the working folder) and
+    must lie inside it unless ``allow_outside_files`` (see ``resolve_scenario_file``).
+    """
     lines = lines or {}
+    context = {"base_dir": base_dir or Path.cwd(), "allow_outside_files": allow_outside_files}
     try:
-        return Scenario.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
+        return Scenario.model_validate(data, context=context)
     except ValidationError as e:
         errors = e.errors(include_url=False)
         misspelt = _misspelt_keys(errors, data)
+        members = _member_errors(errors, data)
         problems = []
         for err in errors:
-            if err["type"] == "missing" and _strip_tags(err["loc"]) in misspelt:
+            if err["type"] == "missing" and _strip_tags(err["loc"], data) in misspelt:
                 continue  # the unknown-key line already says "did you mean" this key
+            if _wrong_member(err, members, data):
+                continue  # another member of the union fits the value's kind and says what's wrong
             problems.extend(_describe(err, data, lines))
         raise UserError(_dedupe(problems)) from None
 
 
-def _strip_tags(loc: tuple) -> tuple:
-    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
+# pydantic names the member of a union it tried in the location: ``dict[literal[...],...]``,
+# ``list[constrained-float]``, ``function-after[...]``, ``float``, a model's class name…
+_MEMBER = re.compile(
+    r"^[a-z]+(?:[-_][a-z]+)*\[.*\]$|^[a-z]+-[a-z-]+$"
+    r"|^(?:float|int|str|bool|none|date|datetime|decimal|bytes|any)$"
+)
+
+
+def _member_name(part: Any) -> bool:
+    """Whether a location part is pydantic's name of a union member (a type or a model)."""
+    return isinstance(part, str) and (bool(_MEMBER.match(part)) or part in _model_names())
+
+
+@functools.cache
+def _model_names() -> frozenset[str]:
+    names, todo = set(), [Strict]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return frozenset(names)
+
+
+def _strip_tags(loc: tuple, data: Any = None) -> tuple:
+    """``loc`` as the user's keys and indices: the discriminator tags, pydantic's names of union
+    members and the ``[key]`` marker of a bad mapping key are left out."""
+    out, node = [], data
+    for p in loc:
+        if isinstance(p, str) and (p.startswith(TAG) or p == "[key]"):
+            continue
+        present = _has(node, p)
+        if not present and _member_name(p):
+            continue
+        out.append(p)
+        node = node[p] if present else None
+    return tuple(out)
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        try:
+            return part in node
+        except TypeError:
+            return False
+    return isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)
+
+
+def _union_member(loc: tuple) -> bool:
+    return any(_member_name(p) for p in loc)
+
+
+def _member_errors(errors: list[dict], data: Any) -> collections.Counter:
+    """How many errors from members of a union lie at or below each location."""
+    counts: collections.Counter = collections.Counter()
+    for err in errors:
+        if _union_member(err["loc"]):
+            loc = _strip_tags(err["loc"], data)
+            counts.update(loc[:n] for n in range(len(loc) + 1))
+    return counts
+
+
+def _wrong_member(err: dict, members: collections.Counter, data: Any) -> bool:
+    """An error saying a mapping or a list is not a number, a text or the other container, from
+    a union member of the wrong kind, when another member reports on the same value."""
+    if not isinstance(err.get("input"), dict | list) or not _union_member(err["loc"]):
+        return False
+    kind = err["type"]
+    if not (kind.endswith("_type") or kind in NUMBER_ERRORS):
+        return False
+    return members[_strip_tags(err["loc"], data)] > 1
 
 
 def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
@@ -217,7 +311,7 @@ def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
     out = set()
     for err in errors:
         if err["type"] == "extra_forbidden":
-            loc = _strip_tags(err["loc"])
+            loc = _strip_tags(err["loc"], data)
             model = _model_at(loc[:-1], data)
             if model is not None:
                 names = [f.alias or n for n, f in model.model_fields.items()]
@@ -227,25 +321,27 @@ def _misspelt_keys(errors: list[dict], data: Any) -> set[tuple]:
 
 
 def _describe(err: dict, data: Any, lines: dict) -> list[tuple[str, str]]:
-    loc = _strip_tags(err["loc"])
+    loc = _strip_tags(err["loc"], data)
     cause = (err.get("ctx") or {}).get("error")
-    if isinstance(cause, CrossCheckError):
-        return [(_with_line(a, lines), b) for a, b in cause.problems]
+    if isinstance(cause, CrossCheckError):  # locations relative to the model that raised it
+        return [(_with_line((*loc, *a), lines), b) for a, b in cause.problems]
     value = err.get("input")
     if err["type"] == "invalid_choice" and isinstance(value, dict):
         key = next((k for k in ("type", "dist", "distribution") if k in value), None)
         if key is not None:  # point at the key that picks the kind, not the whole mapping
             err = {**err, "input": value[key]}
             loc = (*loc, key)
+    if "[key]" in err["loc"]:
+        return [(_with_line(loc, lines), "this key " + _message(err, loc, data))]
     return [(_with_line(loc, lines), _message(err, loc, data))]
 
 
 def format_loc(loc: tuple) -> str:
-    """``('skus', 2, 'demand')`` → ``skus[2].demand``."""
+    """``('skus', 2, 'demand')`` → ``skus[2].demand`` (control characters escaped)."""
     out = ""
     for p in loc:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "scenario"
+    return printable(out) or "scenario"
 
 
 def _with_line(loc: tuple, lines: dict) -> str:
@@ -256,12 +352,30 @@ def _with_line(loc: tuple, lines: dict) -> str:
     return name
 
 
+NUMBER_ERRORS = frozenset(
+    {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "finite_number"}
+)
+
+
 def _message(err: dict, loc: tuple, data: Any) -> str:
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    value = err.get("input")
     if kind == "extra_forbidden":
         return "unknown key" + _suggest(loc, data)
     if kind == "missing":
         return "required key is missing"
+    if kind in NUMBER_ERRORS:
+        what = "an integer" if kind.startswith("int") else "a number"
+        if isinstance(value, bool):
+            return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
+        if isinstance(value, str) and _looks_numeric(value):
+            return f"expected {what}, got the text {excerpt(value)} (remove the quotes)"
+        return f"expected {what}, got {excerpt(value)}"
+    if kind in ("dict_type", "list_type", "string_type"):
+        what = {"dict_type": "a mapping", "list_type": "a list", "string_type": "text"}[kind]
+        return f"expected {what}, got {excerpt(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {
             "greater_than_equal": "≥",
@@ -270,18 +384,30 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
             "less_than": "<",
         }[kind]
         bound = next(iter(ctx.values()))
+        if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
+            bound = int(bound)
         return (
             f"must be {sign} {bound:,}" if isinstance(bound, int) else f"must be {sign} {bound:g}"
         )
     if kind == "value_error":
         return str(ctx.get("error", msg)).removeprefix("Value error, ")
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}; got {err.get('input')!r}"
+        return f"expected {ctx.get('expected')}; got {excerpt(value)}"
     if kind == "invalid_choice":
-        return f"{msg}; got {err.get('input')!r}"
+        if isinstance(value, bool):
+            return f"{msg}; got {str(value).lower()} (true/false is not a number)"
+        return f"{msg}; got {excerpt(value)}"
     if kind in ("too_short", "too_long"):
         return msg.replace("List", "list").replace("Dictionary", "mapping")
     return msg[0].lower() + msg[1:]
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _suggest(loc: tuple, data: Any) -> str:

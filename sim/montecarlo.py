@@ -407,7 +407,10 @@ class Precision:
             worst = max(worst, half)
         if worst <= self.half_width:
             return 0
-        return math.ceil(n * (worst / self.half_width) ** 2 * 1.1)
+        ratio = worst / self.half_width
+        if not ratio < 1e6:  # squared, past any max_reps (and a float's range)
+            return 10**12
+        return math.ceil(n * ratio**2 * 1.1)
 
 
 def run(

@@ -49,6 +49,7 @@ def optimize(
     out,
     fmt,
     quiet,
+    allow_outside_files,
 ) -> None:
     """Find, per strategy, SKU and stocked node, the smallest order-up-to level whose per-SKU
     METRIC interval lower bound reaches the --target (or, with --objective profit, the level
@@ -91,7 +92,7 @@ def optimize(
         goal = opt.Objective(None)
     if reps is not None and reps < 2:
         raise UserError(("--reps", "optimize needs at least 2 replications (for an interval)"))
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario, allow_outside_files)
     sc = _override(loaded.scenario, reps, seed)
     workers = workers or montecarlo.default_workers()
     check_optimize(sc, workers, backend, scheduler, None if quiet else _note)

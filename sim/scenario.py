@@ -29,6 +29,10 @@ from pydantic import (
     model_validator,
 )
 
+from sim.bounds import MAX_INCHES, MAX_POUNDS, harden_field
+from sim.errors import excerpt, printable, shorten
+from sim.scenario_files import read_file_in_context
+
 TAG = "⟨"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -43,10 +47,16 @@ MAX_STRATEGIES = 100
 MAX_NODES = 100
 MAX_DURATION_DAYS = 3_650  # any one duration: ten years
 MAX_UNITS = 1e9  # any one policy number or stock level
+MAX_DAILY_DEMAND = 1e7  # units a day: a demand mean, or one observed day
+MAX_EMPIRICAL_VALUES = 1_000_000
+MAX_MONEY = 1e8  # a fixed amount per month or per shipment (per-unit amounts: sim.bounds)
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_START_DATE = dt.date(2199, 12, 31)  # + MAX_HORIZON_DAYS stays well inside the calendar
 
 
 class Strict(BaseModel):
-    """Base for every scenario model: unknown keys are errors, models are immutable."""
+    """Base for every scenario model: unknown keys are errors, models are immutable, numbers are
+    strict (``true`` is not 1) and bounded, text has no control characters (``sim.bounds``)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -56,6 +66,13 @@ class Strict(BaseModel):
         allow_inf_nan=False,
         defer_build=True,  # built once, with the Scenario that uses them: faster start-up
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        """Strict, bounded numbers and control-free text in every field (``sim.bounds``)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            harden_field(name, field)
 
 
 def _tagged(kinds: dict[str, type], pick) -> Any:
@@ -364,13 +381,13 @@ class Empirical(Seasonality):
     """Daily demand drawn (with replacement) from observed daily values, inline or from a file."""
 
     distribution: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0, le=1e7)]] | None = Field(
-        default=None, max_length=1_000_000
+    values: list[Annotated[float, Field(ge=0, le=MAX_DAILY_DEMAND)]] | None = Field(
+        default=None, max_length=MAX_EMPIRICAL_VALUES
     )
     file: str | None = Field(
         default=None,
         description="text or CSV file of daily values (one per line, or the last column), "
-        "relative to the scenario file",
+        "relative to the scenario file and inside its folder (unless --allow-outside-files)",
     )
 
     @model_validator(mode="after")
@@ -378,8 +395,8 @@ class Empirical(Seasonality):
         if (self.values is None) == (self.file is None):
             raise ValueError("give exactly one of values or file")
         if self.file is not None:
-            base = (info.context or {}).get("base_dir", Path.cwd())
-            object.__setattr__(self, "values", _read_values(Path(base) / self.file))
+            text = read_file_in_context(info.context, self.file)
+            object.__setattr__(self, "values", _read_values(text, self.file))
         if not self.values:
             raise ValueError("needs at least one value")
         return self
@@ -393,11 +410,13 @@ class Empirical(Seasonality):
         return math.fsum((x - m) ** 2 for x in self.values) / len(self.values)
 
 
-def _read_values(path: Path) -> list[float]:
-    if not path.is_file():
-        raise ValueError(f"file not found: {path}")
+def _read_values(text: str, name: str) -> list[float]:
+    """Daily values from a file's text: one per line or the last CSV column; ``#`` comments,
+    blank lines and a header row skipped. Messages quote a cell only when it is short and looks
+    like a mistyped number, never other content of the file."""
     values = []
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+    where = shorten(printable(Path(name).name), 60)
+    for n, line in enumerate(text.splitlines(), 1):
         cell = line.strip().split(",")[-1].strip()
         if not cell or cell.startswith("#"):
             continue
@@ -406,10 +425,20 @@ def _read_values(path: Path) -> list[float]:
         except ValueError:
             if n == 1:  # a header row
                 continue
-            raise ValueError(f"{path.name} line {n}: {cell!r} is not a number") from None
-        if not x >= 0 or math.isinf(x):
-            raise ValueError(f"{path.name} line {n}: daily demand must be ≥ 0")
+            shown = (
+                f" {excerpt(cell)}" if len(cell) <= 20 and any(c.isdigit() for c in cell) else ""
+            )
+            raise ValueError(
+                f"{where} line {n}:{shown} is not a number (one daily value per line, or CSV "
+                "with the value in the last column)"
+            ) from None
+        if not 0 <= x <= MAX_DAILY_DEMAND:
+            raise ValueError(
+                f"{where} line {n}: daily demand must be between 0 and {MAX_DAILY_DEMAND:,.0f}"
+            )
         values.append(x)
+        if len(values) > MAX_EMPIRICAL_VALUES:
+            raise ValueError(f"{where}: more than {MAX_EMPIRICAL_VALUES:,} daily values")
     return values
 
 
@@ -445,14 +474,14 @@ class Sku(Strict):
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = Field(default=None, max_length=500)
-    length_in: float | None = Field(default=None, gt=0)
-    width_in: float | None = Field(default=None, gt=0)
-    height_in: float | None = Field(default=None, gt=0)
-    weight_lb: float | None = Field(default=None, gt=0)
-    length_cm: float | None = Field(default=None, gt=0, exclude=True)
-    width_cm: float | None = Field(default=None, gt=0, exclude=True)
-    height_cm: float | None = Field(default=None, gt=0, exclude=True)
-    weight_kg: float | None = Field(default=None, gt=0, exclude=True)
+    length_in: float | None = Field(default=None, gt=0, le=MAX_INCHES)
+    width_in: float | None = Field(default=None, gt=0, le=MAX_INCHES)
+    height_in: float | None = Field(default=None, gt=0, le=MAX_INCHES)
+    weight_lb: float | None = Field(default=None, gt=0, le=MAX_POUNDS)
+    length_cm: float | None = Field(default=None, gt=0, le=MAX_INCHES * CM_PER_IN, exclude=True)
+    width_cm: float | None = Field(default=None, gt=0, le=MAX_INCHES * CM_PER_IN, exclude=True)
+    height_cm: float | None = Field(default=None, gt=0, le=MAX_INCHES * CM_PER_IN, exclude=True)
+    weight_kg: float | None = Field(default=None, gt=0, le=MAX_POUNDS * KG_PER_LB, exclude=True)
     price: float | None = Field(default=None, ge=0, description="US dollars per unit")
     unit_cost: float = Field(
         default=0.0, ge=0, description="US dollars per unit (landed product cost)"
@@ -523,14 +552,19 @@ class NodeBase(Strict):
         "count as the next day's; 24 = no cut-off",
     )
     daily_order_capacity: float | None = Field(
-        default=None, ge=1, description="orders shipped per ship day at most; the rest wait"
+        default=None,
+        ge=1,
+        le=MAX_UNITS,
+        description="orders shipped per ship day at most; the rest wait",
     )
     prime: bool = Field(default=False, description="offers shipped from here carry the Prime badge")
     holding_cost_per_unit_day: float = Field(
         default=0.0, ge=0, description="USD per unit-day on hand (cost of capital, insurance)"
     )
     order_cost: float = Field(default=0.0, ge=0, description="USD per customer order shipped")
-    fixed_cost_per_month: float = Field(default=0.0, ge=0, description="USD per 30.4 days")
+    fixed_cost_per_month: float = Field(
+        default=0.0, ge=0, le=MAX_MONEY, description="USD per 30.4 days"
+    )
 
     @field_validator("ship_weekdays", "delivery_weekdays")
     @classmethod
@@ -704,7 +738,10 @@ class FbaNode(NodeBase):
         description="days from delivery at Amazon to sellable (typically 2-6; unverified)",
     )
     capacity_cubic_feet: float | None = Field(
-        default=None, gt=0, description="FBA capacity limit: on hand + inbound volume at most"
+        default=None,
+        gt=0,
+        le=MAX_UNITS,
+        description="FBA capacity limit: on hand + inbound volume at most",
     )
     placement: Literal["amazon_optimized", "partial", "minimal"] = Field(
         default="amazon_optimized", description="inbound placement option (fee per unit)"
@@ -853,7 +890,9 @@ class SupplyLane(Strict):
     cost_per_unit: float = Field(default=0.0, ge=0, description="USD per unit")
     cost_per_kg: float = Field(default=0.0, ge=0, description="USD per kg of unit weight")
     cost_per_cubic_foot: float = Field(default=0.0, ge=0, description="USD per cubic foot")
-    cost_per_shipment: float = Field(default=0.0, ge=0, description="USD per shipment")
+    cost_per_shipment: float = Field(
+        default=0.0, ge=0, le=MAX_MONEY, description="USD per shipment"
+    )
 
 
 class Replenishment(Strict):
@@ -872,7 +911,9 @@ class Replenishment(Strict):
         ge=0,
         description="USD per unit shipped on this lane (transfer cost for a node source)",
     )
-    cost_per_shipment: float = Field(default=0.0, ge=0, description="USD per shipment on this lane")
+    cost_per_shipment: float = Field(
+        default=0.0, ge=0, le=MAX_MONEY, description="USD per shipment on this lane"
+    )
 
     @model_validator(mode="after")
     def _one_lead(self):
@@ -968,9 +1009,23 @@ class Scenario(Strict):
     def _date(cls, v):
         if isinstance(v, str):
             try:
-                return dt.date.fromisoformat(v)
+                v = dt.date.fromisoformat(v)
             except ValueError:
-                raise ValueError(f"{v!r} is not a date (YYYY-MM-DD)") from None
+                raise ValueError(f"{excerpt(v)} is not a date (YYYY-MM-DD)") from None
+        if isinstance(v, dt.date) and not FIRST_DATE <= v <= LAST_START_DATE:
+            raise ValueError(f"must be between {FIRST_DATE} and {LAST_START_DATE}")
+        return v
+
+    @field_validator("fee_overrides")
+    @classmethod
+    def _fee_overrides(cls, v):
+        if v:
+            from sim.fees.overrides import check_overrides
+            from sim.fees.tables import default_tables
+
+            problems = check_overrides(v, default_tables().data)
+            if problems:
+                raise CrossCheckError(problems)
         return v
 
     @model_validator(mode="after")

@@ -168,6 +168,7 @@ def prepare(
     base_dir: Path,
     params: list[Parameter],
     overrides: dict | None = None,
+    allow_outside_files: bool = False,
 ) -> list[Scenario]:
     """One validated scenario per grid point: ``overrides`` (top-level keys) then the ``--set``s.
 
@@ -181,7 +182,7 @@ def prepare(
         for p, v in zip(params, point_values(params, point), strict=True):
             set_path(d, p, v)
         try:
-            scenarios.append(validate(d, lines, base_dir))
+            scenarios.append(validate(d, lines, base_dir, allow_outside_files))
         except UserError as e:
             label = point_label(params, point)
             problems = [(WHERE, f"at {label}: {loc}: {msg}") for loc, msg in e.problems]

@@ -33,7 +33,18 @@ from sim.sweep import BREAK_EVEN_METRICS
 )
 @run_options
 def sweep(
-    scenario, sets, metrics, reps, seed, workers, backend, scheduler, out, fmt, quiet
+    scenario,
+    sets,
+    metrics,
+    reps,
+    seed,
+    workers,
+    backend,
+    scheduler,
+    out,
+    fmt,
+    quiet,
+    allow_outside_files,
 ) -> None:
     """Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.
 
@@ -66,10 +77,10 @@ def sweep(
     from sim.loader import load_scenario, parse_yaml
 
     params = sw.parse_sets(sets)
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario, allow_outside_files)
     data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
     overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
-    scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides)
+    scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides, allow_outside_files)
     workers = workers or montecarlo.default_workers()
     check_sweep(scenarios, workers, backend, scheduler, None if quiet else _note)
     total = sum(sc.replications for sc in scenarios)

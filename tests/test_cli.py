@@ -206,7 +206,7 @@ def test_failing_replication_message(capsys, tmp_path, monkeypatch):
     ("args", "message"),
     [
         (["--precision", "profitt=10"], "--precision: expected METRIC=HALF_WIDTH"),
-        (["--precision", "profit=0"], "--precision: the half-width must be a number > 0"),
+        (["--precision", "profit=0"], "--precision: the half-width must be a number between"),
         (["--precision", "profit"], "--precision: expected METRIC=HALF_WIDTH"),
         (["--max-reps", "50"], "--max-reps: only used with --precision"),
         (["--precision", "profit=10", "--max-reps", "5", "--reps", "10"], "--max-reps: must be"),

@@ -19,6 +19,7 @@ import contextlib
 import copy
 import datetime as dt
 import math
+import re
 import signal
 from pathlib import Path
 from unittest import mock
@@ -31,7 +32,7 @@ from hypothesis import strategies as st
 
 import sim.montecarlo
 from sim import scenario as sc
-from sim.errors import UserError
+from sim.errors import MAX_LINE, UserError, format_problem
 from sim.loader import load_scenario, parse_yaml, validate
 from sim.metrics import INDEX
 from sim.model import compile_scenario
@@ -47,6 +48,11 @@ FUZZ = settings(
     ],
 )
 
+PYDANTIC_NAMES = re.compile(r"dict\[|list\[|literal\[|constrained-|function-|\[key\]")
+RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# valid text: no control characters (names), line breaks and tabs in descriptions
+NAME_CHARS = st.characters(exclude_categories=("Cc", "Cs"))
+TEXT_CHARS = st.one_of(NAME_CHARS, st.sampled_from("\n\t"))
 WEEKDAYS = sc.WEEKDAYS
 MONTHS = sc.MONTHS
 SKU_IDS = ("A", "B", "MUG-11OZ", "00123", "yes", "sku 4", "Ω-5", "1.5")
@@ -177,7 +183,7 @@ def sku(draw, sku_id: str, full: bool, cartons: bool):
         s["price"] = draw(num(5, 200))
     if cartons:
         s["units_per_carton"] = draw(st.integers(1, 48))
-    maybe(draw, s, "name", st.text(max_size=20))
+    maybe(draw, s, "name", st.text(NAME_CHARS, max_size=20))
     maybe(draw, s, "unit_cost", num(0, 50))
     maybe(draw, s, "category", st.sampled_from(CATEGORIES))
     maybe(draw, s, "units_per_order", num(1, 4))
@@ -326,7 +332,7 @@ def route(draw, sku_ids: list[str], node_names: list[str]):
 @st.composite
 def strategy(draw, name: str, sku_ids: list[str], node_names: list[str], lane_names: list[str]):
     s: dict = {"name": name, "fulfil_from": draw(route(sku_ids, node_names))}
-    maybe(draw, s, "description", st.text(max_size=30))
+    maybe(draw, s, "description", st.text(TEXT_CHARS, max_size=30))
     maybe(draw, s, "unmet_demand", st.sampled_from(("lost", "backorder")))
     order = draw(st.permutations(node_names))
     replenished = order[: draw(st.integers(0, len(order)))]
@@ -374,7 +380,7 @@ def scenarios(draw) -> dict:
     horizon = draw(st.integers(20, 90))
     start = draw(st.dates(dt.date(2024, 5, 1), dt.date(2026, 6, 1)))
     d: dict = {
-        "name": draw(st.text(min_size=1, max_size=20)),
+        "name": draw(st.text(NAME_CHARS, min_size=1, max_size=20)),
         "start_date": start.isoformat() if draw(st.booleans()) else start,
         "horizon_days": horizon,
         "warmup_days": draw(st.integers(0, min(horizon - 1, 30))),
@@ -390,7 +396,7 @@ def scenarios(draw) -> dict:
     }
     if lane_names or draw(st.booleans()):
         d["lanes"] = {n: draw(lane(full)) for n in lane_names}
-    maybe(draw, d, "description", st.text(max_size=30))
+    maybe(draw, d, "description", st.text(TEXT_CHARS, max_size=30))
     maybe(draw, d, "confidence", num(0.5, 0.9999))
     maybe(draw, d, "baseline", st.sampled_from(strategy_names))
     return d
@@ -407,6 +413,10 @@ def assert_located(e: UserError) -> None:
         loc, msg = problem
         assert isinstance(loc, str) and loc.strip(), f"problem without a location: {problem!r}"
         assert isinstance(msg, str) and msg.strip(), f"problem without a message: {problem!r}"
+        assert not PYDANTIC_NAMES.search(loc), f"pydantic's names in a location: {loc!r}"
+        line = format_problem(loc, msg)
+        assert len(line) <= MAX_LINE, f"a line of {len(line):,} characters"
+        assert not RAW_CONTROL.search(line), f"a raw control character: {line!r}"
 
 
 def check_trace(strategy, trace) -> None:
@@ -595,6 +605,17 @@ BAD_VALUES = st.one_of(
             math.nan,
             math.inf,
             -math.inf,
+            1e154,  # finite but huge: squares and products overflow (issue 17)
+            1.7976931348623157e308,
+            -1e300,
+            9.9e15,
+            dt.date(9999, 12, 31),
+            dt.date(1, 1, 1),
+            "\x1b[2J",
+            "a\rb",
+            "\x07",
+            "\x9b31m",
+            "x\x00",
         ]
     ),
     st.integers(-(10**6), 10**6),
@@ -651,6 +672,62 @@ def typo(draw, word: str) -> str:
     return word[:i] + draw(st.sampled_from("x_-. ")) + word[i:]
 
 
+# values that are not numbers, however number-like, and control sequences (issue 17)
+HUGE_NUMBERS = st.one_of(
+    st.sampled_from((1e7 + 1, 1e9 + 1, 1e12, 1e154, 1e300, 1.7976931348623157e308, 10**30)),
+    st.floats(1e6, 1.7976931348623157e308),
+)
+CONTROL_TEXT = st.sampled_from(
+    ("\x1b[2J", "\x1b]0;x\x07", "\r", "\x07", "\x9b", "\x85", "\x00", "\x7f")
+)
+
+
+@st.composite
+def fee_override(draw) -> tuple[dict, tuple, str]:
+    """An override built by walking the bundled fee tables to a random place and putting a
+    value there: the table's own (valid), or a bad one (wrong kind, negative, huge, a boolean,
+    a misspelt key, control characters). Returns (override, path, what was done)."""
+    from sim.fees.tables import default_tables
+
+    node, path = default_tables().data, ()
+    while isinstance(node, dict | list) and node and draw(st.integers(0, 3)) > 0:
+        if isinstance(node, dict):
+            key = draw(st.sampled_from(sorted(node, key=str)))
+        else:
+            key = draw(st.integers(0, len(node) - 1))
+        node, path = node[key], (*path, key)
+    if not path or isinstance(path[-1], int):
+        return {}, (), "nothing"
+    how = draw(st.sampled_from(("same", "bool", "negative", "huge", "text", "typo", "control")))
+    value = copy.deepcopy(node)
+    key = path[-1]
+    if how == "bool":
+        value = draw(st.booleans())
+    elif how == "negative":
+        value = -abs(value) - 1 if isinstance(value, int | float) else -1
+    elif how == "huge":
+        value = draw(HUGE_NUMBERS)
+    elif how == "text":
+        value = draw(st.sampled_from(("ten", "", "0.5", "1e999")))
+    elif how == "typo":
+        key = draw(typo(str(key)))
+    elif how == "control":
+        value = "x" + draw(CONTROL_TEXT)
+    # lists are replaced whole: copy the list the path goes through and edit it
+    top = copy.deepcopy(default_tables().data[path[0]]) if len(path) > 1 else None
+    override = {path[0]: top} if top is not None else {}
+    target = override.get(path[0])
+    for p in path[1:-1]:
+        target = target[p]
+    if target is None:
+        override[key] = value
+    else:
+        if key != path[-1]:
+            target.pop(path[-1], None)
+        target[key] = value
+    return override, path, how
+
+
 MUTATIONS = (
     "delete",
     "replace",
@@ -663,6 +740,11 @@ MUTATIONS = (
     "kind",
     "warmup",
     "transfer",
+    "boolean",
+    "huge",
+    "control",
+    "fee_overrides",
+    "start_date",
 )
 
 
@@ -687,6 +769,13 @@ def _mutate(draw, d: dict) -> str:
             p for p in paths if isinstance(_get(d, p), dict) and set(KIND_KEYS) & set(_get(d, p))
         ],
         "warmup": [()],
+        "boolean": [
+            p for p in paths if isinstance(_get(d, p), int | float | bool) and p[-1] != "seed"
+        ],
+        "huge": [p for p in paths if isinstance(_get(d, p), int | float)],
+        "control": [p for p in paths if isinstance(_get(d, p), str) or isinstance(p[-1], str)],
+        "fee_overrides": [()],
+        "start_date": [()],
         "transfer": [
             p for p in paths if len(p) == 4 and p[0] == "strategies" and p[2] == "replenish"
         ],
@@ -741,6 +830,23 @@ def _mutate(draw, d: dict) -> str:
         horizon = d.get("horizon_days")
         horizon = horizon if isinstance(horizon, int) else 365
         d["warmup_days"] = horizon + draw(st.integers(0, 3))
+    elif op == "boolean":
+        parent[key] = draw(st.booleans())
+    elif op == "huge":
+        parent[key] = draw(HUGE_NUMBERS)
+    elif op == "control":
+        bad = draw(CONTROL_TEXT)
+        if isinstance(target, str) and draw(st.booleans()):
+            parent[key] = target + bad
+        elif isinstance(key, str):
+            parent[key + bad] = parent.pop(key)
+    elif op == "fee_overrides":
+        d["fee_overrides"], where, how = draw(fee_override())
+        return f"fee_overrides: {how} at {list(where)}"
+    elif op == "start_date":
+        d["start_date"] = draw(
+            st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)) | st.just("9999-12-31")
+        )
     elif op == "transfer" and isinstance(target, dict):  # from another node: maybe a cycle
         target["from"] = draw(st.sampled_from(_names(d)))
     return f"{op} at {list(path)}"
@@ -801,6 +907,54 @@ def test_mutated_scenarios_fail_only_with_located_user_errors(case):
         with time_limit(10), traces_checked():
             sim.montecarlo.run_replication(model, 0)
         event("ran")
+
+
+def _fee_scenario(override: dict) -> dict:
+    """A small scenario whose only node is FBA (so the fee tables are used) with ``override``."""
+    from tests.helpers import scenario
+
+    d = scenario(replications=1, fee_overrides=override)
+    for s in d["skus"]:
+        s.update(length_in=10, width_in=8, height_in=2, weight_lb=1, category="books")
+    d["nodes"] = {"amz": {"type": "fba"}}
+    d["strategies"][0]["fulfil_from"] = ["amz"]
+    d["strategies"][0]["replenish"] = {"amz": d["strategies"][0]["replenish"]["wh"]}
+    return d
+
+
+@settings(FUZZ, max_examples=200)
+@given(fee_override())
+def test_fee_overrides_fit_the_tables_or_are_refused_where_they_are_wrong(case):
+    """Any override made by walking the fee tables validates or is refused at a location
+    inside ``fee_overrides``; a negative number, a boolean or text where the tables hold a
+    number is always refused there (never a TypeError at compile or run time)."""
+    from sim.fees.tables import default_tables
+
+    override, path, how = case
+    note(f"{how} at {list(path)}")
+    original = default_tables().data
+    for p in path:
+        original = original[p]
+    number = isinstance(original, int | float) and not isinstance(original, bool)
+    d = _fee_scenario(override)
+    try:
+        with time_limit(10):
+            scenario = validate(d)
+    except UserError as e:
+        assert_located(e)
+        assert all(loc.startswith("fee_overrides") for loc, _ in e.problems), e.problems
+        event(f"refused: {how}")
+        return
+    assert not (number and how in ("negative", "bool", "text", "huge")), "accepted a bad number"
+    event(f"valid: {how}")
+    try:
+        with time_limit(10):
+            model = compile_scenario(scenario)
+    except UserError as e:  # an override valid in shape but not in meaning (a tier gap...)
+        assert_located(e)
+        return
+    with time_limit(10), traces_checked():
+        sim.montecarlo.run_replication(model, 0)
 
 
 # --------------------------------------------------------------------------- C: YAML text

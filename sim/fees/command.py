@@ -77,7 +77,7 @@ def fees(
     except FeeError as err:
         raise FeeError([(where.get(loc, loc), problem) for loc, problem in err.problems]) from None
     if fmt == "json":
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
         click.echo(_table(report))
 

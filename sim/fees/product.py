@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from sim.bounds import MAX_INCHES, MAX_POUNDS, MAX_PRICE
 from sim.errors import UserError
 
 CM_PER_INCH = 2.54
@@ -12,6 +12,7 @@ KG_PER_LB = 0.45359237
 CUBIC_INCHES_PER_CUBIC_FOOT = 1728.0
 
 _MEASURES = ("length_in", "width_in", "height_in", "weight_lb")
+_LIMITS = {"length_in": MAX_INCHES, "width_in": MAX_INCHES, "height_in": MAX_INCHES}
 
 
 class FeeError(UserError):
@@ -27,7 +28,9 @@ class Product:
     """One sellable unit as packaged and ready to ship, in inches, pounds and US dollars.
 
     The dimensions may be given in any order; fee rules use them sorted (longest, median,
-    shortest). Raises FeeError for a missing or non-positive measure or a negative price.
+    shortest). Raises FeeError for a missing or non-positive measure or a negative price, and
+    for a side over ``MAX_INCHES``, a weight over ``MAX_POUNDS`` or a price over ``MAX_PRICE``
+    (beyond them the fee arithmetic would lose its meaning, or overflow).
     """
 
     length_in: float
@@ -37,11 +40,17 @@ class Product:
     price: float
 
     def __post_init__(self) -> None:
-        problems = [(name, why) for name in _MEASURES if (why := _bad_measure(getattr(self, name)))]
+        problems = [
+            (name, why)
+            for name in _MEASURES
+            if (why := _bad_measure(getattr(self, name), _LIMITS.get(name, MAX_POUNDS)))
+        ]
         if self.price is None:
             problems.append(("price", "missing"))
-        elif not _is_number(self.price) or not math.isfinite(self.price) or self.price < 0:
-            problems.append(("price", f"must be a number >= 0, got {self.price!r}"))
+        elif not _is_number(self.price) or not 0 <= self.price <= MAX_PRICE:
+            problems.append(
+                ("price", f"must be a number between 0 and {MAX_PRICE:,.0f}, got {self.price!r}")
+            )
         if problems:
             raise FeeError(problems)
 
@@ -82,11 +91,14 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _bad_measure(value: object) -> str | None:
+def _bad_measure(value: object, limit: float) -> str | None:
     if value is None:
         return "missing"
-    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+    if not _is_number(value):
         return f"must be a positive number, got {value!r}"
+    if not 0 < value <= limit:
+        unit = "lb" if limit == MAX_POUNDS else "in"
+        return f"must be a positive number ≤ {limit:,} {unit}, got {value:g} {unit}"
     return None
 
 

@@ -1,0 +1,104 @@
+"""Rules every scenario value obeys whatever its key: numbers are numbers and bounded, text has
+no control characters.
+
+``sim.scenario.Strict`` applies ``harden`` to the annotation of every field of every scenario
+model when the model class is created (before pydantic builds its validator), so a key added
+later gets the same rules without writing them:
+
+* ``float`` and ``int`` are validated in pydantic's strict mode: ``true``/``false`` and text
+  (``"12"``) are refused instead of being read as 1, 0 or 12; an ``int`` refuses ``12.0`` too
+  (a ``float`` accepts ``12``).
+* A number without an upper bound of its own gets ``≤ MAX_NUMBER`` (and ``≥ -MAX_NUMBER`` without
+  a lower bound): money, rates and sizes stay where float arithmetic over 36,500 days × 10⁷
+  units a day cannot overflow. Keys that need more (or less) say so with their own ``le``.
+* Text (values and mapping keys) refuses control characters (C0, DEL, C1: ESC, CR, BEL…), which
+  would otherwise reach the terminal in messages and tables; ``description`` keys may hold
+  line breaks and tabs.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Annotated, Any
+
+import annotated_types as at
+from pydantic import Strict, StringConstraints
+from pydantic.fields import FieldInfo
+
+MAX_NUMBER = 1e6
+"""Default bound of a number whose key has no upper bound of its own (USD, rates, sizes…)."""
+
+MAX_INCHES = 2_000
+"""Any one side of a unit, in inches (Amazon's size tiers end with extra-large above 59 in and
+Overmax above 96 in: sim/fees/data/us.yaml, size_tiers; 2,000 in leaves room for freight)."""
+MAX_POUNDS = 10_000
+"""A unit's weight in pounds (the last size tier is extra-large above 150 lb, same source)."""
+MAX_PRICE = MAX_NUMBER
+"""A unit's price in US dollars."""
+
+# Written as regex escapes (not the characters themselves): the JSON Schema shows them as text.
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"  # tab and line feed allowed
+MULTI_LINE_FIELDS = frozenset({"description"})
+
+
+class _Hardened:
+    """Marks an annotation ``harden`` already rewrote (fields are shared between subclasses)."""
+
+    def __repr__(self) -> str:
+        return "hardened"
+
+
+HARDENED = _Hardened()
+
+
+def harden_field(name: str, field: FieldInfo) -> None:
+    """Rewrite ``field``'s annotation in place (see the module docstring)."""
+    upper, lower = _bounds(field.metadata)
+    field.annotation = harden(field.annotation, upper, lower, name in MULTI_LINE_FIELDS)
+
+
+def harden(ann: Any, upper: bool = False, lower: bool = False, multi_line: bool = False) -> Any:
+    """``ann`` with strict, bounded numbers and control-free text at every level.
+
+    ``upper``/``lower`` say the number at this level is already bounded above/below (by the
+    field's own constraints).
+    """
+    if ann is float or ann is int:
+        meta: list = [Strict()]
+        if not upper:
+            meta.append(at.Le(MAX_NUMBER))
+        if not lower:
+            meta.append(at.Ge(-MAX_NUMBER))
+        return Annotated[(ann, *meta, HARDENED)]
+    if ann is str:
+        pattern = MULTI_LINE if multi_line else ONE_LINE
+        return Annotated[str, StringConstraints(pattern=pattern), HARDENED]
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        inner, *meta = typing.get_args(ann)
+        if HARDENED in meta:
+            return ann
+        up, low = _bounds(meta)
+        return Annotated[(harden(inner, upper or up, lower or low, multi_line), *meta)]
+    if origin in (typing.Union, types.UnionType):
+        members = tuple(harden(m, upper, lower, multi_line) for m in typing.get_args(ann))
+        return typing.Union[members]  # noqa: UP007 - built from a tuple
+    if origin is list:
+        (item,) = typing.get_args(ann)
+        return list[harden(item)]
+    if origin is dict:
+        key, value = typing.get_args(ann)
+        return dict[harden(key), harden(value)]
+    return ann  # models harden their own fields; literals, dates, bools, Any stay
+
+
+def _bounds(meta) -> tuple[bool, bool]:
+    """Whether constraints in ``meta`` bound a number above and below."""
+    flat = []
+    for m in meta:
+        flat.extend(m.metadata if isinstance(m, FieldInfo) else [m])
+    upper = any(isinstance(m, at.Le | at.Lt) for m in flat)
+    lower = any(isinstance(m, at.Ge | at.Gt) for m in flat)
+    return upper, lower
