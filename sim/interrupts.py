@@ -30,8 +30,11 @@ def _handler(signum: int, frame) -> None:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Install the handler for SIGINT and SIGTERM (live); restore the previous handlers after."""
-    previous = {s: signal.signal(s, _handler) for s in SIGNALS}
+    """Install the handler for SIGINT and SIGTERM (live); restore the previous handlers after.
+    A signal this process was started to ignore (``nohup``, a background job) stays ignored."""
+    previous = {
+        s: signal.signal(s, _handler) for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN
+    }
     _received.clear()
     _state.update(installed=True, live=True)
     try:

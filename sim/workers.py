@@ -11,10 +11,8 @@ of file on its pipe). A worker that dies is noticed at once (``WorkerLost``), ne
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import wait
 
 from sim.interrupts import SIGNALS
 
@@ -58,6 +56,8 @@ class Pool:
     tasks on them; use as a context manager (``close`` on success, ``kill`` otherwise)."""
 
     def __init__(self, workers: int, initializer: Callable | None = None, initargs: tuple = ()):
+        import multiprocessing  # here: a serial run never needs it
+
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.processes: list = []
@@ -103,7 +103,11 @@ class Pool:
         while given < len(items):
             while idle and sent < len(items):
                 w = idle.pop()
-                self.conns[w].send((fn, items[sent]))
+                try:
+                    self.conns[w].send((fn, items[sent]))
+                except OSError:  # it is gone
+                    code = self.processes[w].exitcode
+                    raise WorkerLost(f"a worker process ended (exit code {code})") from None
                 busy[w] = sent
                 sent += 1
             if given not in answers:
@@ -117,6 +121,8 @@ class Pool:
 
     def _collect(self, busy: dict[int, int], idle: list[int], answers: dict) -> None:
         """Wait for at least one busy worker to answer (or to die: ``WorkerLost``)."""
+        from multiprocessing.connection import wait
+
         by_conn = {self.conns[w]: w for w in busy}
         by_sentinel = {self.processes[w].sentinel: w for w in busy}
         for ready in wait([*by_conn, *by_sentinel]):

@@ -191,9 +191,9 @@ def test_ctrl_c_to_the_group_stops_a_dask_run_without_worker_tracebacks(tmp_path
     deadline = time.monotonic() + 60
 
     def ready() -> bool:  # the cluster is up: SIGINT is the parent's again
+        kids = group_members(proc.pid)  # first: workers exist, so the start has begun...
         try:
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            kids = group_members(proc.pid)
+            status = Path(f"/proc/{proc.pid}/status").read_text()  # ...and is over
         except OSError:
             return False
         ignored = int(status.split("SigIgn:")[1].split()[0], 16)
