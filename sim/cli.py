@@ -96,7 +96,7 @@ def run_options(f):
         ),
         click.option(
             "--out",
-            type=click.Path(file_okay=False),
+            type=click.Path(),  # checked by outdir.prepare: one `--out: problem` line
             callback=_out_folder,
             help="Results folder [default: results/<name>/<UTC time>/]; it must not hold "
             "results yet (see --force).",

@@ -11,6 +11,7 @@ since a replication's random numbers depend only on the seed and its number.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 from collections.abc import Iterator
@@ -70,11 +71,22 @@ def dask_client(workers: int, scheduler: str | None):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
-                    silence_logs=50,  # logging.CRITICAL: the run's own output stays readable
+                    # no dashboard; the scheduler's HTTP routes on a free loopback port (not
+                    # 8787, which may be taken: distributed would warn about it)
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    # above CRITICAL: the run's own output stays readable, and an interrupted
+                    # run does not print the scheduler's complaints about closed connections
+                    # (a failure reaches us as the task's exception)
+                    silence_logs=logging.CRITICAL + 1,
                 )
             client = Client(cluster)
         finally:
             signal.signal(signal.SIGINT, previous)
+        # The scheduler (in this process) watches every garbage collection through a callback;
+        # a Ctrl-C that lands in it would only print "Exception ignored". Diagnostics only.
+        from distributed.gc import disable_gc_diagnosis
+
+        disable_gc_diagnosis(force=True)
     try:
         yield client
     finally:

@@ -66,6 +66,14 @@ def live() -> Iterator[None]:
         _state["live"] = before
 
 
+def check() -> None:
+    """Raise ``KeyboardInterrupt`` if a signal arrived while live: the handler's own raise can
+    be swallowed (it may land in a garbage-collector callback or a ``__del__``, where Python
+    only prints "Exception ignored"), so loops that wait for results call this as well."""
+    if _received and _state["installed"] and _state["live"]:
+        raise KeyboardInterrupt
+
+
 def received() -> int | None:
     """The first signal received under ``handled()``, or None."""
     return _received[0] if _received else None

@@ -474,6 +474,7 @@ def run(
                     acc.add(measured)
                     if progress:
                         progress(1)
+                    interrupts.check()
                 done = target
                 if precision is not None:
                     needed = precision.needed(np.stack(acc.totals), model.confidence)

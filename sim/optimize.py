@@ -334,6 +334,7 @@ class Evaluator:
     def run(self, strategy: int, levels: dict[int, np.ndarray], fixed: frozenset[int]) -> Runs:
         """Every replication of ``strategy`` with these node levels."""
         self.passes += 1
+        interrupts.check()
         if self.pool is None and self.client is None:
             skus, totals = self.local(Task(strategy, levels, fixed, 0, self.reps))
             return Runs(skus, totals)
