@@ -66,20 +66,22 @@ class Pool:
         # blocked while starting: a signal cannot reach a worker before it ignores signals
         old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         try:
-            for _ in range(workers):
-                here, there = ctx.Pipe()
-                process = ctx.Process(
-                    target=_serve, args=(there, initializer, initargs), daemon=True
-                )
-                process.start()
-                there.close()
-                self.processes.append(process)
-                self.conns.append(here)
+            try:
+                for _ in range(workers):
+                    here, there = ctx.Pipe()
+                    process = ctx.Process(
+                        target=_serve, args=(there, initializer, initargs), daemon=True
+                    )
+                    process.start()
+                    there.close()
+                    self.processes.append(process)
+                    self.conns.append(here)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            # a signal that waited is raised on the line above: still inside this try
         except BaseException:
-            self.kill()
+            self.kill()  # workers ignore SIGTERM: one left behind would never end
             raise
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def __enter__(self) -> Pool:
         return self
@@ -106,8 +108,7 @@ class Pool:
                 try:
                     self.conns[w].send((fn, items[sent]))
                 except OSError:  # it is gone
-                    code = self.processes[w].exitcode
-                    raise WorkerLost(f"a worker process ended (exit code {code})") from None
+                    raise self._lost(w) from None
                 busy[w] = sent
                 sent += 1
             if given not in answers:
@@ -131,16 +132,18 @@ class Pool:
                 w = by_sentinel[ready]
                 if self.conns[w].poll():  # it answered, then ended
                     continue
-                raise WorkerLost(f"a worker process ended (exit code {self.processes[w].exitcode})")
+                raise self._lost(w)
             if w not in busy:
                 continue
             try:
                 answers[busy.pop(w)] = self.conns[w].recv()
             except (EOFError, OSError):
-                self.processes[w].join(0.1)
-                code = self.processes[w].exitcode
-                raise WorkerLost(f"a worker process ended (exit code {code})") from None
+                raise self._lost(w) from None
             idle.append(w)
+
+    def _lost(self, w: int) -> WorkerLost:
+        self.processes[w].join(2.0)  # reaped, to report its exit code
+        return WorkerLost(f"a worker process ended (exit code {self.processes[w].exitcode})")
 
     def map(self, fn: Callable, items: Iterable) -> list:
         """``list(imap(fn, items))``."""
