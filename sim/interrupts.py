@@ -43,6 +43,7 @@ def handled() -> Iterator[None]:
         for s, h in previous.items():
             signal.signal(s, h)
         _state.update(installed=False, live=True)
+        _received.clear()  # a later command in this process (the tests) starts afresh
 
 
 def hold() -> None:
