@@ -80,6 +80,7 @@ def main() -> None:
             "json",
             "--out",
             str(Path(tmp) / "out"),
+            "--force",  # the same folder on every repeat
         ]
         baseline = [
             sys.executable,

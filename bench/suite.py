@@ -131,9 +131,19 @@ def main() -> None:
         small.write_text(yaml.safe_dump(catalog(100, 50), sort_keys=False))
         huge = tmp / "huge.yaml"
         huge.write_text(yaml.safe_dump(catalog(10_000, 2), sort_keys=False))
-        run = ["run", "--no-report", "--quiet", "--out"]
+        run = ["run", "--no-report", "--quiet", "--force", "--out"]
         volumes = "skus.*.demand.mean_per_day=0.5,1,2,4,8"
-        sweep = ["sweep", str(small), "--set", volumes, "--workers", "2", "--quiet", "--out"]
+        sweep = [
+            "sweep",
+            str(small),
+            "--set",
+            volumes,
+            "--workers",
+            "2",
+            "--quiet",
+            "--force",
+            "--out",
+        ]
         cases = {
             "catalog-1w": ([*run, str(tmp / "o1"), str(big), "--workers", "1"], a.skus, a.reps),
             "catalog-2w": ([*run, str(tmp / "o2"), str(big), "--workers", "2"], a.skus, a.reps),

@@ -13,13 +13,13 @@ import gc
 import importlib
 import json
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import ClassVar
 
 import click
 
+from sim import interrupts, outdir
 from sim.errors import UserError, format_problem, printable, shorten
 
 
@@ -61,6 +61,15 @@ allow_outside_option = click.option(
 )
 
 
+def _out_folder(ctx, param, value):
+    """``--out`` as a Path; an empty value is refused (it would mean the current folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise UserError(("--out", "is empty: give a folder, e.g. --out results/mine"))
+    return Path(value)
+
+
 def run_options(f):
     """Options shared by the commands that simulate."""
     options = [
@@ -95,8 +104,15 @@ def run_options(f):
         ),
         click.option(
             "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Results folder [default: results/<name>/<UTC time>/].",
+            type=click.Path(),  # checked by outdir.prepare: one `--out: problem` line
+            callback=_out_folder,
+            help="Results folder [default: results/<name>/<UTC time>/]; it must not hold "
+            "results yet (see --force).",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Replace the results an existing --out folder holds (all of them).",
         ),
         click.option(
             "--format",
@@ -151,6 +167,7 @@ def run(
     backend,
     scheduler,
     out,
+    force,
     fmt,
     quiet,
     no_report,
@@ -178,8 +195,7 @@ def run(
                 )
             sc = sc.model_copy(update={"replications": 1})
         target = _precision(precision, max_reps, sc.replications)
-        if scheduler and backend != "dask":
-            raise UserError(("--scheduler", "only used with --backend dask"))
+        check_backend(backend, scheduler)
         workers = workers or montecarlo.default_workers()
         # before compiling: the model's arrays over days × SKUs are the first large ones
         cap = None if target is None else target.max_reps
@@ -188,24 +204,27 @@ def run(
     if check:
         model = dataclasses.replace(model, check=True)
     out = out or default_out(sc.name)
-    with _progress(model.replications, quiet) as bar, _terminate_as_interrupt() as stopped:
-        results = montecarlo.run(
-            model,
-            workers=workers,
-            progress=bar.update,
-            precision=target,
-            more=bar.extend,
-            backend=backend,
-            scheduler=scheduler,
-            first=replication or 0,
-        )
-    summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
-    write_results(out, summary, results)
-    if not no_report:
-        from sim.report import write_report  # lazy: --no-report never imports matplotlib
+    interrupts.hold()  # from here on a signal stops the simulation only, never the writes
+    with outdir.claimed(out, force):  # checked before simulating
+        with _progress(model.replications, quiet) as bar:
+            results = montecarlo.run(
+                model,
+                workers=workers,
+                progress=bar.update,
+                precision=target,
+                more=bar.extend,
+                backend=backend,
+                scheduler=scheduler,
+                first=replication or 0,
+            )
+        summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
+        outdir.clear(out, force)
+        write_results(out, summary, results)
+        if not no_report:
+            from sim.report import write_report  # lazy: --no-report never imports matplotlib
 
-        text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
-        write_report(out, summary, results, text)
+            text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
+            write_report(out, summary, results, text)
     if fmt == "json":
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
@@ -224,7 +243,15 @@ def run(
         click.echo(
             f"interrupted: kept {results.replications} finished replications in {out}", err=True
         )
-        sys.exit(143 if stopped else 130)
+        sys.exit(interrupts.exit_code())
+    stopped_after(out)
+
+
+def stopped_after(out: Path) -> None:
+    """Exit with the signal's code if one arrived after the work was done (while writing)."""
+    if interrupts.received() is not None:
+        click.echo(f"interrupted after the work was done: the results are all in {out}", err=True)
+        sys.exit(interrupts.exit_code())
 
 
 @cli.command()
@@ -307,23 +334,6 @@ def paused_collector():
             gc.enable()
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM stops a run like Ctrl-C: finished replications are kept. Yields a list that holds
-    the signal number once one arrived."""
-    stopped: list[int] = []
-
-    def handler(signum, frame):
-        stopped.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield stopped
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 class _NoBar:
     def __enter__(self):
         return self
@@ -371,12 +381,16 @@ def _progress(total: int, quiet: bool):
     return _Bar(total)
 
 
-def emit(out: Path, stem: str, report: dict, rows: list[dict], table, fmt: str) -> None:
-    """Write ``<stem>.json`` and ``<stem>.csv`` into ``out`` and print the JSON or the table
-    (``table()`` is called only when needed): what ``sweep`` and ``optimize`` end with."""
+def emit(
+    out: Path, stem: str, report: dict, rows: list[dict], table, fmt: str, force: bool = False
+) -> None:
+    """Write ``<stem>.json`` and ``<stem>.csv`` into ``out`` (replacing the results it held
+    with ``force``) and print the JSON or the table (``table()`` is called only when needed):
+    what ``sweep`` and ``optimize`` end with."""
     from sim.results import csv_text, write_atomic
 
     text = json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    outdir.clear(out, force)
     write_atomic(out / f"{stem}.json", text)
     write_atomic(out / f"{stem}.csv", csv_text(rows))
     if fmt == "json":
@@ -388,6 +402,12 @@ def emit(out: Path, stem: str, report: dict, rows: list[dict], table, fmt: str) 
 
 def _note(text: str) -> None:
     click.echo(text, err=True)
+
+
+def check_backend(backend: str, scheduler: str | None) -> None:
+    """``--scheduler`` belongs to ``--backend dask``."""
+    if scheduler is not None and backend != "dask":
+        raise UserError(("--scheduler", "only used with --backend dask"))
 
 
 MIN_HALF_WIDTH = 1e-9  # rates are shares: 1e-9 is already beyond any reachable precision
@@ -430,7 +450,13 @@ MAX_PROBLEMS = 100  # lines of one user error printed at most
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the click group, turning user mistakes into exit code 2."""
+    """Entry point: run the click group, turning user mistakes into exit code 2 and SIGINT /
+    SIGTERM into 130 / 143 (see ``sim.interrupts``)."""
+    with interrupts.handled():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
     except UserError as e:
@@ -445,6 +471,6 @@ def main(argv: list[str] | None = None) -> None:
         e.message = shorten(printable(e.message))  # a value the user typed, quoted back
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(interrupts.exit_code())

@@ -34,6 +34,7 @@ from pathlib import Path
 import click
 
 from sim.errors import UserError, excerpt, format_problem
+from sim.outdir import write_file
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POISSON_MAX_RATIO = 1.1
@@ -656,6 +657,5 @@ def import_orders(file, marketplace, start, end, timezone, min_days, skip_bad, o
     if out is None:
         click.echo(text, nl=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_file(out, text)
     click.echo(f"wrote {out}", err=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from sim.errors import UserError
+from sim.outdir import write_file
 
 DEFAULT_TEMPLATE = "fba-migration"
 DEFAULT_OUT = Path("scenario.yaml")
@@ -92,13 +93,9 @@ def init(template, out, force, list_) -> None:
         raise UserError((str(path), "is a folder; give a file name, e.g. --out my-scenario.yaml"))
     if not path.parent.is_dir():
         raise UserError((str(path), f"folder {str(path.parent)!r} does not exist"))
-    try:
-        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-    except FileExistsError:
-        raise UserError((str(path), "file exists; use --force to overwrite it")) from None
-    except OSError as e:
-        raise UserError((str(path), f"cannot write: {e.strerror}")) from None
+    if path.exists() and not force:
+        raise UserError((str(path), "file exists; use --force to overwrite it"))
+    write_file(path, text)
     shown = str(path) if " " not in str(path) else f'"{path}"'
     click.echo(f"wrote {path} (template {template})")
     click.echo(f"next: python simulate.py validate {shown} && python simulate.py run {shown}")

@@ -18,17 +18,18 @@ import dataclasses
 import hashlib
 import math
 import os
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import interrupts
 from sim.engine import simulate_batch
 from sim.metrics import METRICS, Measured, measure
 from sim.model import Model, StrategyModel
 from sim.stats import interval
+from sim.workers import WorkerLost
 
 
 class Streams:
@@ -330,8 +331,6 @@ _WORKER_MODEL: Model | None = None
 def _init_worker(model: Model) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool stops its workers with SIGTERM
 
 
 def _work(replications: range) -> list[list[Measured]]:
@@ -368,12 +367,9 @@ def runner(
             run_batch(model, batch) for batch in batches(replications, size)
         )
         return
-    import multiprocessing  # only when there are workers to start
+    from sim.workers import Pool  # only when there are workers to start
 
-    ctx = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
+    with Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
 
         def run_in_pool(replications: range) -> Iterator[list[Measured]]:
             if len(replications) <= 1:
@@ -437,12 +433,13 @@ def run(
     complete, error = True, None
     done, target = first, first + model.replications
     try:
-        with runner(model, workers, backend, scheduler) as run_batch:
+        with interrupts.live(), runner(model, workers, backend, scheduler) as run_batch:
             while done < target:
                 for measured in run_batch(range(done, target)):
                     acc.add(measured)
                     if progress:
                         progress(1)
+                    interrupts.check()
                 done = target
                 if precision is not None:
                     needed = precision.needed(np.stack(acc.totals), model.confidence)
@@ -451,6 +448,10 @@ def run(
                         if more and target > done:
                             more(target - done)
     except KeyboardInterrupt:
+        complete = False
+    except WorkerLost:
+        if interrupts.received() is None:  # not a stop asked for: a real failure
+            raise
         complete = False
     except ReplicationError as e:
         complete, error = False, e

@@ -44,13 +44,13 @@ import dataclasses
 import itertools
 import math
 import re
-import signal
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
 
+from sim import interrupts
 from sim import scenario as sc
 from sim.distributions import total_days, z_value
 from sim.errors import UserError
@@ -66,6 +66,7 @@ from sim.montecarlo import (
 )
 from sim.stats import Interval, interval, paired
 from sim.table import fmt, render
+from sim.workers import WorkerLost
 
 TARGET_METRICS = ("cycle_service_level", "fill_rate", "on_time_rate")
 WHERE = "--target"
@@ -240,7 +241,6 @@ _WORKER: _Worker | None = None
 def _init_worker(model: Model, inputs: list[Inputs] | None) -> None:
     global _WORKER
     _WORKER = _Worker(model, inputs)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _work(task: Task) -> tuple[np.ndarray, np.ndarray]:
@@ -307,14 +307,10 @@ class Evaluator:
         if self.backend == "dask":
             self._start_dask()
         elif self.workers > 1:
-            import multiprocessing
+            from sim.workers import Pool
 
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = ctx.Pool(
-                self.workers,
-                initializer=_init_worker,
-                initargs=(self.model, self.local.inputs),
+            self.pool = Pool(
+                self.workers, initializer=_init_worker, initargs=(self.model, self.local.inputs)
             )
         return self
 
@@ -329,8 +325,7 @@ class Evaluator:
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            self.pool.kill()
             self.pool = None
         if self.client is not None:
             self._dask.__exit__(None, None, None)
@@ -339,6 +334,7 @@ class Evaluator:
     def run(self, strategy: int, levels: dict[int, np.ndarray], fixed: frozenset[int]) -> Runs:
         """Every replication of ``strategy`` with these node levels."""
         self.passes += 1
+        interrupts.check()
         if self.pool is None and self.client is None:
             skus, totals = self.local(Task(strategy, levels, fixed, 0, self.reps))
             return Runs(skus, totals)
@@ -355,7 +351,7 @@ class Evaluator:
             ]
             parts = self.client.gather(futures)
         else:
-            parts = self.pool.map(_work, tasks, chunksize=1)
+            parts = self.pool.map(_work, tasks)
         return Runs(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
 
@@ -990,11 +986,16 @@ def optimize(
     complete = True
     with Evaluator(model, workers, backend, scheduler) as ev:
         try:
-            for s in strategies:
-                out[model.strategies[s].name] = optimize_strategy(
-                    ev, scenario, s, objective, progress
-                )
+            with interrupts.live():
+                for s in strategies:
+                    out[model.strategies[s].name] = optimize_strategy(
+                        ev, scenario, s, objective, progress
+                    )
         except KeyboardInterrupt:
+            complete = False
+        except WorkerLost:
+            if interrupts.received() is None:  # not a stop asked for: a real failure
+                raise
             complete = False
         passes = ev.passes
     return {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from sim.cli import _note, _override, default_out, emit, run_options
+from sim import interrupts, outdir
+from sim.cli import _note, _override, check_backend, default_out, emit, run_options, stopped_after
 from sim.errors import UserError
 from sim.optimize import TARGET_METRICS
 
@@ -47,6 +48,7 @@ def optimize(
     backend,
     scheduler,
     out,
+    force,
     fmt,
     quiet,
     allow_outside_files,
@@ -82,6 +84,7 @@ def optimize(
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
+    check_backend(backend, scheduler)
     if objective == "target":
         if target is None:
             raise UserError(("--target", "give a target, e.g. --target cycle_service_level>=0.95"))
@@ -104,26 +107,29 @@ def optimize(
         if show:
             click.echo(f"\r\033[K{text}", err=True, nl=False)
 
-    rep = opt.optimize(
-        sc,
-        model,
-        goal,
-        chosen,
-        workers=workers,
-        progress=progress,
-        scenario_info={"name": sc.name, "sha256": loaded.sha256},
-        backend=backend,
-        scheduler=scheduler,
-    )
-    if show:
-        click.echo("\r\033[K", err=True, nl=False)
     out = out or _optimize_out(sc.name)
-    emit(out, "optimize", rep, opt.csv_rows(rep), lambda: opt.tables(rep), fmt)
+    interrupts.hold()  # from here on a signal stops the search only, never the writes
+    with outdir.claimed(out, force):  # checked before simulating
+        rep = opt.optimize(
+            sc,
+            model,
+            goal,
+            chosen,
+            workers=workers or montecarlo.default_workers(),
+            progress=progress,
+            scenario_info={"name": sc.name, "sha256": loaded.sha256},
+            backend=backend,
+            scheduler=scheduler,
+        )
+        if show:
+            click.echo("\r\033[K", err=True, nl=False)
+        emit(out, "optimize", rep, opt.csv_rows(rep), lambda: opt.tables(rep), fmt, force)
     if not rep["complete"]:
         click.echo(
             f"interrupted: kept {len(rep['strategies'])} finished strategies in {out}", err=True
         )
-        sys.exit(130)
+        sys.exit(interrupts.exit_code())
+    stopped_after(out)
 
 
 def _optimize_out(name: str) -> Path:

@@ -137,13 +137,16 @@ def _safe_cell(v):
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write ``content`` (text as UTF-8, or bytes) to ``path`` via a temporary file and a
-    rename, so the file is never half-written."""
+    rename, so the file is never half-written and a failed write (a full disk) leaves the old
+    file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk fails here, before the old file is replaced
         os.chmod(tmp, 0o666 & ~_umask())  # what a plain open() would give, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from sim.cli import _note, _progress, default_out, emit, run_options
+from sim import interrupts, outdir
+from sim.cli import _note, _progress, check_backend, default_out, emit, run_options, stopped_after
 from sim.metrics import METRICS
 from sim.sweep import BREAK_EVEN_METRICS
 
@@ -42,6 +43,7 @@ def sweep(
     backend,
     scheduler,
     out,
+    force,
     fmt,
     quiet,
     allow_outside_files,
@@ -76,6 +78,7 @@ def sweep(
     from sim.budget import check_sweep
     from sim.loader import load_scenario, parse_yaml
 
+    check_backend(backend, scheduler)
     params = sw.parse_sets(sets)
     loaded = load_scenario(scenario, allow_outside_files)
     data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
@@ -84,21 +87,24 @@ def sweep(
     workers = workers or montecarlo.default_workers()
     check_sweep(scenarios, workers, backend, scheduler, None if quiet else _note)
     total = sum(sc.replications for sc in scenarios)
-    with _progress(total, quiet) as bar:
-        results, complete = sw.run_points(
-            scenarios,
-            workers,
-            bar.update,
-            backend=backend,
-            scheduler=scheduler,
-        )
-    info = {"name": scenarios[0].name, "sha256": loaded.sha256}
-    rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)
     out = out or _sweep_out(scenarios[0].name)
-    emit(out, "sweep", rep, sw.csv_rows(rep), lambda: sw.tables(rep), fmt)
+    interrupts.hold()  # from here on a signal stops the simulation only, never the writes
+    with outdir.claimed(out, force):  # checked before simulating
+        with _progress(total, quiet) as bar:
+            results, complete = sw.run_points(
+                scenarios,
+                workers or montecarlo.default_workers(),
+                bar.update,
+                backend=backend,
+                scheduler=scheduler,
+            )
+        info = {"name": scenarios[0].name, "sha256": loaded.sha256}
+        rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)
+        emit(out, "sweep", rep, sw.csv_rows(rep), lambda: sw.tables(rep), fmt, force)
     if not complete:
         click.echo(f"interrupted: kept {len(results)} finished grid points in {out}", err=True)
-        sys.exit(130)
+        sys.exit(interrupts.exit_code())
+    stopped_after(out)
 
 
 def _sweep_out(name: str) -> Path:

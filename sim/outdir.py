@@ -1,0 +1,187 @@
+"""The results folder (``--out``): checked before simulating, one run's files at a time.
+
+``prepare`` runs before any simulation: the folder must be creatable and writable (a probe
+file is written and removed), and must not already hold another run's results unless
+``--force``. ``clear`` runs just before the results are written: it removes the previous
+results (with ``--force``) and the hidden temporary files an interrupted write (``kill -9``)
+left behind, so ``summary.json``, the CSV files and ``report.html`` always come from one run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sim.errors import UserError
+
+WHERE = "--out"
+# every file a run, sweep or optimize writes (chart-*.png: the report's charts)
+RESULT_FILES = (
+    "summary.json",
+    "replications.csv",
+    "skus.csv",
+    "report.html",
+    "sweep.json",
+    "sweep.csv",
+    "optimize.json",
+    "optimize.csv",
+)
+RESULT_GLOBS = ("chart-*.png",)
+# write_atomic's temporary names: ".<file>.<random>.tmp"
+_TEMP = re.compile(r"^\.(?P<name>[^/]+)\.[^./]+\.tmp$")
+PROBE = "fulfilsim-probe"
+PROBE_BYTES = 4096  # enough to need a disk block: a full disk fails here, not after the run
+
+
+def results_in(out: Path) -> list[Path]:
+    """The result files (of any command) that ``out`` holds, in name order."""
+    found = [out / name for name in RESULT_FILES if (out / name).is_file()]
+    for pattern in RESULT_GLOBS:
+        found += [p for p in out.glob(pattern) if p.is_file()]
+    return sorted(set(found))
+
+
+def _is_result_name(name: str) -> bool:
+    return name in RESULT_FILES or any(Path(name).match(g) for g in RESULT_GLOBS)
+
+
+def stale_temps(out: Path) -> list[Path]:
+    """Hidden temporary files of result files that an interrupted write left in ``out``."""
+    if not out.is_dir():
+        return []
+    found = []
+    for p in out.iterdir():
+        m = _TEMP.match(p.name)
+        if m and (_is_result_name(m["name"]) or m["name"] == PROBE) and p.is_file():
+            found.append(p)
+    return sorted(found)
+
+
+def _too_long(out: Path) -> str | None:
+    """Why ``out`` cannot be a path on this system (a name or the whole too long), or None."""
+    anchor = out if out.is_absolute() else Path.cwd() / out
+    existing = anchor
+    while not _exists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        name_max = os.pathconf(existing if existing.is_dir() else existing.parent, "PC_NAME_MAX")
+        path_max = os.pathconf(existing if existing.is_dir() else existing.parent, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    for part in anchor.parts:
+        if len(os.fsencode(part)) > name_max:
+            return f"the name {part[:40]!r}… is longer than {name_max} bytes"
+    if len(os.fsencode(str(anchor))) >= path_max:
+        return f"the path is longer than {path_max - 1} bytes"
+    return None
+
+
+@contextlib.contextmanager
+def claimed(out: Path, force: bool) -> Iterator[None]:
+    """``prepare(out, force)``; if the block then fails, a folder made here is removed again
+    when it is still empty (no empty timestamped folders after a refused run)."""
+    made = not _exists(out)
+    prepare(out, force)
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty
+        raise
+
+
+def prepare(out: Path, force: bool) -> None:
+    """Check, before simulating, that results can be written into ``out`` (created if needed);
+    ``UserError`` (``--out: problem``) if not, or if it holds results and ``force`` is off."""
+    if not str(out).strip():
+        raise UserError((WHERE, "is empty: give a folder, e.g. --out results/mine"))
+    problem = _too_long(out)
+    if problem:
+        raise UserError((WHERE, f"{out}: {problem}"))
+    if out.exists() and not out.is_dir():
+        raise UserError((WHERE, f"{out} is a file, not a folder"))
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError((WHERE, f"{out} is under {parent}, which is a file"))
+            break
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError((WHERE, f"cannot create {out}: {_reason(e)}")) from None
+    _probe(out)
+    held = results_in(out)
+    if held and not force:
+        names = ", ".join(p.name for p in held[:4]) + (" …" if len(held) > 4 else "")
+        raise UserError(
+            (
+                WHERE,
+                f"{out} already holds results ({names}): use --force to replace them, or "
+                "choose another folder",
+            )
+        )
+
+
+def _probe(out: Path) -> None:
+    """Write and remove a small hidden file in ``out``: the folder accepts files."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{PROBE}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(b"\0" * PROBE_BYTES)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise UserError((WHERE, f"cannot write into {out}: {_reason(e)}")) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def clear(out: Path, force: bool) -> None:
+    """Just before writing: remove the previous results (``force``) and stale temporary files,
+    so that the folder ends up holding one run's files only."""
+    doomed = stale_temps(out) + (results_in(out) if force else [])
+    for p in doomed:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as e:
+            raise UserError((WHERE, f"cannot remove {p}: {_reason(e)}")) from None
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write one file the user named (``init``, ``import-orders``) atomically, its folder made if
+    needed: a failure (a full disk, a folder that is a file) is ``path: cannot write: reason``
+    and leaves an existing file as it was."""
+    from sim.results import write_atomic
+
+    for parent in path.parents:
+        if _exists(parent):
+            if not parent.is_dir():
+                raise UserError((str(path), f"cannot write: {parent} is a file, not a folder"))
+            break
+    try:
+        write_atomic(path, text)
+    except OSError as e:
+        raise UserError((str(path), f"cannot write: {_reason(e)}")) from None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name too long
+        return False
+
+
+def _reason(e: OSError) -> str:
+    if e.errno == errno.ENOSPC:
+        return "no space left on the disk"
+    if e.errno in (errno.EROFS,):
+        return "read-only file system"
+    return e.strerror or str(e)
