@@ -61,6 +61,7 @@ def two_nodes(unmet: str) -> dict:
     a = sku(6, units_per_carton=4)
     a["returns"] = {"rate": 1.0, "resellable": 0.5}
     b = sku(1, units_per_carton=4) | {"id": "B", "price": 1.0, "unit_cost": 0.25}
+    b["returns"] = {"rate": 1.0, "resellable": 0.0}
     c = sku(1, units_per_carton=4) | {"id": "C", "price": 0.0, "unit_cost": 3.0}
     replenish = {
         "main": up_to(
@@ -190,6 +191,48 @@ def test_per_sku_metrics_and_totals(unmet):
     # (returns are counted by the day a unit leaves: same-day sales and fills after warm-up)
     out_a = t.served[3:, :, 0].sum() + sum(int(f.units[0]) for f in t.fills if f.day >= 3)
     assert skus[INDEX["cost_returns"], 0] == pytest.approx(out_a * (20 - 0.5 * 6), rel=1e-12)
+    out_b = t.served[3:, :, 1].sum() + sum(int(f.units[1]) for f in t.fills if f.day >= 3)
+    assert skus[INDEX["cost_returns"], 1] == pytest.approx(out_b * 1.0, rel=1e-12)
+
+
+def test_per_sku_account_health_and_late_shipments_from_two_nodes():
+    """A ships only from ``slow`` (transit 5 against a promise of 2: every delivery late), B
+    only from ``quick`` (on time); 2 orders a day each, room for 3 a ship day, 21 days from a
+    Monday. ``quick`` ships every day: nothing waits. ``slow`` ships Mon-Fri, FIFO: a Monday
+    finds Saturday's, Sunday's and its own orders (6) and ships 3 (Sat 2 and Sun 1, due that
+    Monday); Tuesday ships Sun 1 + Mon 2 late; Wednesday Tue 2 late + Wed 1; Thursday Wed 1 late
+    + Thu 2; Friday its own 2. Late by order day: Sun 1, Mon 2, Tue 2, Wed 1 = 6 for the weeks
+    from days 6 and 13, and Sunday day 20's second order, shipped on Tuesday day 22 after the
+    horizon: 13 of A's 42 orders, none of B's. A's record breaches (late deliveries, late
+    shipments), B's never does."""
+    slow = {"type": "fbm", "transit_days": 5, "promise_days": 2, "cutoff_hour": 24}
+    slow.update(ship_weekdays=["mon", "tue", "wed", "thu", "fri"], daily_order_capacity=3)
+    quick = {"type": "fbm", "transit_days": 1, "promise_days": 2, "daily_order_capacity": 3}
+    skus = [sku(2), sku(2) | {"id": "B"}]
+    st = strategy({"default": ["slow"], "B": ["quick"]}, initial={"slow": 500, "quick": 500})
+    d = scen(skus, {"slow": slow, "quick": quick}, [st], 21)
+    model = compile_scenario(validate(d))
+    (run,) = replicate(d)
+    (measured,) = montecarlo.run_replication(model, 0)
+    t, m = run.trace, measured.skus
+    assert [t.shippers[n].late.sum() for n in (0, 1)] == [13, 0]
+    assert m[INDEX["late_shipment_rate"]].tolist() == [13 / 42, 0]
+    assert measured.total[INDEX["late_shipment_rate"]] == pytest.approx(13 / 84, rel=1e-12)
+    assert m[INDEX["on_time_rate"]].tolist() == [0, 1]
+    assert m[INDEX["account_health_breach_rate"]].tolist() == [1, 0]
+    days = m[INDEX["account_health_breach_days"]]
+    assert days[0] > 0 and days[1] == 0
+
+
+def test_cycle_service_level_counts_every_node_of_one_sku():
+    """One SKU from [home, back]: home has 5 units, back 100, demand 4 a day: day 1 is served
+    by both nodes, later days by back alone; every day is fully served: CSL 1."""
+    st = strategy(["home", "back"], initial={"home": 5, "back": 100})
+    nodes = {"home": {"type": "fbm"}, "back": {"type": "fbm"}}
+    (r,) = replicate(scen([sku(4)], nodes, [st], 5))
+    assert r.trace.served[:, 1, 0].tolist() == [0, 3, 4, 4, 4]
+    assert r.m["cycle_service_level"] == 1
+    assert r.m["fill_rate"] == 1
 
 
 def test_account_health_judges_only_the_seller_fulfilled_nodes_of_a_hybrid():
