@@ -123,9 +123,16 @@ def csv_text(rows: list[dict]) -> str:
         return ""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    # the csv module quotes a cell holding the line terminator ("\n") but not a lone "\r",
+    # which readers take for the end of the row: a row with one gets all its text quoted
+    quoted = csv.DictWriter(
+        buf, fieldnames=list(rows[0]), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        cells = {k: _safe_cell(v) for k, v in row.items()}
+        cr = any(isinstance(v, str) and "\r" in v for v in cells.values())
+        (quoted if cr else writer).writerow(cells)
     return buf.getvalue()
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import stats as sst
 
 from sim.decide import decision, recommend
 from sim.metrics import INDEX, METRICS
@@ -51,7 +54,13 @@ def test_clear_winner():
     d = decision(totals, ["fbm", "fba"], 0.95)
     assert d["best"] == "fba" and d["runner_up"] == "fbm"
     assert d["probability_best"] == {"fbm": 0.0, "fba": 1.0}
-    assert d["difference"]["mean"] == pytest.approx(800, abs=30)
+    diff = totals[:, 1, INDEX["profit"]] - totals[:, 0, INDEX["profit"]]
+    lo, hi = sst.t.interval(0.95, 49, loc=diff.mean(), scale=sst.sem(diff))
+    got = d["difference"]
+    assert (got["mean"], got["ci_low"], got["ci_high"]) == pytest.approx(
+        (diff.mean(), lo, hi), rel=1e-12
+    )
+    assert got["std"] == pytest.approx(diff.std(ddof=1), rel=1e-12)
     assert d["difference"]["win_rate"] == 1.0
     assert d["replications_needed"] is None
     text = recommend(summary_for(totals, ["fbm", "fba"]))
@@ -62,7 +71,8 @@ def test_clear_winner():
 
 def test_tie_says_too_close_and_asks_for_more_replications():
     """Mean difference 5 with sd 100 per replication over 40: the interval holds 0; to exclude
-    it, n ≥ (t·sd/mean)² ≈ (2.02·100/5)² ≈ 1,600 replications."""
+    it, n ≥ (t·sd/mean)² with t = t(0.975, 39) ≈ 2.0227: ⌈(2.0227·100/5)²⌉ ≈ 1,637 replications
+    (computed exactly from the replications' own mean and sd)."""
     rng = np.random.default_rng(2)
     base = rng.normal(10_000, 500, 40)
     noise = rng.normal(0, 1, 40)
@@ -71,8 +81,10 @@ def test_tie_says_too_close_and_asks_for_more_replications():
     d = decision(totals, ["a", "b"], 0.95)
     assert d["best"] == "b"
     assert d["difference"]["ci_low"] < 0 < d["difference"]["ci_high"]
-    expected = (2.0227 * 100 / 5) ** 2  # t(0.975, 39) = 2.0227
-    assert d["replications_needed"] == pytest.approx(expected, rel=0.01)
+    diff = totals[:, 1, INDEX["profit"]] - totals[:, 0, INDEX["profit"]]
+    expected = math.ceil((sst.t.ppf(0.975, 39) * diff.std(ddof=1) / diff.mean()) ** 2)
+    assert expected == 1637
+    assert d["replications_needed"] == expected
     text = recommend(summary_for(totals, ["a", "b"]))
     assert "too close to call" in text[0]
     assert "Run about" in text[1] and "--reps" in text[1]
