@@ -8,8 +8,8 @@ the end of day t with lead L joins stock at the start of day t + L). 2026-01-05 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import dataclasses
+import datetime as dt
 import json
 
 import numpy as np
