@@ -11,6 +11,8 @@ every replication under ``FULFILSIM_CHECK`` / ``run --check``):
   sold later keeps its order day, as in ``sold_units``);
 * freight and transfer costs: the day the replenishment is **ordered** (per unit, and per
   shipment on each day the lane ships);
+* a 3PL's whole-pallet storage (``pallet_billing: whole``): the month's last counted day, on
+  which it is billed;
 * storage (seller's rates and FBA's), FBA aged-inventory surcharge (its 15th-of-month snapshot
   day), FBA fulfilment and low-inventory fees, returns (the ship day the return is drawn on):
   the day the charge **accrues**; FBA placement and receiving fees: the **receipt** day; FBA
@@ -33,6 +35,7 @@ import numpy as np
 
 from sim.charges import aged_snapshots, lil_rates, returns_charges
 from sim.engine import Trace
+from sim.labels import EPS
 from sim.metrics import COST_PARTS, INDEX, _deliveries, _units_shipped_by_day
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 
@@ -126,13 +129,22 @@ def measure_months(
     for n, node in enumerate(model.nodes):
         on_hand = trace.on_hand[:, n]
         add("cost_storage", on_hand @ node.storage_per_unit_day)
+        if node.whole_pallets is not None:  # billed on each month's last counted day
+            wp = node.whole_pallets
+            billed = np.zeros(days)
+            pallets = np.maximum(np.ceil(on_hand[wp.days] * wp.pallets_per_unit - EPS), 0.0)
+            billed[wp.days] = wp.rate * wp.weights * pallets.sum(axis=1)
+            add("cost_storage", billed)
         if node.receiving_per_unit or node.receiving_per_carton:
             received = trace.received[:, n]
             cartons = np.ceil(received / catalog.units_per_carton).sum(axis=1)
             add("cost_receiving", node.receiving_per_unit * received.sum(axis=1))
             add("cost_receiving", node.receiving_per_carton * cartons)
         if n in trace.shippers:
-            add("cost_fulfillment", trace.shippers[n].shipped @ node.cost_per_order)
+            orders = trace.shippers[n].shipped  # by order day
+            add("cost_fulfillment", orders @ node.cost_per_order)
+            if node.dated_cost_per_order is not None:
+                add("cost_fulfillment", node.dated_cost_per_order * orders.sum(axis=1))
         if node.fixed_cost_per_month:
             add("cost_fixed", np.full(days, node.fixed_cost_per_month / DAYS_PER_MONTH))
         if node.fba is not None:

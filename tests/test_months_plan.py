@@ -291,3 +291,14 @@ def test_report_shows_months_chart_and_plan(tmp_path):
     assert "<b>s</b>" not in page and "&lt;b&gt;s&lt;/b&gt;" in page
     assert "supplier-&gt;wh" in page
     assert "http" not in page.replace("http://www.w3.org", "")
+
+
+def test_whole_pallet_storage_is_dated_on_its_month_end():
+    """tests/test_labels.py's 3PL, 45 days from 2026-01-01 with 9 warm-up days: January is
+    billed 7 positions × $25 × 22/31 on Jan 31, February 6 × $25 × 14/28 on Feb 14."""
+    from tests.test_labels import pallets
+
+    results = run(pallets(45, "whole", warmup=9))
+    assert results.month_labels() == ["2026-01", "2026-02"]
+    storage = results.months[0, 0, :, MONTH_INDEX["cost_storage"]]
+    np.testing.assert_allclose(storage, [7 * 25 * 22 / 31, 6 * 25 * 14 / 28])
