@@ -18,6 +18,8 @@ from sim import scenario as sc
 from sim.errors import UserError
 from sim.model import PATH_SKUS
 from sim.montecarlo import PATH_REPLICATIONS, batch_for
+from sim.months import MONTH_METRICS
+from sim.plan import PLAN_BYTES, PLAN_MIN_REPLICATIONS
 
 GB = 2**30
 BASE_MEMORY = 100 * 2**20  # interpreter, libraries, scenario (W measures 58 MB in all)
@@ -85,7 +87,20 @@ class Shape:
         kept = min(self.replications, PATH_REPLICATIONS)
         paths = kept * sum(4 * self.days * s.nodes * PATH_SKUS for s in self.strategies)
         totals = 2 * 8 * self.replications * len(self.strategies) * metrics  # and stacked
-        return len(self.strategies) * metrics * self.skus * SUMMARY_BYTES + paths + totals
+        # the shipment plan (int32 units by lane, ISO week and SKU, for the first replications
+        # up to plan.PLAN_BYTES) and the month results (months × MONTH_METRICS per replication)
+        weeks = self.days // 7 + 2
+        per_plan = sum(4 * s.lanes * weeks * self.skus for s in self.strategies)
+        plan = min(self.replications * per_plan, max(PLAN_BYTES, PLAN_MIN_REPLICATIONS * per_plan))
+        months = 8 * self.replications * len(self.strategies) * (self.days // 28 + 2)
+        months *= len(MONTH_METRICS)
+        return (
+            len(self.strategies) * metrics * self.skus * SUMMARY_BYTES
+            + paths
+            + totals
+            + plan
+            + months
+        )
 
 
 def shape_of(scenario: sc.Scenario) -> Shape:

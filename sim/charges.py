@@ -314,9 +314,18 @@ def _aged_charge(
     fees: FbaFees, on_hand: np.ndarray, received: np.ndarray, initial: np.ndarray, warmup: int
 ) -> np.ndarray:
     total = np.zeros(fees.skus)
+    for _, charge in aged_snapshots(fees, on_hand, received, initial, warmup):
+        total += charge
+    return total
+
+
+def aged_snapshots(
+    fees: FbaFees, on_hand: np.ndarray, received: np.ndarray, initial: np.ndarray, warmup: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(day, (skus,) USD) of each aged-inventory snapshot on a counted day ``>= warmup``."""
     counted = fees.aged_days >= warmup
     if not counted.any():
-        return total
+        return
     arrivals = np.array(received, dtype=np.int64)
     arrivals[0] += np.asarray(initial, dtype=np.int64)
     cum = np.cumsum(arrivals, axis=0)  # cum[t] = units received on days 0..t
@@ -324,8 +333,7 @@ def _aged_charge(
         t = int(fees.aged_days[k])
         lo = _older_than(fees.aged_min_days[k], t, on_hand[t], cum)
         hi = _older_than(fees.aged_next_days[k], t, on_hand[t], cum)
-        total += ((lo - hi) * fees.aged_per_unit[k]).sum(axis=0)
-    return total
+        yield t, ((lo - hi) * fees.aged_per_unit[k]).sum(axis=0)
 
 
 def _older_than(ages: np.ndarray, t: int, on_hand: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -337,9 +345,20 @@ def _older_than(ages: np.ndarray, t: int, on_hand: np.ndarray, cum: np.ndarray) 
 
 
 def _lil_charge(fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup: int) -> np.ndarray:
+    first, rate = lil_rates(fees, on_hand, shipped, warmup)
+    if rate is None:
+        return np.zeros(fees.skus)
+    return _dot(shipped[first:], rate)
+
+
+def lil_rates(
+    fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup: int
+) -> tuple[int, np.ndarray | None]:
+    """The first day charged and the ``(days - first, skus)`` LIL fee per unit shipped on each
+    day from it (None when no day is charged)."""
     first = max(fees.lil_first_day, warmup)
     if fees.lil_per_unit is None or first >= fees.days:
-        return np.zeros(fees.skus)
+        return first, None
     zero = np.zeros((1, fees.skus))
     cum_on = np.concatenate([zero, np.cumsum(on_hand, axis=0, dtype=float)])
     cum_sh = np.concatenate([zero, np.cumsum(shipped, axis=0, dtype=float)])
@@ -354,8 +373,7 @@ def _lil_charge(fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup:
     recent = cum_sh[days] - cum_sh[days - LIL_EXEMPT_WINDOW]
     band = np.searchsorted(fees.lil_thresholds, days_of_supply, side="right")
     rate = fees.lil_per_unit[fees.period_of_day[days][:, None], band, np.arange(fees.skus)]
-    rate = np.where(recent >= LIL_EXEMPT_BELOW_UNITS, rate, 0.0)
-    return _dot(shipped[first:], rate)
+    return first, np.where(recent >= LIL_EXEMPT_BELOW_UNITS, rate, 0.0)
 
 
 def _month_pieces(fees: FbaFees, warmup: int) -> Iterator[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""The report's charts as PNG bytes: intervals, cost breakdown, inventory fan chart.
+"""The report's charts as PNG bytes: intervals, cost breakdown, months, inventory fan chart.
 
 Built from ``summary.json`` data (and, for the fan chart, the inventory paths a run keeps), never
 recomputed. matplotlib is imported inside the functions only, so ``run --no-report`` never pays
@@ -44,6 +44,13 @@ INTERVAL_METRICS = (
     ("fill_rate", "pct", "Fill rate", "% of units demanded, from stock on the day"),
     ("lost_units", "units", "Lost sales", "units"),
 )
+MONTH_PANELS = (
+    ("fill_rate", "pct", "Fill rate by month", "% of the month's units demanded"),
+    ("avg_on_hand_units", "units", "Units on hand by month", "mean end-of-day units, all nodes"),
+)
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+SERIES_COLOURS = ("#1f3b57", "#e15759", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f")
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 MAX_FAN_PANELS = 30  # (strategy, node) rows × SKU columns (at most 5) of the fan chart
 LABEL_CHARS = 32
 
@@ -93,6 +100,8 @@ def render_charts(summary: dict, paths: dict | None, start: dt.date | None) -> l
     them the fan chart is left out.
     """
     charts = [interval_chart(summary), cost_chart(summary)]
+    if start is not None:
+        charts.append(month_chart(summary, start))
     if paths and start is not None:
         charts.append(
             inventory_chart(paths, start, summary["warmup_days"], summary["replications"])
@@ -288,6 +297,117 @@ def cost_chart(summary: dict) -> Chart | None:
         "Stacked bars of each strategy's mean cost by component, with mean revenue marked.",
         png,
     )
+
+
+def month_chart(summary: dict, start: dt.date) -> Chart | None:
+    """Fill rate and units on hand month by month, one line per strategy with its interval;
+    the month with the most demand per counted day (the baseline's) is shaded: the peak."""
+    from sim.model import Calendar
+    from sim.months import month_windows
+
+    names = [
+        n
+        for n, s in summary["strategies"].items()
+        if any(m.get("fill_rate", {}).get("mean") is not None for m in s.get("months", {}).values())
+    ]
+    if not names:
+        return None
+    labels = list(summary["strategies"][names[0]]["months"])
+    windows = month_windows(Calendar(start, summary["horizon_days"], summary["warmup_days"]))
+    length = {label: hi - lo for label, lo, hi in windows}
+    base = summary.get("baseline") if summary.get("baseline") in names else names[0]
+    per_day = [
+        (_month_stat(summary, base, m, "demand_units")["mean"] or 0) / max(1, length.get(m, 1))
+        for m in labels
+    ]
+    peak = int(np.argmax(per_day)) if any(per_day) else None
+    conf = round(100 * summary["confidence"])
+    x = np.arange(len(labels))
+    width = max(7.0, min(14.0, 3.0 + 0.55 * len(labels)))
+    with _style():
+        from matplotlib.ticker import MaxNLocator
+
+        fig = _figure(width, 3.2 + 0.18 * -(-len(names) // 4))
+        axes = fig.subplots(1, 2)
+        for ax, (metric, kind, title, unit) in zip(axes, MONTH_PANELS, strict=True):
+            if peak is not None:
+                ax.axvspan(peak - 0.45, peak + 0.45, color="#fde9c8", lw=0, zorder=0)
+                ax.text(
+                    peak,
+                    0.99,
+                    "peak",
+                    transform=_blend_x(ax),
+                    ha="center",
+                    va="top",
+                    color="#8a4b00",
+                    fontsize=8,
+                )
+            for k, name in enumerate(names):
+                stats = [_month_stat(summary, name, m, metric) for m in labels]
+                mean = np.array([np.nan if st["mean"] is None else st["mean"] for st in stats])
+                colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+                lo = np.array([np.nan if st["ci_low"] is None else st["ci_low"] for st in stats])
+                hi = np.array([np.nan if st["ci_high"] is None else st["ci_high"] for st in stats])
+                offset = (k - (len(names) - 1) / 2) * min(0.08, 0.5 / len(names))
+                ax.vlines(x + offset, lo, hi, color=colour, lw=1.1)
+                ax.plot(
+                    x + offset,
+                    mean,
+                    marker=SERIES_MARKERS[k % len(SERIES_MARKERS)],
+                    ms=4,
+                    lw=1.2,
+                    color=colour,
+                    label=_label(name) if metric == "fill_rate" else None,
+                )
+            ax.set_title(title)
+            ax.set_ylabel(unit)
+            ax.set_xticks(x, [_month_label(m) for m in labels], rotation=90 if len(x) > 14 else 0)
+            ax.yaxis.set_major_locator(MaxNLocator(5))
+            ax.yaxis.set_major_formatter(_formatter(kind))
+            ax.grid(axis="y")
+            if kind == "pct":
+                lo, hi = ax.get_ylim()
+                ax.set_ylim(max(lo, -0.002), min(hi, 1.002))
+            else:
+                ax.set_ylim(bottom=0)
+        fig.legend(loc="outside lower left", ncol=min(4, len(names)), handlelength=1.6)
+        png = _png(fig)
+    peak_text = (
+        f" Shaded: {labels[peak]}, the month with the most demand a day (the peak)."
+        if peak is not None
+        else ""
+    )
+    return Chart(
+        "chart-months.png",
+        "Month by month",
+        f"Mean over replications of each calendar month's counted days; bars: {conf}% "
+        f"confidence interval.{peak_text}",
+        "Fill rate and average units on hand by calendar month for "
+        + ", ".join(names)
+        + (f"; the peak month {labels[peak]} is shaded." if peak is not None else "."),
+        png,
+    )
+
+
+def _blend_x(ax):
+    from matplotlib.transforms import blended_transform_factory
+
+    return blended_transform_factory(ax.transData, ax.transAxes)
+
+
+def _month_stat(summary: dict, strategy: str, month: str, metric: str) -> dict:
+    none = {"mean": None, "ci_low": None, "ci_high": None, "std": None}
+    st = summary["strategies"][strategy]["months"].get(month, {}).get(metric, none)
+    if st["mean"] is None or not np.isfinite(st["mean"]):
+        return none
+    return st
+
+
+def _month_label(month: str) -> str:
+    """``2026-11`` as ``Nov`` (a January with its year below, so years stay readable)."""
+    year, month_number = int(month[:4]), int(month[5:7])
+    name = MONTH_NAMES[month_number - 1]
+    return f"{name}\n{year}" if month_number == 1 else name
 
 
 def inventory_chart(

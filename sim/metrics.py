@@ -99,11 +99,15 @@ ON_TIME_WINDOW, ON_TIME_MIN = 14, 0.90
 @dataclass(frozen=True)
 class Measured:
     """One replication of one strategy: ``skus`` is (metrics, skus); ``total`` is (metrics,);
-    ``paths`` the end-of-day on-hand of a few SKUs at every node, (days, nodes, k), when kept."""
+    ``paths`` the end-of-day on-hand of a few SKUs at every node, (days, nodes, k), when kept;
+    ``months`` the strategy totals by calendar month (``sim.months``) and ``plan`` the
+    shipment plan's numbers (``sim.plan``), when a run asks for them."""
 
     skus: np.ndarray
     total: np.ndarray
     paths: np.ndarray | None = None
+    months: np.ndarray | None = None
+    plan: object | None = None
 
 
 @dataclass

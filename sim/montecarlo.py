@@ -28,6 +28,8 @@ from sim import interrupts
 from sim.engine import simulate_batch
 from sim.metrics import METRICS, Measured, measure
 from sim.model import Model, StrategyModel
+from sim.months import MONTH_METRICS, check_months, measure_months, month_windows
+from sim.plan import PlanPart, plan_cap, plan_part
 from sim.stats import interval
 from sim.workers import WorkerLost
 
@@ -147,10 +149,15 @@ def run_strategy(
 
 
 def run_strategy_batch(
-    model: Model, strategy: StrategyModel, replications: list[int], inputs: list[Inputs]
+    model: Model,
+    strategy: StrategyModel,
+    replications: list[int],
+    inputs: list[Inputs],
+    seasonal: bool = False,
 ) -> list[Measured]:
     """Simulate a batch of replications of one strategy side by side (``engine.simulate_batch``)
-    and measure each; the same numbers as one at a time."""
+    and measure each; the same numbers as one at a time. ``seasonal`` adds the results by
+    month and the shipment plan's numbers (``Measured.months``, ``Measured.plan``)."""
     streams = [Streams(model.seed, r) for r in replications]
     leads = []
     for got in inputs:
@@ -179,6 +186,12 @@ def run_strategy_batch(
         if r < PATH_REPLICATIONS:
             paths = trace.on_hand[:, :, model.path_skus].astype(np.int32)
             measured = dataclasses.replace(measured, paths=paths)
+        if seasonal:
+            months = measure_months(trace, strategy, model.catalog, cal, stream)
+            if model.check:
+                check_months(months, measured.total, strategy.name)
+            plan = plan_part(trace, strategy, cal) if r < plan_cap(model) else None
+            measured = dataclasses.replace(measured, months=months, plan=plan)
         out.append(measured)
     return out
 
@@ -192,7 +205,8 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
         results = []
         for strategy in model.strategies:
             where = strategy.name
-            results.append(run_strategy(model, strategy, replication, inputs))
+            got = run_strategy_batch(model, strategy, [replication], [inputs], seasonal=True)
+            results.append(got[0])
         return results
     except Exception as e:  # any failure is reported with where it happened
         raise ReplicationError(where, replication, model.seed, f"{type(e).__name__}: {e}") from e
@@ -205,7 +219,9 @@ def run_batch(model: Model, replications: range) -> list[list[Measured]]:
     try:
         inputs = [draw_inputs(model, r) for r in replications]
         reps = list(replications)
-        by_strategy = [run_strategy_batch(model, st, reps, inputs) for st in model.strategies]
+        by_strategy = [
+            run_strategy_batch(model, st, reps, inputs, seasonal=True) for st in model.strategies
+        ]
         return [list(measured) for measured in zip(*by_strategy, strict=True)]
     except Exception as e:
         done = []
@@ -269,10 +285,16 @@ class Results:
     paths: list[list[np.ndarray]] = field(default_factory=list)  # [strategy][rep] (days, nodes, k)
     error: ReplicationError | None = None  # the replication that failed, if one did
     first: int = 0  # index of the first replication (``run --replication N``)
+    months: np.ndarray | None = None  # (reps_done, strategies, months, MONTH_METRICS)
+    plan: list[list[PlanPart]] = field(default_factory=list)  # [strategy][rep], first ones
 
     @property
     def replications(self) -> int:
         return self.totals.shape[0]
+
+    def month_labels(self) -> list[str]:
+        """``"YYYY-MM"`` of each month of ``months`` (the counted days' calendar months)."""
+        return [label for label, _, _ in month_windows(self.model.calendar)]
 
     def inventory_paths(self) -> dict[str, dict[str, dict[str, np.ndarray]]]:
         """End-of-day on-hand paths of the top SKUs (by mean demand) at every node each
@@ -302,12 +324,18 @@ class Accumulator:
         self.mean = np.zeros(shape)
         self.m2 = np.zeros(shape)
         self.paths: list[list[np.ndarray]] = [[] for _ in model.strategies]
+        self.months: list[np.ndarray] = []
+        self.plan: list[list[PlanPart]] = [[] for _ in model.strategies]
 
     def add(self, measured: list[Measured]) -> None:
         self.totals.append(np.stack([m.total for m in measured]))
         for s, m in enumerate(measured):
             if m.paths is not None:
                 self.paths[s].append(m.paths)
+            if m.plan is not None:
+                self.plan[s].append(m.plan)
+        if all(m.months is not None for m in measured):
+            self.months.append(np.stack([m.months for m in measured]))
         x = np.stack([m.skus for m in measured])
         ok = ~np.isnan(x)
         self.count += ok
@@ -322,7 +350,23 @@ class Accumulator:
             if self.totals
             else np.zeros((0, len(self.model.strategies), n_metrics))
         )
-        return Results(self.model, totals, self.count, self.mean, self.m2, complete, self.paths)
+        months = None
+        if self.months and len(self.months) == len(self.totals):
+            months = np.stack(self.months)
+        elif not self.totals:
+            shape = (0, len(self.model.strategies), len(month_windows(self.model.calendar)))
+            months = np.zeros((*shape, len(MONTH_METRICS)))
+        return Results(
+            self.model,
+            totals,
+            self.count,
+            self.mean,
+            self.m2,
+            complete,
+            self.paths,
+            months=months,
+            plan=self.plan,
+        )
 
 
 _WORKER_MODEL: Model | None = None

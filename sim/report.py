@@ -119,6 +119,7 @@ def write_report(
     Every file is written atomically, ``report.html`` last.
     """
     from sim.charts import render_charts
+    from sim.plan_report import plan_section
 
     out = Path(out)
     start = _start_date(results)
@@ -130,7 +131,7 @@ def write_report(
         written.append(out / chart.name)
     if recommendation is None:
         recommendation = summary.get("recommendation")
-    page = render_html(summary, charts, scenario_text, recommendation, start)
+    page = render_html(summary, charts, scenario_text, recommendation, start, plan_section(results))
     write_atomic(out / REPORT, page)
     written.append(out / REPORT)
     return written
@@ -152,8 +153,9 @@ def render_html(
     scenario_text: str,
     recommendation: list[str] | None = None,
     start: dt.date | None = None,
+    plan: str = "",
 ) -> str:
-    """The text of ``report.html``."""
+    """The text of ``report.html``; ``plan`` the shipment-plan section (``sim.plan_report``)."""
     name = summary["scenario"]["name"]
     sections = [
         _facts(summary, start),
@@ -161,6 +163,7 @@ def render_html(
         _comparison(summary),
         _differences(summary),
         _charts(charts),
+        plan,
         _skus(summary),
         _inputs(scenario_text),
     ]
@@ -171,6 +174,7 @@ def render_html(
             ("comparison", "Strategies"),
             ("differences", "Differences"),
             ("charts", "Charts"),
+            ("plan", "Shipment plan"),
             ("skus", "SKUs"),
             ("inputs", "Inputs"),
         )

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,13 @@ import numpy as np
 from sim.decide import decision, recommend
 from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
+from sim.months import MONTH_METRICS
+from sim.plan import COLUMNS as PLAN_COLUMNS
+from sim.plan import plan_rows
 from sim.stats import interval, interval_dicts, paired
 
 SCHEMA_VERSION = 1
+PLAN = "plan.csv"
 
 
 def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, warmup: int) -> dict:
@@ -46,6 +51,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
             for sku, row in zip(model.catalog.ids, by_sku, strict=True)
         }
         strategies[name] = {"metrics": metrics, "skus": skus}
+        if results.months is not None:
+            strategies[name]["months"] = month_intervals(results, s)
     base = names.index(model.baseline)
     comparisons = []
     for s, name in enumerate(names):
@@ -84,6 +91,32 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
     }
     summary["recommendation"] = recommend(summary)
     return summary
+
+
+def month_intervals(results: Results, s: int) -> dict:
+    """``{"YYYY-MM": {metric: interval}}`` of strategy ``s`` (``sim.months``)."""
+    conf = results.model.confidence
+    return {
+        label: {
+            m: interval(results.months[:, s, i, k], conf).to_dict()
+            for k, m in enumerate(MONTH_METRICS)
+        }
+        for i, label in enumerate(results.month_labels())
+    }
+
+
+def month_rows(summary: dict) -> list[dict]:
+    """One row per (strategy, month): mean and interval of every month metric (``months.csv``)."""
+    rows = []
+    for name, strat in summary["strategies"].items():
+        for month, metrics in strat.get("months", {}).items():
+            row = {"strategy": name, "month": month}
+            for m, st in metrics.items():
+                row[m] = _cell(st["mean"])
+                row[f"{m}_ci_low"] = _cell(st["ci_low"])
+                row[f"{m}_ci_high"] = _cell(st["ci_high"])
+            rows.append(row)
+    return rows
 
 
 def replications_rows(results: Results) -> list[dict]:
@@ -194,7 +227,8 @@ def summary_json(summary: dict) -> str:
                     [
                         f'"metrics": {mapping(s["metrics"], "      ")}',
                         f'"skus": {mapping(s["skus"], "      ")}',
-                    ],
+                    ]
+                    + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else []),
                     "    ",
                     "{",
                     "}",
@@ -216,8 +250,31 @@ def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
         "replications.csv": csv_text(replications_rows(results)),
         "skus.csv": csv_text(sku_rows(summary)),
     }
+    if any("months" in s for s in summary["strategies"].values()):
+        files["months.csv"] = csv_text(month_rows(summary))
     paths = []
     for name, text in files.items():
         write_atomic(out / name, text)
         paths.append(out / name)
+    if any(results.plan):
+        write_csv_atomic(out / PLAN, plan_rows(results.model, results.plan), PLAN_COLUMNS)
+        paths.append(out / PLAN)
     return paths
+
+
+def write_csv_atomic(path: Path, rows: Iterable[dict], columns: Sequence[str]) -> None:
+    """``csv_text`` of ``rows`` streamed to ``path`` (atomically, as ``write_atomic``): the
+    rows are written as they come, never all held in memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

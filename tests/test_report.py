@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html
 import re
 import subprocess
@@ -179,6 +180,7 @@ def test_charts_are_valid_png_files_and_not_blank(starter):
     assert [p.name for p in pngs] == [
         "chart-intervals.png",
         "chart-costs.png",
+        "chart-months.png",
         "chart-inventory.png",
     ]
     assert paths[-1] == out / "report.html"
@@ -196,16 +198,18 @@ def test_charts_are_valid_png_files_and_not_blank(starter):
 
 def test_charts_are_deterministic(starter):
     summary, _, _, out = starter
-    from sim.charts import cost_chart, interval_chart
+    from sim.charts import cost_chart, interval_chart, month_chart
 
     assert interval_chart(summary).png == (out / "chart-intervals.png").read_bytes()
     assert cost_chart(summary).png == (out / "chart-costs.png").read_bytes()
+    start = dt.date(2026, 1, 5)  # the starter's start_date
+    assert month_chart(summary, start).png == (out / "chart-months.png").read_bytes()
 
 
 def test_images_are_embedded_and_nothing_is_fetched(starter):
     _, page, _, _ = starter
     tables = parse(page)
-    assert len(tables.srcs) == 3
+    assert len(tables.srcs) == 4
     for src in tables.srcs:
         assert src.startswith("data:image/png;base64,")
     for href in tables.hrefs:
@@ -241,7 +245,7 @@ def test_user_text_is_escaped(tmp_path):
     header = tables.rows[("comparison", "")][0][1]
     assert header[2] == other["name"]  # the browser shows the name exactly as typed
     assert EVIL in {cells[0] for _, cells in tables.rows[("skus", "")]}
-    assert len([p for p in paths if p.suffix == ".png"]) == 3  # "$x$" is not read as math
+    assert len([p for p in paths if p.suffix == ".png"]) == 4  # "$x$" is not read as math
 
 
 def test_incomplete_run(tmp_path):
@@ -272,6 +276,7 @@ def test_single_strategy(tmp_path):
     assert [p.name for p in paths] == [
         "chart-intervals.png",
         "chart-costs.png",
+        "chart-months.png",
         "chart-inventory.png",
         "report.html",
     ]

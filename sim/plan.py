@@ -1,0 +1,214 @@
+"""The shipment plan (``plan.csv``): what each strategy sends where, week by week.
+
+Per replication (in the worker, ``plan_part``): the units ordered on each lane in each ISO week
+of the counted days (``trace.orders``, summed over the order days of the week), the day the
+week's units arrive (the units-weighted median of order day + that order's lead time, FBA
+check-in included: the day they join on-hand), and, on every November 1 of the counted days,
+the units at FBA nodes at the start of that day (end-of-day on-hand of October 31, before
+November 1's receipts) and the units on their way to them (ordered by October 31, arriving
+November 1 or later).
+
+Over replications (in the parent, ``plan_rows``): the median and the 10th and 90th percentiles
+of the units (linear interpolation between order statistics, NumPy's default), and the expected
+arrival week: the ISO week of the median arrival day over the replications where the week had
+an order. Only (lane, week, SKU) cells with an order in some replication get a row. The
+replications kept for the plan are the first ``plan_replications`` (all of them unless the
+catalog is so large that ``PLAN_BYTES`` would not hold them: ``plan_cap``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine import Trace
+from sim.model import Calendar, Model, StrategyModel
+
+PLAN_BYTES = 256 * 2**20  # units ordered kept in the parent for the plan's percentiles, at most
+PLAN_MIN_REPLICATIONS = 10  # ... unless fewer replications than this would be kept
+QUANTILES = (0.5, 0.1, 0.9)
+COLUMNS = (
+    "strategy",
+    "kind",
+    "lane",
+    "sku",
+    "week",
+    "date",
+    "units_median",
+    "units_p10",
+    "units_p90",
+    "arrival_week",
+)
+
+
+@dataclass(frozen=True)
+class PlanCalendar:
+    """ISO weeks of the counted days and the counted November 1sts."""
+
+    labels: tuple[str, ...]  # "2026-W45"
+    mondays: tuple[dt.date, ...]
+    starts: np.ndarray  # (weeks,) first counted day of each week, as an offset from warm-up
+    nov1: tuple[int, ...]  # day index of each counted November 1
+    cells: np.ndarray  # (weeks, 7) offsets from warm-up of each week's days, -1 past its end
+
+
+@functools.lru_cache(maxsize=8)
+def plan_calendar(calendar: Calendar) -> PlanCalendar:
+    """The weeks and November 1sts of ``calendar``'s counted days."""
+    labels, mondays, starts, nov1 = [], [], [], []
+    for t in range(calendar.warmup, calendar.days):
+        day = calendar.start + dt.timedelta(days=t)
+        if t == calendar.warmup or day.weekday() == 0:
+            year, week, _ = day.isocalendar()
+            labels.append(f"{year:04d}-W{week:02d}")
+            mondays.append(day - dt.timedelta(days=day.weekday()))
+            starts.append(t - calendar.warmup)
+        if day.month == 11 and day.day == 1:
+            nov1.append(t)
+    first = np.array(starts, np.int64)
+    ends = np.append(first[1:], calendar.days - calendar.warmup)
+    cells = first[:, None] + np.arange(7)
+    cells[cells >= ends[:, None]] = -1
+    return PlanCalendar(tuple(labels), tuple(mondays), first, tuple(nov1), cells)
+
+
+def iso_week(day: dt.date) -> str:
+    """``day``'s ISO week, e.g. ``2026-W45``."""
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    """One replication of one strategy's plan."""
+
+    units: np.ndarray  # (lanes, weeks, skus) int32 units ordered each week
+    arrival: np.ndarray  # (lanes, weeks) median arrival day of the week's units (NaN: none)
+    fba: np.ndarray  # (nov1s, 2, skus) int: at FBA on Nov 1, and that plus in transit to FBA
+
+
+def plan_part(trace: Trace, model: StrategyModel, calendar: Calendar) -> PlanPart:
+    """The plan's numbers of one replication of one strategy."""
+    pc = plan_calendar(calendar)
+    w = calendar.warmup
+    lanes, _, skus = trace.orders.shape
+    weeks = len(pc.labels)
+    units = np.zeros((lanes, weeks, skus), dtype=np.int32)
+    arrival = np.full((lanes, weeks), np.nan)
+    if weeks:
+        counted = trace.orders[:, w:]
+        units[:] = np.add.reduceat(counted, pc.starts, axis=1)
+        pad = pc.cells < 0
+        for i in range(lanes):
+            size = np.where(pad, 0, counted[i].sum(axis=1)[pc.cells])
+            due = np.where(
+                pad, np.iinfo(np.int64).max, w + pc.cells + trace.lead_days[i, w:][pc.cells]
+            )
+            arrival[i] = _weighted_median(due, size)
+    fba_nodes = [n for n, node in enumerate(model.nodes) if node.fba is not None]
+    fba = np.zeros((len(pc.nov1), 2, skus), dtype=np.int64)
+    for j, t in enumerate(pc.nov1):
+        for n in fba_nodes:
+            fba[j, 0] += trace.on_hand[t - 1, n] if t > 0 else trace.initial[n]
+        for i, lane in enumerate(model.lanes):
+            if lane.node in fba_nodes:
+                late = np.arange(t) + trace.lead_days[i, :t] >= t
+                fba[j, 1] += trace.orders[i, :t][late].sum(axis=0)
+        fba[j, 1] += fba[j, 0]
+    return PlanPart(units, arrival, fba)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row by row, the smallest value with at least half the row's weight at or below it
+    (NaN for a row without weight)."""
+    order = np.argsort(values, axis=1, kind="stable")
+    cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    at = np.argmax(2 * cum >= cum[:, -1:], axis=1)
+    got = np.take_along_axis(values, order, axis=1)[np.arange(len(values)), at]
+    return np.where(cum[:, -1] > 0, got, np.nan)
+
+
+def plan_cap(model: Model) -> int:
+    """Replications (the first ones) whose plan is kept: as many as ``PLAN_BYTES`` holds, at
+    least ``PLAN_MIN_REPLICATIONS``."""
+    weeks = len(plan_calendar(model.calendar).labels)
+    per = sum(4 * len(st.lanes) * weeks * len(model.catalog.ids) for st in model.strategies)
+    return max(PLAN_MIN_REPLICATIONS, PLAN_BYTES // max(per, 1))
+
+
+def lane_name(model: StrategyModel, lane) -> str:
+    """``supplier->fba`` or ``home->fba``."""
+    source = "supplier" if lane.source < 0 else model.nodes[lane.source].name
+    return f"{source}->{model.nodes[lane.node].name}"
+
+
+def plan_rows(
+    model: Model, parts: list[list[PlanPart]], skus: Sequence[int] | None = None
+) -> Iterator[dict]:
+    """``plan.csv``'s rows, strategy by strategy: ``kind`` ``order`` (units ordered on a lane
+    in an ISO week, ``date`` its Monday) then ``fba_on_hand`` and ``fba_on_hand_in_transit``
+    (units at FBA at the start of November 1, ``date``, without and with those on the way).
+    ``skus``: only these SKUs (indices, in catalog order), default all."""
+    pc = plan_calendar(model.calendar)
+    start = model.calendar.start
+    ids = model.catalog.ids
+    chosen = np.zeros(len(ids), dtype=bool)
+    chosen[list(range(len(ids)) if skus is None else skus)] = True
+    for s, strategy in enumerate(model.strategies):
+        kept = parts[s] if s < len(parts) else []
+        if not kept:
+            continue
+        units = np.stack([p.units for p in kept])  # (reps, lanes, weeks, skus)
+        ordered = (units.max(axis=0) > 0) & chosen
+        for i, lane in enumerate(strategy.lanes):
+            name = lane_name(strategy, lane)
+            cells = np.argwhere(ordered[i])  # (week, sku) in week order
+            if not len(cells):
+                continue
+            q = np.quantile(units[:, i].astype(float), QUANTILES, axis=0)
+            arrivals = np.stack([p.arrival[i] for p in kept])  # (reps, weeks)
+            for k, j in cells.tolist():
+                due = arrivals[:, k]
+                due = due[~np.isnan(due)]
+                arrive = ""
+                if len(due):
+                    day = int(np.quantile(due, 0.5, method="lower"))
+                    arrive = iso_week(start + dt.timedelta(days=day))
+                yield _row(
+                    strategy.name,
+                    "order",
+                    name,
+                    ids[j],
+                    pc.labels[k],
+                    pc.mondays[k],
+                    q[:, k, j],
+                    arrive,
+                )
+        fba = np.stack([p.fba for p in kept])  # (reps, nov1s, 2, skus)
+        if not fba.shape[1] or not any(node.fba is not None for node in strategy.nodes):
+            continue
+        q = np.quantile(fba.astype(float), QUANTILES, axis=0)  # (3, nov1s, 2, skus)
+        where = "+".join(node.name for node in strategy.nodes if node.fba is not None)
+        for n, t in enumerate(pc.nov1):
+            day = start + dt.timedelta(days=t)
+            for c, kind in enumerate(("fba_on_hand", "fba_on_hand_in_transit")):
+                for j in np.flatnonzero(chosen).tolist():
+                    sku = ids[j]
+                    yield _row(
+                        strategy.name, kind, where, sku, iso_week(day), day, q[:, n, c, j], ""
+                    )
+
+
+def _row(strategy, kind, lane, sku, week, day, q, arrive) -> dict:
+    median, p10, p90 = (round(float(x), 2) for x in q)
+    return dict(
+        zip(
+            COLUMNS,
+            (strategy, kind, lane, sku, week, day.isoformat(), median, p10, p90, arrive),
+            strict=True,
+        )
+    )
