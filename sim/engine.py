@@ -158,6 +158,7 @@ class Replications:
                 if lane.check_in is not None:
                     self.lead_days[i, r] += leads[lane.check_in_stream]
         self.check = AccountingCheck(self) if check else None
+        self.streams = streams
         if model.demand_feedback:
             self.demand_log = np.zeros((days, reps, skus), dtype=np.int64)
             self.prime = np.zeros((days, reps, skus), dtype=bool)
@@ -346,6 +347,12 @@ class Replications:
         same_lead = np.all(lead == lead[0], axis=0).tolist()  # (days,) one lead for all
         first_lead = lead[0].tolist()
         level, reorder, quantity = lane.level, lane.reorder_point, lane.quantity
+        # policy numbers by day (month mappings, forecast_up_to); per replication with a
+        # forecast error: (days, reps, skus)
+        levels, reorder_days, quantity_days = lane.levels, lane.reorder_days, lane.quantity_days
+        if lane.forecast is not None:
+            levels = np.stack([lane.forecast.replication_levels(s) for s in self.streams], axis=1)
+        capacity_days = lane.capacity_days
         source = (
             (self.on_hand[:, lane.source], self.stock[:, :, lane.source])
             if lane.is_transfer
@@ -371,21 +378,26 @@ class Replications:
             if every and t % every:
                 return
             q = orders[t]  # today's orders (reps, skus), written in place (rows start at zero)
-            if policy == "order_up_to":
-                np.subtract(level, pos, out=q)
+            s = level if levels is None else levels[t]
+            if policy in ("order_up_to", "forecast_up_to"):
+                np.subtract(s, pos, out=q)
             elif policy == "s_S":
-                q[:] = np.where(pos <= reorder, level - pos, 0)
+                s_min = reorder if reorder_days is None else reorder_days[t]
+                q[:] = np.where(pos <= s_min, s - pos, 0)
             else:
-                gap = reorder - pos
-                q[:] = np.where(gap >= 0, (gap // quantity + 1) * quantity, 0)
+                s_min = reorder if reorder_days is None else reorder_days[t]
+                per = quantity if quantity_days is None else quantity_days[t]
+                gap = s_min - pos
+                q[:] = np.where(gap >= 0, (gap // per + 1) * per, 0)
             np.maximum(q, 0, out=q)
             if not every:
                 q *= t % lane.review_days == 0
             if limited:  # on hand + inbound must fit: the rest waits
+                cap = capacity if capacity_days is None else capacity_days[t]
                 for r in range(reps):
                     if count(q[r]):
                         used = pos[r] + self.backorders[r] * held if held is not None else pos[r]
-                        room = capacity - float(used @ cubic_feet)
+                        room = cap - float(used @ cubic_feet)
                         need = float(q[r] @ cubic_feet)
                         if need > room:
                             q[r] = np.floor(q[r] * max(room, 0.0) / need)

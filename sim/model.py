@@ -26,6 +26,8 @@ from sim.distributions import (
     z_value,
 )
 from sim.errors import UserError
+from sim.forecast import Forecast, build, protection_leads
+from sim.seasonal import durations_by_month, for_month, has_months, mixture, sample_by_month
 
 if TYPE_CHECKING:  # the fee tables are imported only by scenarios that use them
     from sim.charges import FbaFees
@@ -156,6 +158,8 @@ class NodeModel:
     sfp: SfpRules | None = None
     dated_cost_per_order: np.ndarray | None = None  # (days,) added by order day (peak labels)
     whole_pallets: labels.WholePallets | None = None  # 3PL storage billed per whole pallet
+    check_in_months: tuple[WholeDays, ...] | None = None  # by month (Jan first) when given so
+    capacity_days: np.ndarray | None = None  # (days,) capacity by the day's month when given so
 
     @property
     def seller_fulfilled(self) -> bool:
@@ -181,6 +185,16 @@ class Lane:
     cost_per_shipment: float
     capacity_cubic_feet: float = math.inf  # of the destination node (FBA capacity limit)
     check_in_stream: tuple[str, ...] = ()
+    # policy numbers by day, when they change with the month (month mappings, forecast_up_to)
+    levels: np.ndarray | None = None  # (days, skus) order-up-to level
+    reorder_days: np.ndarray | None = None  # (days, skus)
+    quantity_days: np.ndarray | None = None  # (days, skus)
+    forecast: Forecast | None = None  # forecast_up_to with a forecast error: levels per replication
+    forecast_model: Forecast | None = None  # forecast_up_to: what its levels are computed from
+    capacity_days: np.ndarray | None = None  # (days,) destination capacity by month
+    lead_months: tuple[WholeDays, ...] | None = None  # lead time by month of the order day
+    check_in_months: tuple[WholeDays, ...] | None = None  # check-in by month of arrival
+    day_months: np.ndarray | None = None  # (days,) calendar month of each day (0 = January)
 
     @property
     def is_transfer(self) -> bool:
@@ -189,7 +203,25 @@ class Lane:
     @property
     def initial_level(self) -> np.ndarray:
         """Default on-hand at day 0: the policy's order-up-to (or reorder + quantity) level."""
-        return self.reorder_point + self.quantity if self.policy == "s_Q" else self.level
+        if self.policy == "s_Q":
+            if self.reorder_days is not None:
+                return self.reorder_days[0] + self.quantity_days[0]
+            return self.reorder_point + self.quantity
+        return self.level if self.levels is None else self.levels[0]
+
+    def sample_lead(self, u: np.ndarray) -> np.ndarray:
+        """(days,) lead time of an order placed on each day, from the stream's uniforms."""
+        if self.lead_months is None:
+            return self.lead.sample(u)
+        return sample_by_month(self.lead_months, self.day_months, u)
+
+    def sample_check_in(self, u: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        """(days,) check-in of an order placed on each day (by month of its arrival at Amazon,
+        the last day's month past the horizon), from the check-in stream's uniforms."""
+        if self.check_in_months is None:
+            return self.check_in.sample(u)
+        arrival = np.minimum(np.arange(len(u)) + lead, len(u) - 1)
+        return sample_by_month(self.check_in_months, self.day_months[arrival], u)
 
 
 @dataclass(frozen=True)
@@ -455,8 +487,19 @@ def _node(
             node.badge_loss_days,
         )
     if node.type == "fba":
-        extra["check_in"] = whole_days(node.check_in_days, minimum=0)
-        extra["capacity_cubic_feet"] = node.capacity_cubic_feet or math.inf
+        by_month = durations_by_month(node.check_in_days, minimum=0)
+        if by_month is None:
+            extra["check_in"] = whole_days(node.check_in_days, minimum=0)
+        else:  # the run-average for formulas; the months for draws and forecasts
+            extra["check_in"] = mixture(by_month, cal.months())
+            extra["check_in_months"] = by_month
+        cap = node.capacity_cubic_feet
+        if isinstance(cap, dict):
+            table = [float(cap.get(m, cap.get("default"))) for m in sc.MONTHS]
+            extra["capacity_days"] = np.array(table)[cal.months()]
+            extra["capacity_cubic_feet"] = max(table)
+        else:
+            extra["capacity_cubic_feet"] = cap or math.inf
         if node.amazon_fees:
             if name not in fba_fees:
                 fba_fees[name] = _fba_fees(scenario, name, node, cal, tables)
@@ -525,7 +568,7 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
     nodes = tuple(_node(scenario, n, catalog, cal, tables, fba_fees, ships[n]) for n in used)
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
-        _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes())
+        _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes(), st, cal)
         for node in sorted(st.replenish, key=lambda n: -depth[n])
     )
     initial = np.zeros((len(nodes), len(ids)), dtype=np.int64)
@@ -577,44 +620,59 @@ def _per_sku(value, ids, round_to=None, fallback=0.0) -> np.ndarray:
 
 
 def _lane(
-    scenario, index, nodes, node: str, rep: sc.Replenishment, catalog, scenario_fulfil
+    scenario, index, nodes, node: str, rep: sc.Replenishment, catalog, fulfil, st, cal
 ) -> Lane:
     ids = catalog.ids
     cost = np.full(len(ids), rep.freight_cost_per_unit)
+    lead, lead_months = _lead_time(scenario, rep, cal)
     if rep.lane is not None:
         spec = scenario.lanes[rep.lane]
-        lead = total_days([whole_days(leg.days, minimum=0) for leg in spec.legs], minimum=1)
         stream: tuple[str, ...] = ("lane", rep.lane)
         cost = cost + spec.cost_per_unit
         cost = cost + spec.cost_per_kg * catalog.weight_lb * sc.KG_PER_LB
         cost = cost + spec.cost_per_cubic_foot * catalog.cubic_feet
         per_shipment = rep.cost_per_shipment + spec.cost_per_shipment
     else:
-        lead = whole_days(rep.lead_time_days, minimum=1)
         stream = ("lead", node, rep.source)
         per_shipment = rep.cost_per_shipment
     dest = nodes[index[node]]
-    check_in = dest.check_in
-    if check_in is not None and check_in.is_constant and check_in.values[0] == 0:
-        check_in = None
+    check_in, check_in_months = _check_in(dest)
     # the level protects against the whole delay to sellable stock: lead time + check-in
     protection = lead if check_in is None else total_days([lead, check_in], minimum=1)
     pol = rep.policy
     review = _per_sku(pol.review_days, ids, round_to=np.rint)
-    zeros = np.zeros(len(ids), dtype=np.int64)
-    reorder, level, quantity = zeros, zeros, zeros
-    if isinstance(pol, sc.OrderUpTo):
-        # a Prime node sells to the badge's extra customers too: size its level for them
-        uplift = np.zeros(len(ids))
-        if dest.prime and dest.name in scenario_fulfil:
-            uplift = np.array([s.demand.prime_uplift for s in scenario.skus])
-        level = _order_up_to_level(pol, protection, review, ids, catalog.demand, 1 + uplift)
-    elif isinstance(pol, sc.SS):
-        reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
-        level = _per_sku(pol.order_up_to, ids, round_to=np.rint)
+    months = cal.months()
+    by_day: dict[str, np.ndarray] = {}
+    forecast = model_fc = None
+    if isinstance(pol, sc.ForecastUpTo):
+        leads, lead_of_day = protection_leads(
+            lead, lead_months, check_in, check_in_months, cal.start, cal.days
+        )
+        parts = _forecast_parts(scenario, st, node, index, nodes, fulfil, cal)
+        fc = build(scenario, pol, cal.days, review, leads, lead_of_day, parts)
+        by_day["levels"] = fc.levels()
+        forecast = fc if pol.forecast_error is not None else None
+        model_fc = fc
+        zeros = np.zeros(len(ids), dtype=np.int64)
+        reorder, level, quantity = zeros, by_day["levels"][0], zeros
+    elif has_months(pol):
+        used = np.unique(months)
+        tables = np.zeros((3, 12, len(ids)), dtype=np.int64)
+        for m in used.tolist():
+            tables[:, m] = _policy_numbers(
+                for_month(pol, m, ids), protection, review, ids, catalog, dest, scenario, fulfil
+            )
+        reorder, level, quantity = (tables[k, months[0]] for k in range(3))
+        if pol.type == "s_Q":
+            by_day["reorder_days"], by_day["quantity_days"] = tables[0][months], tables[2][months]
+        elif pol.type == "s_S":
+            by_day["reorder_days"], by_day["levels"] = tables[0][months], tables[1][months]
+        else:
+            by_day["levels"] = tables[1][months]
     else:
-        reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
-        quantity = np.maximum(1, _per_sku(pol.quantity, ids, round_to=np.rint))
+        reorder, level, quantity = _policy_numbers(
+            pol, protection, review, ids, catalog, dest, scenario, fulfil
+        )
     source = -1 if rep.source == sc.SUPPLIER else index[rep.source]
     return Lane(
         node=index[node],
@@ -625,13 +683,96 @@ def _lane(
         policy=pol.type,
         review_days=review,
         reorder_point=reorder,
-        level=np.maximum(level, reorder) if pol.type == "s_S" else level,
+        level=level,
         quantity=quantity,
         cost_per_unit=cost,
         cost_per_shipment=per_shipment,
         capacity_cubic_feet=dest.capacity_cubic_feet,
         check_in_stream=("check_in", node),
+        forecast=forecast,
+        forecast_model=model_fc,
+        capacity_days=dest.capacity_days,
+        lead_months=lead_months,
+        check_in_months=check_in_months,
+        day_months=months if (lead_months or check_in_months) else None,
+        **by_day,
     )
+
+
+def _policy_numbers(pol, protection, review, ids, catalog, dest, scenario, fulfil):
+    """(reorder point, order-up-to level, quantity) per SKU of a policy without months."""
+    zeros = np.zeros(len(ids), dtype=np.int64)
+    reorder, level, quantity = zeros, zeros, zeros
+    if isinstance(pol, sc.OrderUpTo):
+        # a Prime node sells to the badge's extra customers too: size its level for them
+        level = _order_up_to_level(
+            pol, protection, review, ids, catalog.demand, 1 + _uplift(scenario, dest, fulfil)
+        )
+    elif isinstance(pol, sc.SS):
+        reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
+        level = np.maximum(_per_sku(pol.order_up_to, ids, round_to=np.rint), reorder)
+    else:
+        reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
+        quantity = np.maximum(1, _per_sku(pol.quantity, ids, round_to=np.rint))
+    return reorder, level, quantity
+
+
+def _uplift(scenario, dest: NodeModel, fulfil) -> np.ndarray:
+    """(skus,) the Prime uplift of a node's customers (0 where it has no badge or ships no
+    customer orders in this strategy)."""
+    if dest.prime and dest.name in fulfil:
+        return np.array([s.demand.prime_uplift for s in scenario.skus])
+    return np.zeros(len(scenario.skus))
+
+
+def _lead_time(scenario, rep: sc.Replenishment, cal: Calendar):
+    """A lane's lead time: the run-average whole-day distribution, and by month of the order
+    day (None when no leg changes with the month)."""
+    if rep.lane is None:
+        return whole_days(rep.lead_time_days, minimum=1), None
+    legs = scenario.lanes[rep.lane].legs
+    months = [durations_by_month(leg.days, minimum=0) for leg in legs]
+    if all(m is None for m in months):
+        return total_days([whole_days(leg.days, minimum=0) for leg in legs], minimum=1), None
+    plain = [
+        whole_days(leg.days, minimum=0) if m is None else None
+        for leg, m in zip(legs, months, strict=True)
+    ]
+    by_month = tuple(
+        total_days(
+            [p if m is None else m[k] for p, m in zip(plain, months, strict=True)], minimum=1
+        )
+        for k in range(12)
+    )
+    return mixture(by_month, cal.months()), by_month
+
+
+def _check_in(dest: NodeModel):
+    """The check-in added to a lane's lead time (None when there is none), and by month."""
+    check_in = dest.check_in
+    if dest.check_in_months is not None:
+        return check_in, dest.check_in_months
+    if check_in is not None and check_in.is_constant and check_in.values[0] == 0:
+        return None, None
+    return check_in, None
+
+
+def _forecast_parts(scenario, st, node: str, index, nodes, fulfil, cal):
+    """The (shift, scale) terms of the customer demand a node's orders follow: its own
+    customers (× the Prime uplift of a fulfilment node with the badge), or, for a node that
+    feeds others, their forecasts shifted earlier by their mean lead time plus check-in."""
+    children = [n for n, rep in st.replenish.items() if rep.source == node]
+    if not children:
+        return ((0, 1.0 + _uplift(scenario, nodes[index[node]], fulfil)),)
+    parts = []
+    for child in children:
+        lead, _ = _lead_time(scenario, st.replenish[child], cal)
+        check_in, _ = _check_in(nodes[index[child]])
+        mean = lead.mean() + (check_in.mean() if check_in is not None else 0.0)
+        shift = round(mean)
+        for s, scale in _forecast_parts(scenario, st, child, index, nodes, fulfil, cal):
+            parts.append((s + shift, scale))
+    return tuple(parts)
 
 
 def _order_up_to_level(

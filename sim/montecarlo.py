@@ -163,10 +163,10 @@ def run_strategy_batch(
     for got in inputs:
         lead_days = {}
         for lane in strategy.lanes:
-            lead_days[lane.stream] = lane.lead.sample(got.uniforms[lane.stream])
+            lead_days[lane.stream] = lead = lane.sample_lead(got.uniforms[lane.stream])
             if lane.check_in is not None:
                 stream = lane.check_in_stream
-                lead_days[stream] = lane.check_in.sample(got.uniforms[stream])
+                lead_days[stream] = lane.sample_check_in(got.uniforms[stream], lead)
         leads.append(lead_days)
     extra = None if inputs[0].extra is None else [got.extra for got in inputs]
     cal = model.calendar

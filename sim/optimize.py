@@ -168,7 +168,7 @@ def with_levels(
     lanes = list(strategy.lanes)
     initial = strategy.initial_on_hand.copy()
     for i, lane in enumerate(lanes):
-        if lane.node in levels and lane.policy == "order_up_to":
+        if lane.node in levels and _searchable(lane):
             lanes[i] = dataclasses.replace(lane, level=np.asarray(levels[lane.node], np.int64))
             if lane.node not in fixed:
                 initial[lane.node] = lanes[i].initial_level
@@ -595,6 +595,11 @@ class StrategyPlan:
     notes: list[str] = field(default_factory=list)
 
 
+def _searchable(lane) -> bool:
+    """A lane whose one order-up-to level per SKU the search can set."""
+    return lane.policy == "order_up_to" and lane.levels is None
+
+
 def plan(scenario: sc.Scenario, model: Model, s: int, objective: Objective) -> StrategyPlan:
     """Which (SKU, node) pairs to search in strategy ``s``, with the formula's level of each."""
     strategy = model.strategies[s]
@@ -606,14 +611,15 @@ def plan(scenario: sc.Scenario, model: Model, s: int, objective: Objective) -> S
     by_node = {lane.node: lane for lane in strategy.lanes}
     relevant = _relevant_nodes(strategy, len(cat.ids))
     order = sorted(
-        (lane.node for lane in strategy.lanes if lane.policy == "order_up_to"),
+        (lane.node for lane in strategy.lanes if _searchable(lane)),
         key=lambda n: _search_rank(strategy, by_node, n),
     )
     for lane in strategy.lanes:
-        if lane.policy != "order_up_to":
+        if not _searchable(lane):
+            what = lane.policy if lane.policy != "order_up_to" else "order_up_to (by month)"
             notes.append(
-                f"{names[lane.node]}: {lane.policy} policy kept at the scenario's values "
-                "(only order_up_to levels are searched)"
+                f"{names[lane.node]}: {what} policy kept at the scenario's values "
+                "(only order_up_to levels without months are searched)"
             )
     if fixed & set(order):
         held = ", ".join(names[n] for n in sorted(fixed & set(order)))
@@ -825,9 +831,7 @@ def optimize_strategy(
     strategy = model.strategies[s]
     p = plan(scenario, model, s, objective)
     conf = model.confidence
-    scenario_levels = {
-        lane.node: lane.level.copy() for lane in strategy.lanes if lane.policy == "order_up_to"
-    }
+    scenario_levels = {lane.node: lane.level.copy() for lane in strategy.lanes if _searchable(lane)}
     levels = {n: v.copy() for n, v in scenario_levels.items()}
     metric = objective.metric
     for n in p.order:

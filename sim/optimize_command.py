@@ -12,6 +12,8 @@ from sim.cli import _note, _override, check_backend, default_out, emit, run_opti
 from sim.errors import UserError
 from sim.optimize import TARGET_METRICS
 
+EVERY_MONTH = ("fill_rate", "cycle_service_level")  # metrics the month-by-month search reads
+
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
@@ -36,12 +38,19 @@ from sim.optimize import TARGET_METRICS
     metavar="NAME",
     help="Only this strategy (repeatable) [default: all].",
 )
+@click.option(
+    "--every-month",
+    is_flag=True,
+    help="Also find, for forecast_up_to policies, the smallest service_level per SKU and node "
+    "whose --target (fill_rate or cycle_service_level) is met in every calendar month.",
+)
 @run_options
 def optimize(
     scenario,
     target,
     objective,
     strategies,
+    every_month,
     reps,
     seed,
     workers,
@@ -93,6 +102,10 @@ def optimize(
         if target is not None:
             raise UserError(("--target", "not used with --objective profit"))
         goal = opt.Objective(None)
+    if every_month and (goal.target is None or goal.target.metric not in EVERY_MONTH):
+        raise UserError(
+            ("--every-month", "needs --target fill_rate>=V or --target cycle_service_level>=V")
+        )
     if reps is not None and reps < 2:
         raise UserError(("--reps", "optimize needs at least 2 replications (for an interval)"))
     loaded = load_scenario(scenario, allow_outside_files)
@@ -121,15 +134,34 @@ def optimize(
             backend=backend,
             scheduler=scheduler,
         )
+        text = lambda: opt.tables(rep)  # noqa: E731
+        if every_month:
+            text = _every_month(sc, model, chosen, goal, rep, progress)
         if show:
             click.echo("\r\033[K", err=True, nl=False)
-        emit(out, "optimize", rep, opt.csv_rows(rep), lambda: opt.tables(rep), fmt, force)
+        emit(out, "optimize", rep, opt.csv_rows(rep), text, fmt, force)
     if not rep["complete"]:
         click.echo(
             f"interrupted: kept {len(rep['strategies'])} finished strategies in {out}", err=True
         )
         sys.exit(interrupts.exit_code())
     stopped_after(out)
+
+
+def _every_month(sc, model, chosen, goal, rep, progress):
+    """Add each strategy's ``every_month`` search to ``rep``; the tables with it."""
+    from sim import optimize as opt
+    from sim import season_search
+
+    lines = []
+    for s in chosen:
+        name = model.strategies[s].name
+        if name not in rep["strategies"]:
+            continue  # interrupted before this strategy
+        entry = season_search.search(sc, model, s, goal.target.metric, goal.target.value, progress)
+        rep["strategies"][name]["every_month"] = entry
+        lines.append(season_search.table(name, entry))
+    return lambda: opt.tables(rep) + "\n\n" + "\n\n".join(lines)
 
 
 def _optimize_out(name: str) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -217,6 +218,28 @@ NonNegative = Annotated[float, Field(ge=0, le=MAX_DURATION_DAYS)]
 Duration = _tagged({"number": NonNegative, **DIST_KINDS}, _pick_duration)
 """Days: a number, or ``{dist: constant|uniform|triangular|normal|lognormal|gamma|discrete, ...}``."""
 
+
+def _pick_dated_duration(v):
+    if isinstance(v, Mapping) and "dist" not in v:
+        return "months"
+    return _pick_duration(v)
+
+
+def dated_duration() -> Any:
+    """A duration, or a mapping from month name (and ``default``) to a duration."""
+    months = Annotated[dict[str, Duration], AfterValidator(_month_keys)]
+    return _tagged({"number": NonNegative, **DIST_KINDS, "months": months}, _pick_dated_duration)
+
+
+def _month_keys(value: dict) -> dict:
+    bad = [k for k in value if k not in MONTHS and k != "default"]
+    if bad:
+        raise ValueError(
+            f"{bad[0]!r} is not a month: a duration by month has keys jan..dec and default"
+        )
+    return _complete_months(value)
+
+
 # --------------------------------------------------------------------------- per-SKU numbers
 
 
@@ -235,11 +258,48 @@ def per_sku(number: Any) -> Any:
     return _tagged({"number": number, "mapping": dict[str, number]}, _pick_per_sku)
 
 
+def per_sku_month(number: Any) -> Any:
+    """A policy number that may change by calendar month: a number, a month mapping
+    (``{default: 300, nov: 700, dec: 900}``), or a mapping from SKU id (and ``default``) to
+    either. Keys ``jan``..``dec`` are months wherever they appear (see ``month_keys_problems``)."""
+    return _tagged({"number": number, "mapping": dict[str, per_sku(number)]}, _pick_per_sku)
+
+
+def month_mapping(value: Any) -> bool:
+    """``value`` is a month mapping: a dict whose keys are month names (and ``default``) only,
+    with at least one month."""
+    return (
+        isinstance(value, Mapping)
+        and any(k in MONTHS for k in value)
+        and all(k in MONTHS or k == "default" for k in value)
+    )
+
+
+def _complete_months(value: dict) -> dict:
+    if "default" not in value:
+        missing = [m for m in MONTHS if m not in value]
+        if missing:
+            raise ValueError(f"no value for {', '.join(missing)} and no 'default'")
+    return value
+
+
+MonthKey = Literal["default", *MONTHS]
+
+
+def by_month(kind: Any) -> Any:
+    """``kind``, or a mapping from month name (and ``default``) to ``kind`` (month of the day)."""
+    return Annotated[dict[MonthKey, kind], AfterValidator(_complete_months)]
+
+
 Units = Annotated[float, Field(ge=0, le=MAX_UNITS)]
 PerSkuUnits = per_sku(Units)
 PerSkuDays = per_sku(Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)])
 PerSkuProbability = per_sku(Annotated[float, Field(gt=0, lt=1)])
 PerSkuCover = per_sku(Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS)])
+PolicyUnits = per_sku_month(Units)
+PolicyProbability = per_sku_month(Annotated[float, Field(gt=0, lt=1)])
+PolicyCover = per_sku_month(Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS)])
+PolicyQuantity = per_sku_month(Annotated[float, Field(gt=0, le=MAX_UNITS)])
 
 # --------------------------------------------------------------------------- demand
 
@@ -720,6 +780,11 @@ class SellerCosts(Strict):
 # Delivery defaults for FBA chosen to give about 97% on time, the rate Amazon cited for its own
 # fulfilment network (MCF, 2022; reference facts §4): not an Amazon figure for FBA, override it.
 FBA_TRANSIT = Discrete(dist="discrete", values=[1, 2, 3], probs=[0.55, 0.42, 0.03])
+CubicFeet = Annotated[float, Field(gt=0, le=MAX_UNITS)]
+Capacity = _tagged(
+    {"number": CubicFeet, "months": by_month(CubicFeet)},
+    lambda v: "months" if isinstance(v, Mapping) else _pick_per_sku(v),
+)
 FBA_CHECK_IN = Triangular(dist="triangular", low=2, mode=3, high=7)
 PLACEMENT_OPTIONS = ("amazon_optimized", "partial", "minimal")
 
@@ -733,15 +798,15 @@ class FbaNode(NodeBase):
     )
     promise_days: int = Field(default=2, ge=0, le=365, description="Prime two-day promise")
     prime: bool = True
-    check_in_days: Duration = Field(
+    check_in_days: dated_duration() = Field(
         default=FBA_CHECK_IN,
-        description="days from delivery at Amazon to sellable (typically 2-6; unverified)",
+        description="days from delivery at Amazon to sellable (typically 2-6; unverified); "
+        "or by month of the delivery day: {default: 3, nov: {dist: uniform, low: 5, high: 14}}",
     )
-    capacity_cubic_feet: float | None = Field(
+    capacity_cubic_feet: Capacity | None = Field(
         default=None,
-        gt=0,
-        le=MAX_UNITS,
-        description="FBA capacity limit: on hand + inbound volume at most",
+        description="FBA capacity limit: on hand + inbound volume at most; or by month of "
+        "the order day: {default: 500, oct: 300}",
     )
     placement: Literal["amazon_optimized", "partial", "minimal"] = Field(
         default="amazon_optimized", description="inbound placement option (fee per unit)"
@@ -813,9 +878,9 @@ SELLER_TYPES = frozenset({"fbm", "sfp", "3pl"})
 class Safety(Strict):
     """Safety stock on top of cover: exactly one of units, days of mean demand, or a service level."""
 
-    units: PerSkuUnits | None = None
-    days: PerSkuCover | None = None
-    service_level: PerSkuProbability | None = None
+    units: PolicyUnits | None = None
+    days: PolicyCover | None = None
+    service_level: PolicyProbability | None = None
 
     @model_validator(mode="after")
     def _one(self):
@@ -830,9 +895,9 @@ class OrderUpTo(Strict):
 
     type: Literal["order_up_to"]
     review_days: PerSkuDays = 1
-    level: PerSkuUnits | None = None
-    service_level: PerSkuProbability | None = None
-    cover_days: PerSkuCover | None = None
+    level: PolicyUnits | None = None
+    service_level: PolicyProbability | None = None
+    cover_days: PolicyCover | None = None
     safety: Safety | None = None
 
     @model_validator(mode="after")
@@ -852,8 +917,8 @@ class SS(Strict):
 
     type: Literal["s_S"]
     review_days: PerSkuDays = 1
-    reorder_point: PerSkuUnits
-    order_up_to: PerSkuUnits
+    reorder_point: PolicyUnits
+    order_up_to: PolicyUnits
 
 
 class SQ(Strict):
@@ -861,11 +926,53 @@ class SQ(Strict):
 
     type: Literal["s_Q"]
     review_days: PerSkuDays = 1
-    reorder_point: PerSkuUnits
-    quantity: per_sku(Annotated[float, Field(gt=0, le=MAX_UNITS)])
+    reorder_point: PolicyUnits
+    quantity: PolicyQuantity
 
 
-POLICY_KINDS = {"order_up_to": OrderUpTo, "s_S": SS, "s_Q": SQ}
+class ForecastError(Strict):
+    """How wrong the forecast is: the true mean × a lognormal error per SKU and month of the run."""
+
+    cv: float = Field(ge=0, le=10, description="coefficient of variation of the error")
+    bias: float = Field(
+        default=0.0, gt=-1, le=10, description="mean error: 0.1 = forecasts 10% too high"
+    )
+
+
+class ForecastUpTo(Strict):
+    """Order up to a seasonal forecast: at each review the level is the expected demand of the
+    protection period (days t+1 … t+L+R−1) from the scenario's demand model, plus safety; see
+    ``sim.forecast``."""
+
+    type: Literal["forecast_up_to"]
+    review_days: PerSkuDays = 1
+    service_level: PolicyProbability | None = Field(
+        default=None, description="the level is this quantile of the protection period's demand"
+    )
+    cover_days: PolicyCover | None = Field(
+        default=None,
+        description="the level is the expected demand of the next cover_days days instead of "
+        "the protection period",
+    )
+    safety: Safety | None = Field(
+        default=None, description="{days: N} (the next N days' expected demand) or {units: N}"
+    )
+    forecast_error: ForecastError | None = Field(
+        default=None, description="without it the policy knows the true demand model"
+    )
+
+    @model_validator(mode="after")
+    def _one(self):
+        if self.service_level is not None and (
+            self.cover_days is not None or self.safety is not None
+        ):
+            raise ValueError("service_level sets the safety itself: drop cover_days and safety")
+        if self.safety is not None and self.safety.service_level is not None:
+            raise ValueError("give service_level on the policy, not in safety")
+        return self
+
+
+POLICY_KINDS = {"order_up_to": OrderUpTo, "s_S": SS, "s_Q": SQ, "forecast_up_to": ForecastUpTo}
 Policy = _tagged(
     POLICY_KINDS,
     lambda v: _kind(v, "type", POLICY_KINDS) if isinstance(v, Mapping) else None,
@@ -876,7 +983,10 @@ class Leg(Strict):
     """One step of a supply lane: production, ocean, customs, trucking…"""
 
     name: str = Field(min_length=1, max_length=100)
-    days: Duration = Field(description="duration of this step")
+    days: dated_duration() = Field(
+        description="duration of this step; or by month of the order day: "
+        "{default: 30, dec: {dist: uniform, low: 35, high: 50}}"
+    )
 
 
 class SupplyLane(Strict):
@@ -1200,8 +1310,49 @@ def _per_sku_keys(policy, where, skus):
         value = getattr(policy, field)
         if isinstance(value, Safety):
             yield from _per_sku_keys(value, (*where, field), skus)
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and field == "review_days":
             yield from _per_sku_value(value, (*where, field), skus, need_all=True)
+        elif isinstance(value, dict):
+            yield from _policy_number_keys(value, (*where, field), skus)
+
+
+def _policy_number_keys(value: dict, where, skus):
+    """A policy number's mapping: by month, by SKU, or by SKU then month (jan..dec are months)."""
+    for key in value:
+        if key in MONTHS and key in skus:
+            yield (
+                (*where, key),
+                f"{key!r} is both a month and a SKU id: in policy numbers jan..dec are months; "
+                f"rename the SKU (ids are case-sensitive, e.g. {key.upper()!r}) to give it its "
+                "own number",
+            )
+            return
+    if month_mapping(value):
+        yield from _month_problems(value, where)
+        return
+    if any(k in MONTHS for k in value):
+        yield (
+            where,
+            "mixes months and SKU ids: nest the months under a SKU id or default, e.g. "
+            "{SKU-A: {default: 300, dec: 900}, default: 200}",
+        )
+        return
+    yield from _per_sku_value(value, where, skus, need_all=True)
+    for key, inner in value.items():
+        if isinstance(inner, dict):
+            if not month_mapping(inner):
+                bad = next((k for k in inner if k not in MONTHS and k != "default"), None)
+                if bad is not None:
+                    yield (*where, key, bad), f"{bad!r} is not a month (jan..dec or default)"
+                    continue
+            yield from _month_problems(inner, (*where, key))
+
+
+def _month_problems(value: dict, where):
+    try:
+        _complete_months(value)
+    except ValueError as e:
+        yield where, str(e)
 
 
 def _per_sku_value(value, where, skus, need_all):

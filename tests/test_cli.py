@@ -55,21 +55,26 @@ def test_run_writes_summary_and_csv_files(starter_run):
     assert summary["schema_version"] == 1 and summary["complete"] is True
     assert summary["replications"] == 12 and summary["seed"] == 42
     assert len(summary["scenario"]["sha256"]) == 64
-    assert set(summary["strategies"]) == {"fba-only", "fbm-only", "fba-with-home-backup"}
+    assert set(summary["strategies"]) == {
+        "fba-only",
+        "fbm-only",
+        "fba-with-home-backup",
+        "fba-forecast",
+    }
     for strat in summary["strategies"].values():
         assert set(strat["metrics"]) >= SPEC_METRICS
         for stat in strat["metrics"].values():
             assert set(stat) == {"mean", "ci_low", "ci_high", "std"}
         assert set(strat["skus"]) == {"MUG-11OZ", "MUG-15OZ", "MUG-GIFTSET"}
     comps = summary["comparisons"]
-    assert {c["strategy"] for c in comps} == {"fbm-only", "fba-with-home-backup"}
+    assert {c["strategy"] for c in comps} == {"fbm-only", "fba-with-home-backup", "fba-forecast"}
     assert {c["baseline"] for c in comps} == {"fba-only"}
-    assert len(comps) == 2 * len(METRICS)
+    assert len(comps) == 3 * len(METRICS)
     reps = list(csv.DictReader((out / "replications.csv").open()))
-    assert len(reps) == 3 * 12
+    assert len(reps) == 4 * 12
     assert list(reps[0])[:2] == ["strategy", "replication"] and set(METRICS) <= set(reps[0])
     skus = list(csv.DictReader((out / "skus.csv").open()))
-    assert len(skus) == 3 * 3 and {"fill_rate", "fill_rate_ci_low", "fill_rate_ci_high"} <= set(
+    assert len(skus) == 4 * 3 and {"fill_rate", "fill_rate_ci_low", "fill_rate_ci_high"} <= set(
         skus[0]
     )
 
@@ -150,7 +155,7 @@ def test_an_interrupted_run_keeps_finished_replications(signame, code, tmp_path)
     assert summary["complete"] is False
     assert 0 < summary["replications"] < 5000
     rows = list(csv.DictReader((tmp_path / "replications.csv").open()))
-    assert len(rows) == 3 * summary["replications"]
+    assert len(rows) == 4 * summary["replications"]
     assert not list(tmp_path.glob("*.tmp*")), "a half-written file was left behind"
 
 

@@ -282,6 +282,12 @@ def per_sku(draw, sku_ids: list[str], values: st.SearchStrategy, need_all: bool 
     return out
 
 
+def by_month(values: st.SearchStrategy) -> st.SearchStrategy:
+    """A number, or a month mapping of numbers with a default."""
+    months = st.dictionaries(st.sampled_from(sc.MONTHS), values, min_size=1, max_size=3)
+    return st.one_of(values, st.builds(lambda m, d: {**m, "default": d}, months, values))
+
+
 @st.composite
 def policy(draw, sku_ids: list[str]):
     units = num(0, 60)
@@ -303,6 +309,18 @@ def policy(draw, sku_ids: list[str]):
     elif kind == "s_S":
         p["reorder_point"] = draw(per_sku(sku_ids, units))
         p["order_up_to"] = draw(per_sku(sku_ids, units))
+    elif kind == "forecast_up_to":
+        how = draw(st.sampled_from(("service_level", "cover_days", "safety", "none")))
+        if how == "service_level":
+            p["service_level"] = draw(per_sku(sku_ids, by_month(pos(0.5, 0.995))))
+        elif how == "cover_days":
+            p["cover_days"] = draw(per_sku(sku_ids, by_month(num(0, 30))))
+        if how in ("cover_days", "safety") and draw(st.booleans()):
+            safety = draw(st.sampled_from(("units", "days")))
+            values = {"units": units, "days": num(0, 10)}
+            p["safety"] = {safety: draw(per_sku(sku_ids, values[safety]))}
+        if draw(st.booleans()):
+            p["forecast_error"] = {"cv": draw(num(0, 1)), "bias": draw(pos(-0.5, 0.5))}
     else:
         p["reorder_point"] = draw(per_sku(sku_ids, units))
         p["quantity"] = draw(per_sku(sku_ids, pos(0.5, 40)))

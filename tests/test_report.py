@@ -113,7 +113,7 @@ def test_every_strategy_and_metric_with_the_summary_numbers(starter):
     rows = {m: cells for m, cells in tables.rows[("comparison", "")] if m}
     header = tables.rows[("comparison", "")][0][1]
     names = list(summary["strategies"])
-    assert len(names) == 3
+    assert len(names) == 4
     for n, head in zip(names, header[1:], strict=True):
         assert head.startswith(n)
     metrics = summary["metric_order"]
