@@ -127,12 +127,23 @@ DAYS_PER_MONTH = 365.25 / 12
 
 @dataclass(frozen=True)
 class SfpRules:
-    """Seller Fulfilled Prime checks of one node over a rolling window of ship days."""
+    """Seller Fulfilled Prime checks of one node over a rolling window of ship days (US help
+    page 202072550): on-time shipment (an order shipped late but delivered on time counts as on
+    time), on-time delivery of the orders shipped outside Buy Shipping, cancellations, and the
+    share of orders on Buy Shipping labels."""
 
     on_time_shipment_min: float
     on_time_delivery_min: float
     window_days: int
     loss_days: int
+    buy_shipping_share: float = 1.0
+    buy_shipping_min: float = 0.99
+    cancel_rate_max: float = 0.005
+
+    @property
+    def eligible(self) -> bool:
+        """The node buys enough of its labels through Buy Shipping to carry the badge at all."""
+        return self.buy_shipping_share >= self.buy_shipping_min - 1e-12
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,9 @@ class NodeModel:
     check_in: WholeDays | None = None  # FBA: days from delivery at Amazon to sellable
     capacity_cubic_feet: float = math.inf
     sfp: SfpRules | None = None
+    cancel_rate: float = 0.0  # share of orders taken from the shelf cancelled before shipping
+    valid_tracking_rate: float = 1.0  # share of shipped orders with valid tracking
+    defect_rate: float = 0.0  # order defects per order shipped
 
     @property
     def seller_fulfilled(self) -> bool:
@@ -401,6 +415,9 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
             receiving_per_unit=node.receiving_per_unit,
             receiving_per_carton=node.receiving_per_carton,
             return_handling_per_unit=node.return_handling_per_unit,
+            cancel_rate=node.cancel_rate,
+            valid_tracking_rate=node.valid_tracking_rate,
+            defect_rate=node.defect_rate,
         )
     if node.type == "sfp":
         extra["sfp"] = SfpRules(
@@ -408,6 +425,9 @@ def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, 
             node.on_time_delivery_min,
             node.badge_window_days,
             node.badge_loss_days,
+            node.buy_shipping_share,
+            node.buy_shipping_min,
+            node.cancel_rate_max,
         )
     if node.type == "fba":
         extra["check_in"] = whole_days(node.check_in_days, minimum=0)

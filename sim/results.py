@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.decide import decision, recommend
+from sim.health import TARGETS
 from sim.metrics import LOWER_IS_BETTER, METRICS
 from sim.montecarlo import Results
 from sim.stats import interval, interval_dicts, paired
@@ -40,7 +41,11 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
             sku: {"metrics": dict(zip(METRICS, row, strict=True))}
             for sku, row in zip(model.catalog.ids, by_sku, strict=True)
         }
-        strategies[name] = {"metrics": metrics, "skus": skus}
+        strategies[name] = {
+            "metrics": metrics,
+            "account_health_breaches": account_health_breaches(metrics),
+            "skus": skus,
+        }
     base = names.index(model.baseline)
     comparisons = []
     for s, name in enumerate(names):
@@ -78,6 +83,17 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
     }
     summary["recommendation"] = recommend(summary)
     return summary
+
+
+def account_health_breaches(metrics: dict) -> dict[str, float]:
+    """The account-health targets that broke in some replication, with their breach rate
+    (share of replications), worst first: e.g. ``{"late_shipment_10d": 0.4}``."""
+    broke = {}
+    for t in TARGETS:
+        rate = metrics[f"breach_{t.name}"]["mean"]
+        if rate:
+            broke[t.name] = rate
+    return dict(sorted(broke.items(), key=lambda kv: -kv[1]))
 
 
 def replications_rows(results: Results) -> list[dict]:
@@ -177,6 +193,7 @@ def summary_json(summary: dict) -> str:
                 + block(
                     [
                         f'"metrics": {mapping(s["metrics"], "      ")}',
+                        f'"account_health_breaches": {enc(s["account_health_breaches"])}',
                         f'"skus": {mapping(s["skus"], "      ")}',
                     ],
                     "    ",
