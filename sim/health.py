@@ -86,23 +86,40 @@ BREACH_METRICS = tuple(f"breach_{t.name}" for t in TARGETS)
 @dataclass
 class SellerRecord:
     """Seller-fulfilled orders by order day and SKU, (days, skus) each: shipped, shipped late,
-    delivered on time, cancelled, shipped with valid tracking, with a defect."""
+    delivered on time, cancelled, shipped with valid tracking, with a defect. ``cancelled`` and
+    ``defects`` are None when there are none, ``valid`` None when every order has valid
+    tracking (big catalogs: no array is built that nothing needs)."""
 
     shipped: np.ndarray
     late: np.ndarray
     on_time: np.ndarray
-    cancelled: np.ndarray
-    valid: np.ndarray
-    defects: np.ndarray
+    cancelled: np.ndarray | None
+    valid: np.ndarray | None
+    defects: np.ndarray | None
 
-    @property
-    def orders(self) -> np.ndarray:
-        """Orders the seller nodes took: shipped or cancelled."""
-        return self.shipped + self.cancelled
+    def get(self, name: str) -> np.ndarray:
+        """A field as an array (0 for no cancellations or defects, ``shipped`` for valid
+        tracking on every order); ``orders`` = shipped + cancelled."""
+        if name == "orders":
+            return self.shipped if self.cancelled is None else self.shipped + self.cancelled
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        return self.shipped if name == "valid" else np.zeros(self.shipped.shape)
+
+    def fine(self, target: Target) -> bool:
+        """Every order meets the target by construction: no window can breach."""
+        if target.numerator in ("cancelled", "defects"):
+            return getattr(self, target.numerator) is None
+        if target.numerator == "valid":
+            return self.valid is None
+        return False
 
     def total(self) -> SellerRecord:
         """The same record with all SKUs together, (days, 1) each."""
-        return SellerRecord(*(a.sum(axis=1, keepdims=True) for a in self.__dict__.values()))
+        return SellerRecord(
+            *(None if a is None else a.sum(axis=1, keepdims=True) for a in self.__dict__.values())
+        )
 
 
 def seller_record(trace: Trace, model: StrategyModel, streams) -> SellerRecord | None:
@@ -110,24 +127,36 @@ def seller_record(trace: Trace, model: StrategyModel, streams) -> SellerRecord |
     seller = [n for n in trace.shippers if model.nodes[n].seller_fulfilled]
     if not seller:
         return None
-    shape = trace.demand.shape
-    rec = SellerRecord(*(np.zeros(shape) for _ in range(6)))
+    parts: dict[str, list] = {k: [] for k in SellerRecord.__dataclass_fields__}
     for n in seller:
         node, sh = model.nodes[n], trace.shippers[n]
-        rec.shipped += sh.shipped
-        rec.late += sh.late
-        rec.on_time += sh.on_time
-        if trace.cancelled is not None:
-            rec.cancelled += trace.cancelled[:, n] * sh.per_order
-        rec.valid += _draw(sh, node.valid_tracking_rate, streams, "valid_tracking", node.name)
-        rec.defects += _draw(sh, node.defect_rate, streams, "order_defects", node.name)
-    return rec
+        parts["shipped"].append(sh.shipped)
+        parts["late"].append(sh.late)
+        parts["on_time"].append(sh.on_time)
+        if trace.cancelled is not None and node.cancel_rate > 0:
+            parts["cancelled"].append(trace.cancelled[:, n] * sh.per_order)
+        parts["valid"].append(
+            _draw(sh, node.valid_tracking_rate, streams, "valid_tracking", node.name)
+        )
+        if node.defect_rate > 0:
+            parts["defects"].append(
+                _draw(sh, node.defect_rate, streams, "order_defects", node.name)
+            )
+    if all(v is sh for v, sh in zip(parts["valid"], parts["shipped"], strict=True)):
+        parts["valid"] = []  # every order with valid tracking
+    return SellerRecord(**{k: _sum(v) for k, v in parts.items()})
+
+
+def _sum(arrays: list[np.ndarray]) -> np.ndarray | None:
+    if not arrays:
+        return None
+    return arrays[0] if len(arrays) == 1 else sum(arrays[1:], arrays[0])
 
 
 def _draw(shipper, p: float, streams, *stream: str) -> np.ndarray:
     """(days, skus) orders of ``shipper.shipped`` that have a property of probability ``p``
     each: a binomial draw per order day and SKU on the units shipped (exact per order when each
-    order is one unit), from the node's own stream; no draw when p is 0 or 1."""
+    order is one unit), from the node's own stream; no draw when p is 1 (or 0)."""
     if p >= 1.0:
         return shipper.shipped
     if p <= 0.0:
@@ -140,9 +169,12 @@ def breaches(record: SellerRecord, warmup: int, least: float) -> dict[str, np.nd
     """Per target, (counted days, width) True where its window ending that day breached."""
     out = {}
     for t in TARGETS:
-        num, den = getattr(record, t.numerator), getattr(record, t.denominator)
-        if (t.below and not num.any()) or (not t.below and np.array_equal(num, den)):
+        if record.fine(t):
             out[t.name] = None  # every order fine: no window can breach
+            continue
+        num, den = record.get(t.numerator), record.get(t.denominator)
+        if (t.below and not num.any()) or (not t.below and np.array_equal(num, den)):
+            out[t.name] = None
             continue
         rate = rolling_rate(num, den, t.window, warmup, least)
         with np.errstate(invalid="ignore"):

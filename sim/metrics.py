@@ -273,8 +273,8 @@ def _account_health(record, model, warmup, days_counted, n_skus, put, total_rate
         put("account_health_breach_days", 0.0)
         return {}
     for name, num, den in rates:
-        a = getattr(record, num)[warmup:].sum(axis=0)
-        b = getattr(record, den)[warmup:].sum(axis=0)
+        a = record.get(num)[warmup:].sum(axis=0)
+        b = record.get(den)[warmup:].sum(axis=0)
         put(name, _ratio(a, b))
         total_rates[name] = _ratio(a.sum(), b.sum())
     least = model.min_orders
