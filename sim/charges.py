@@ -45,7 +45,8 @@ Conventions (day ``t`` is ``start + t``; all arrays are ``(days, skus)`` unless 
 
 Unverified inputs (see ``sim/fees/data/us.yaml``, each block's ``caveat``): LIL rates are
 secondary-source (Amazon's rate page not seen) and no 2026 LIL table is known, so the 2024-25
-rates are carried on and bulky tiers pay none; aged-inventory bands above 365 days are
+rates are carried on and, from 2026-01-15, small and large bulky pay an estimate (the
+large-standard > 3 lb rates); aged-inventory bands above 365 days are
 unverified; 2026 placement fees come from one secondary source; the returns fee per unit is
 assumed to be the non-peak fulfilment fee and the category thresholds are secondary examples.
 """
@@ -458,7 +459,8 @@ def _no_aged(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _lil_thresholds(t: FeeTables) -> list[float]:
-    rows = t["low_inventory_level_fee"]["rates_per_unit"]
+    versions = t["low_inventory_level_fee"]["versions"]
+    rows = [row for version in versions for row in version["rates_per_unit"]]
     return sorted({float(band["below_days"]) for row in rows for band in row["bands"]})
 
 

@@ -155,7 +155,7 @@ def measure(
     sold = out[INDEX["sold_units"]]
     put("revenue", catalog.price * sold)
     add("product", catalog.unit_cost * sold)
-    add("referral", catalog.referral_per_unit * sold)
+    add("referral", _referral(catalog, trace, served_now, sold, w))
     for i, lane in enumerate(model.lanes):
         add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
@@ -165,13 +165,18 @@ def measure(
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
         add("storage", node.storage_per_unit_day * on_hand_days[n])
+        if node.whole_pallets is not None:
+            add("storage", node.whole_pallets.cost(trace.on_hand[:, n]))
         if node.receiving_per_unit or node.receiving_per_carton:
             received = trace.received[w:, n]
             cartons = np.ceil(received / catalog.units_per_carton).sum(axis=0)
             add("receiving", node.receiving_per_unit * received.sum(axis=0))
             add("receiving", node.receiving_per_carton * cartons)
         if n in trace.shippers:
-            add("fulfillment", node.cost_per_order * trace.shippers[n].shipped[w:].sum(axis=0))
+            orders = trace.shippers[n].shipped[w:]  # by order day
+            add("fulfillment", node.cost_per_order * orders.sum(axis=0))
+            if node.dated_cost_per_order is not None:
+                add("fulfillment", node.dated_cost_per_order[w:] @ orders)
         if node.fixed_cost_per_month:
             add("fixed", node.fixed_cost_per_month * months * _shares(served_by_node[n]))
         if node.fba is not None:
@@ -301,6 +306,18 @@ def lane_cost(lane, orders: np.ndarray) -> np.ndarray:
         shipped = size[:, 0] > 0
         cost = cost + lane.cost_per_shipment * (orders[shipped] / size[shipped]).sum(axis=0)
     return cost
+
+
+def _referral(catalog, trace: Trace, served_now: np.ndarray, sold: np.ndarray, warmup: int):
+    """(skus,) referral fees of the units sold on counted days, at the fee of the order day."""
+    per_day = catalog.referral_per_unit_day
+    if per_day is None:
+        return catalog.referral_per_unit * sold
+    total = np.einsum("ij,ij->j", served_now, per_day[warmup:], dtype=float)
+    for fill in trace.fills:
+        if fill.order_day >= warmup:
+            total += fill.units * per_day[fill.order_day]
+    return total
 
 
 def _fills_by_node(trace: Trace, warmup: int, nodes: int, n_skus: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import labels
 from sim import scenario as sc
 from sim.distributions import (
     DemandSampler,
@@ -164,6 +165,8 @@ class NodeModel:
     check_in: WholeDays | None = None  # FBA: days from delivery at Amazon to sellable
     capacity_cubic_feet: float = math.inf
     sfp: SfpRules | None = None
+    dated_cost_per_order: np.ndarray | None = None  # (days,) added by order day (peak labels)
+    whole_pallets: labels.WholePallets | None = None  # 3PL storage billed per whole pallet
     cancel_rate: float = 0.0  # share of orders taken from the shelf cancelled before shipping
     valid_tracking_rate: float = 1.0  # share of shipped orders with valid tracking
     defect_rate: float = 0.0  # order defects per order shipped
@@ -238,7 +241,9 @@ class CatalogModel:
     cubic_feet: np.ndarray = field(default_factory=lambda: np.zeros(0))
     units_per_order: np.ndarray = field(default_factory=lambda: np.zeros(0))
     units_per_carton: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1 where unset
-    referral_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    referral_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # run average
+    # (days, skus) referral fee per unit sold on each day, only when it changes within the run
+    referral_per_unit_day: np.ndarray | None = None
     return_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     resellable: np.ndarray = field(default_factory=lambda: np.zeros(0))
     penalty_depth: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -343,7 +348,7 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         if up > 0 and samplers[-1].expected_mean() > 0:
             extra = DemandSampler(s.demand, factors * up)
         extras.append(extra)
-    referral = _referral_fees(skus, tables)
+    referral, referral_day = _referral_fees(skus, cal, tables)
     penalty = [s.demand.stockout_penalty for s in skus]
     return CatalogModel(
         ids=tuple(scenario.sku_ids),
@@ -363,6 +368,7 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         units_per_order=np.array([s.units_per_order for s in skus]),
         units_per_carton=np.array([s.units_per_carton or 1 for s in skus]),
         referral_per_unit=referral,
+        referral_per_unit_day=referral_day,
         return_rate=np.array([s.returns.rate if s.returns else 0.0 for s in skus]),
         resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
         penalty_depth=np.array([p.depth if p else 0.0 for p in penalty]),
@@ -370,47 +376,86 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
     )
 
 
-def _referral_fees(skus: list[sc.Sku], tables) -> np.ndarray:
-    """(skus,) referral fee per unit sold (0 without a price); unknown categories are located
-    user errors."""
+def _referral_fees(
+    skus: list[sc.Sku], cal: Calendar, tables
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Referral fee per unit sold (0 without a price): the (skus,) average over the run's days,
+    and the (days, skus) fee per day when a category's schedule changes within the run (else
+    None). Unknown categories are located user errors."""
+    n = len(skus)
     if not any(s.category or s.price for s in skus):
-        return np.zeros(len(skus))
+        return np.zeros(n), None
     from sim.fees import FeeError, referral_fee
-    from sim.fees.calculator import categories
+    from sim.fees.referral import referral_categories, referral_rows, unknown_category
 
-    known = categories(tables)
-    fees, problems = [], []
+    known = set(referral_categories(tables))
+    problems, rows = [], []
     for i, s in enumerate(skus):
-        where = f"skus[{i}].category"
         if s.category is not None and s.category not in known:
-            hint = (
-                sc._did_you_mean(s.category, sorted(known))
-                or f" (known: {', '.join(sorted(known))})"
-            )
-            problems.append((where, f"unknown category {s.category!r}{hint}"))
+            problems.append((f"skus[{i}].category", unknown_category(s.category, tables)))
             continue
         try:
-            fees.append(referral_fee(s.price, s.category, tables=tables) if s.price else 0.0)
-        except FeeError as e:  # a malformed fee_overrides referral table
-            problems += [(where, msg) for _, msg in e.problems]
+            rows.append(referral_rows(s.category, tables))
+        except FeeError as e:  # an override that leaves a category ambiguous
+            problems += [("fee_overrides", msg) for _, msg in e.problems]
     if problems:
-        raise UserError(problems)
-    return np.array(fees)
+        raise UserError(list(dict.fromkeys(problems)))
+    # The fee of a SKU changes only where a row of its category starts or ends.
+    cuts = {0}
+    for row in (r for category_rows in rows for r in category_rows):
+        for key, shift in (("effective_from", 0), ("effective_to", 1)):
+            if isinstance(row.get(key), dt.date):
+                day = (row[key] - cal.start).days + shift
+                if 0 < day < cal.days:
+                    cuts.add(day)
+    starts = sorted(cuts)
+    fees = np.zeros((len(starts), n))
+    for p, first in enumerate(starts):
+        on = cal.start + dt.timedelta(days=first)
+        priced: dict[tuple[float, str | None], float] = {}
+        for j, s in enumerate(skus):
+            if not s.price:
+                continue
+            key = (s.price, s.category)
+            try:
+                if key not in priced:
+                    priced[key] = referral_fee(s.price, s.category, on, tables=tables)
+                fees[p, j] = priced[key]
+            except FeeError as e:  # a malformed fee_overrides referral table, or a date gap
+                problems += [(f"skus[{j}].category", msg) for _, msg in e.problems]
+    if problems:
+        raise UserError(list(dict.fromkeys(problems)))
+    if len(starts) == 1:
+        return fees[0], None
+    per_day = fees[np.searchsorted(starts, np.arange(cal.days), side="right") - 1]
+    return per_day.mean(axis=0), per_day
 
 
-def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees):
+def _node(
+    scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees, ships=None
+):
     node = scenario.nodes[name]
     zeros = np.zeros(len(catalog.ids))
     per_order = np.full(len(catalog.ids), node.order_cost)
     storage = np.full(len(catalog.ids), node.holding_cost_per_unit_day)
     extra: dict = {}
     if node.type in sc.SELLER_TYPES:
-        per_order = per_order + node.pick_pack_per_order + node.label_cost_per_order
-        per_order = per_order + node.label_cost_per_lb * catalog.weight_lb * catalog.units_per_order
+        try:
+            label = labels.label_cost(node, catalog, cal, ships)
+        except ValueError as e:
+            raise UserError((f"nodes.{name}.label_rates", str(e))) from None
+        per_order = per_order + node.pick_pack_per_order + label.per_order
+        if label.by_day is not None:
+            extra["dated_cost_per_order"] = label.by_day
         storage = storage + node.storage_per_cubic_foot_month * catalog.cubic_feet / DAYS_PER_MONTH
         if node.type == "3pl":
             pallets = catalog.cubic_feet / node.cubic_feet_per_pallet
-            storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
+            if node.pallet_billing == "whole":
+                extra["whole_pallets"] = labels.whole_pallets(
+                    pallets, node.storage_per_pallet_month, cal
+                )
+            else:
+                storage = storage + node.storage_per_pallet_month * pallets / DAYS_PER_MONTH
         extra.update(
             receiving_per_unit=node.receiving_per_unit,
             receiving_per_carton=node.receiving_per_carton,
@@ -495,8 +540,9 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
             if name != sc.SUPPLIER and name not in used:
                 used.append(name)
     index = {name: i for i, name in enumerate(used)}
-    nodes = tuple(_node(scenario, name, catalog, cal, tables, fba_fees) for name in used)
     ids = scenario.sku_ids
+    ships = {n: np.array([n in st.route(sku) for sku in ids]) for n in used}
+    nodes = tuple(_node(scenario, n, catalog, cal, tables, fba_fees, ships[n]) for n in used)
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
         _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes())

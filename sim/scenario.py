@@ -12,6 +12,7 @@ loader strips those tags from error locations so users see ``skus[2].demand.mean
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -539,13 +540,110 @@ class NodeBase(Strict):
         return v
 
 
+class LabelRates(Strict):
+    """A carrier's label prices by billable-weight band and zone, inline or from a CSV file."""
+
+    file: str | None = Field(
+        default=None,
+        description="CSV in the scenario's folder: header max_lb,zone_2,zone_3,… then one row "
+        "a band (its largest billable weight in lb, then its price in each zone)",
+    )
+    bands: (
+        dict[
+            Annotated[float, Field(gt=0, le=10_000)],
+            dict[Annotated[int, Field(ge=1, le=99)], Annotated[float, Field(ge=0, le=10_000)]],
+        ]
+        | None
+    ) = Field(
+        default=None,
+        max_length=1_000,
+        description="inline table: {max_lb: {zone: USD}}; a package is priced at the first band "
+        "whose max_lb is ≥ its billable weight",
+    )
+
+    @model_validator(mode="after")
+    def _load(self, info: ValidationInfo):
+        if (self.bands is None) == (self.file is None):
+            raise ValueError("give exactly one of file or bands")
+        if self.file is not None:
+            from sim import labels
+
+            ctx = info.context or {}
+            path = labels.resolve_inside(
+                Path(ctx.get("base_dir", Path.cwd())),
+                self.file,
+                allow_outside=bool(ctx.get("allow_outside_files")),
+            )
+            object.__setattr__(self, "bands", labels.read_rate_file(path, self.file))
+        if not self.bands:
+            raise ValueError("needs at least one band")
+        return self
+
+
+class PeakSurcharge(Strict):
+    """A carrier's peak (demand) surcharge per package on the order days from ``from`` to ``to``."""
+
+    start: dt.date = Field(alias="from", description="first day (inclusive)")
+    end: dt.date = Field(alias="to", description="last day (inclusive)")
+    per_package: float = Field(ge=0, le=1_000, description="USD per package")
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end < self.start:
+            raise ValueError("'to' must be on or after 'from'")
+        return self
+
+
+class Surcharges(Strict):
+    """Carrier surcharges on every label of a node."""
+
+    fuel_percent: float = Field(
+        default=0.0, ge=0, le=100, description="% of the base label price (rate or linear)"
+    )
+    residential_per_package: float = Field(
+        default=0.0, ge=0, le=1_000, description="USD on every package (× the residential share)"
+    )
+    peak: list[PeakSurcharge] = Field(default_factory=list, max_length=100)
+
+    @field_validator("peak")
+    @classmethod
+    def _no_overlap(cls, v):
+        ranges = sorted(v, key=lambda p: p.start)
+        for a, b in itertools.pairwise(ranges):
+            if b.start <= a.end:
+                raise ValueError(f"peak ranges overlap: {a.start}..{a.end} and {b.start}..{b.end}")
+        return v
+
+
 class SellerCosts(Strict):
     """The costs of a warehouse the seller pays for (own warehouse or 3PL)."""
 
     pick_pack_per_order: float = Field(default=0.0, ge=0, description="USD per order")
     label_cost_per_order: float = Field(default=0.0, ge=0, description="USD per order's label")
     label_cost_per_lb: float = Field(
-        default=0.0, ge=0, description="USD per lb of unit weight shipped (carrier rate)"
+        default=0.0, ge=0, description="USD per lb of billable weight shipped (carrier rate)"
+    )
+    dim_divisor: float = Field(
+        default=139.0,  # UPS / FedEx daily rates: sources at sim.labels.DEFAULT_DIM_DIVISOR
+        ge=0,
+        le=10_000,
+        description="billable weight = max(weight, L×W×H ÷ dim_divisor) rounded up to a whole "
+        "lb; 139 = UPS/FedEx daily rates; 0 = actual weight only",
+    )
+    label_rates: LabelRates | None = Field(
+        default=None,
+        description="label price by billable-weight band × zone (instead of label_cost_per_order "
+        "and label_cost_per_lb): {file: rates.csv} or {bands: {max_lb: {zone: USD}}}",
+    )
+    zones: dict[Annotated[int, Field(ge=1, le=99)], Annotated[float, Field(ge=0, le=1)]] | None = (
+        Field(
+            default=None,
+            max_length=100,
+            description="share of orders per carrier zone, e.g. {2: 0.1, 5: 0.5, 8: 0.4}; sums to 1",
+        )
+    )
+    surcharges: Surcharges | None = Field(
+        default=None, description="fuel %, residential and peak surcharges on every label"
     )
     storage_per_cubic_foot_month: float = Field(
         default=0.0, ge=0, description="USD per cubic foot of stock per month"
@@ -557,6 +655,32 @@ class SellerCosts(Strict):
     return_handling_per_unit: float = Field(
         default=0.0, ge=0, description="USD per returned unit handled"
     )
+
+    @field_validator("zones")
+    @classmethod
+    def _shares(cls, v):
+        if v is not None:
+            total = math.fsum(v.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"zone shares must sum to 1 (they sum to {total:g})")
+        return v
+
+    @model_validator(mode="after")
+    def _label_pricing(self):
+        if self.label_rates is None:
+            if self.zones is not None:
+                raise ValueError("zones go with label_rates (a rate table by zone)")
+            return self
+        if self.label_cost_per_order or self.label_cost_per_lb:
+            raise ValueError("give label_rates or label_cost_per_order/label_cost_per_lb, not both")
+        if self.zones is None:
+            raise ValueError("label_rates needs zones: the share of orders per zone")
+        from sim.labels import check_zones
+
+        problem = check_zones(self.label_rates.bands, self.zones)
+        if problem:
+            raise ValueError(f"label_rates: {problem}")
+        return self
 
 
 class SellerHealth(Strict):
@@ -667,6 +791,11 @@ class TplNode(NodeBase, SellerCosts, SellerHealth):
     )
     cubic_feet_per_pallet: float = Field(
         default=60.0, gt=0, description="usable cubic feet of one pallet position"
+    )
+    pallet_billing: Literal["fractional", "whole"] = Field(
+        default="fractional",
+        description="fractional: the pallet rate per cubic foot-day on hand; whole: ⌈pallets⌉ "
+        "per SKU on the last day of each month",
     )
 
 
@@ -998,8 +1127,14 @@ def _sku_data_needed(sc: Scenario):
             if node.storage_per_cubic_foot_month or getattr(node, "storage_per_pallet_month", 0):
                 for key in SIZE_KEYS:
                     needs.setdefault(key, f"the storage cost of node {name!r}")
-            if node.label_cost_per_lb:
-                needs.setdefault("weight_lb", f"label_cost_per_lb of node {name!r}")
+            label = "label_cost_per_lb" if node.label_cost_per_lb else None
+            label = "label_rates" if node.label_rates is not None else label
+            if label:
+                needs.setdefault("weight_lb", f"{label} of node {name!r}")
+                if node.dim_divisor:
+                    for key in SIZE_KEYS:
+                        why = f"the dimensional weight of {label} of node {name!r} (or dim_divisor: 0)"
+                        needs.setdefault(key, why)
             if node.receiving_per_carton:
                 needs.setdefault("units_per_carton", f"receiving_per_carton of node {name!r}")
     for name in sorted(used_lanes):

@@ -167,6 +167,20 @@ def test_low_inventory_needs_both_windows_short():
     assert got == pytest.approx(5 * 30 * 0.36)
 
 
+def test_low_inventory_level_fee_reaches_bulky_on_2026_01_15():
+    # 24 x 18 x 14 in, 20 lb: dim. weight 6048 / 139 = 43.5 lb; large bulky on the 2024 tiers,
+    # small bulky from 2026-01-15. Bulky paid no LIL fee until 2026-01-14 (facts §3.4); from
+    # 2026-01-15 the default estimate (large standard > 3 lb rates, unverified) applies: 5 on hand
+    # against 30 shipped a day is 0.17 days of supply -> $1.11 per unit shipped. Calendar
+    # 2025-12-01 .. 2026-02-28: 2026-01-15 is day 45, so days 45..89 are charged.
+    bulky = Product(24, 18, 14, 20, price=80)
+    fees = build_fba_fees([bulky], [None], D(2025, 12, 1), 90)
+    assert fees.size_tier[fees.period_of_day[44], 0] == "large_bulky"
+    assert fees.size_tier[fees.period_of_day[45], 0] == "small_bulky"
+    got = run(fees, on_hand=5, shipped=30)["low_inventory"][0]
+    assert got == pytest.approx(45 * 30 * 1.11)
+
+
 def test_placement_partial_and_amazon_optimized():
     # facts §3.5: large standard 0.75-1.5 lb partial $0.15-0.28 until 2026 (midpoint used),
     # $0.22 from 2026 (secondary, from 2026-01-15)

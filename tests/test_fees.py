@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -27,8 +30,9 @@ from sim.fees import (
     load_tables,
     low_inventory_fee,
     monthly_storage_rate,
+    referral_categories,
     referral_fee,
-    referral_rate,
+    referral_quote,
     removal_fee,
     returns_processing_charge,
     size_tier,
@@ -380,6 +384,19 @@ def test_low_inventory_fee(tier, weight, days, expected):
     assert low_inventory_fee(tier, weight, days, NONPEAK_2024) == expected
 
 
+def test_low_inventory_fee_bulky_from_2026_is_a_flagged_estimate():
+    # From 2026-01-15 bulky tiers pay the fee (S13); no rate found, so the large-standard > 3 lb
+    # rates are the default: $1.11 (< 14 days), $0.87 (14-20), $0.47 (21-27); none before.
+    assert low_inventory_fee("large_bulky", 10, 5, D(2026, 1, 14)) == 0.0
+    assert low_inventory_fee("large_bulky", 10, 5, D(2026, 1, 15)) == 1.11
+    assert low_inventory_fee("small_bulky", 30, 20, EARLY_2026) == 0.87
+    assert low_inventory_fee("small_bulky", 30, 27, EARLY_2026) == 0.47
+    assert low_inventory_fee("small_bulky", 30, 28, EARLY_2026) == 0.0
+    assert low_inventory_fee("extra_large_0_50", 30, 5, EARLY_2026) == 0.0
+    version = default_tables()["low_inventory_level_fee"]["versions"][-1]
+    assert version["unverified"] and version["estimated"] and "bulky" in version["caveat"]
+
+
 def test_low_inventory_fee_starts_2024_04_01():
     with pytest.raises(FeeError):
         low_inventory_fee("small_standard", 0.5, 10, D(2024, 3, 31))
@@ -406,16 +423,102 @@ def test_inbound_placement_fee():
         inbound_placement_fee("extra_large_0_50", 30, "minimal", NONPEAK_2024)
 
 
-def test_referral_fees():
-    # Not in the project's reference: R1/R2 in us.yaml (15% default, $0.30 minimum; 8% CE).
-    assert referral_rate() == (0.15, 0.30)
-    assert referral_rate("consumer_electronics") == (0.08, 0.30)
-    assert referral_fee(1.00) == 0.30
-    assert referral_fee(24.99) == 3.75
-    # a category the tables know without a referral rate of its own gets the default
-    assert referral_rate("home_kitchen") == (0.15, 0.30)
-    with pytest.raises(FeeError, match=r"unknown category 'toys'.*toys_games"):
-        referral_rate("toys")
+# Referral fees: Amazon's "Selling on Amazon fee schedule" (200336920) as copied in us.yaml
+# (R1..R9). Every expected fee below is worked by hand from the row's rule.
+AFTER_APPAREL_CHANGE = D(2025, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("category", "price", "expected"),
+    [
+        # flat: Home and Kitchen 15%, min $0.30 (R5, R6); no category = Everything Else 15%
+        ("home_kitchen", 24.99, 3.75),  # 0.15 x 24.99 = 3.7485
+        (None, 24.99, 3.75),
+        ("consumer_electronics", 20.00, 1.60),  # 8%
+        # minimum fee: 0.15 x 1.00 = 0.15 < $0.30
+        ("home_kitchen", 1.00, 0.30),
+        ("consumer_electronics", 3.00, 0.30),  # 0.08 x 3 = 0.24 < 0.30
+        ("grocery_gourmet", 1.00, 0.08),  # 8%, no minimum (R6)
+        # price-tiered on the whole total sales price, "$10.00 or less" -> 8%
+        ("beauty_health_personal_care", 10.00, 0.80),  # 0.08 x 10
+        ("beauty_health_personal_care", 10.01, 1.50),  # 0.15 x 10.01 = 1.5015
+        ("baby_products", 9.99, 0.80),  # 0.08 x 9.99 = 0.7992
+        ("baby_products", 3.00, 0.30),  # 0.24 < min 0.30
+        # grocery: "$15.00 or less" -> 8%
+        ("grocery_gourmet", 15.00, 1.20),
+        ("grocery_gourmet", 15.01, 2.25),  # 0.15 x 15.01 = 2.2515
+        # apparel from 2024-01-15 (R4 verbatim): <= $15 5%, > $15 and <= $20 10%, > $20 17%
+        ("apparel", 15.00, 0.75),
+        ("apparel", 15.01, 1.50),  # 0.10 x 15.01 = 1.501
+        ("apparel", 18.00, 1.80),  # the issue's example
+        ("apparel", 20.00, 2.00),
+        ("apparel", 20.01, 3.40),  # 0.17 x 20.01 = 3.4017
+        ("apparel", 4.00, 0.30),  # 0.05 x 4 = 0.20 < 0.30
+        # portion-tiered: 20% of the first $250, 5% of the rest (the issue's example)
+        ("jewelry", 300.00, 52.50),  # 0.20 x 250 + 0.05 x 50
+        ("jewelry", 250.00, 50.00),
+        ("jewelry", 1.00, 0.30),  # 0.20 < 0.30
+        ("electronics_accessories", 150.00, 19.00),  # 0.15 x 100 + 0.08 x 50
+        ("furniture", 500.00, 60.00),  # 0.15 x 200 + 0.10 x 300
+        ("compact_appliances", 400.00, 53.00),  # 0.15 x 300 + 0.08 x 100
+        ("watches", 2000.00, 255.00),  # 0.16 x 1500 + 0.03 x 500
+        ("collectible_coins", 2000.00, 172.50),  # 0.15 x 250 + 0.10 x 750 + 0.06 x 1000
+        ("fine_art", 4.00, 1.00),  # 0.20 x 4 = 0.80 < min $1.00 (R4)
+        # media closing fee added to the percentage fee: 0.15 x 20 + 1.80
+        ("books", 20.00, 4.80),
+    ],
+)
+def test_referral_fee_schedule(category, price, expected):
+    assert referral_fee(price, category, AFTER_APPAREL_CHANGE) == pytest.approx(expected)
+
+
+def test_referral_rows_are_dated():
+    # Clothing and Accessories was 17% flat until 2024-01-14 (R3): 0.17 x 18 = 3.06
+    assert referral_fee(18, "apparel", D(2024, 1, 14)) == pytest.approx(3.06)
+    assert referral_fee(18, "apparel", D(2024, 1, 15)) == pytest.approx(1.80)
+
+
+def test_referral_quote_fields_and_verification():
+    quote = referral_quote(300, "jewelry", AFTER_APPAREL_CHANGE)
+    assert (quote.category, quote.name, quote.fee) == ("jewelry", "Jewelry", 52.50)
+    assert quote.rate == pytest.approx(52.50 / 300)
+    assert quote.minimum_fee == 0.30
+    assert quote.verified and not quote.notes
+    # a row sources disagree on is a flagged default
+    grocery = referral_quote(5, "grocery_gourmet", AFTER_APPAREL_CHANGE)
+    assert not grocery.verified
+    assert "Grocery" in grocery.notes[0]
+    assert referral_quote(5, None, AFTER_APPAREL_CHANGE).category == "everything_else"
+
+
+def test_unknown_referral_category_suggests_the_nearest():
+    with pytest.raises(FeeError, match=r"unknown category 'jewlery'; did you mean 'jewelry'"):
+        referral_fee(10, "jewlery", AFTER_APPAREL_CHANGE)
+    with pytest.raises(FeeError) as err:
+        referral_fee(10, "toys", AFTER_APPAREL_CHANGE)
+    assert err.value.problems[0][0] == "category"
+
+
+def test_every_category_key_of_the_tables_is_a_referral_category():
+    # returns thresholds and aged-inventory exemptions use the referral schedule's keys
+    tables = default_tables()
+    known = set(referral_categories())
+    returns = tables["returns_processing_fee"]
+    assert set(returns["thresholds"]) <= known
+    assert set(returns["every_return_categories"]) <= known
+    assert set(tables["aged_inventory_surcharge"]["exempt_categories"]) <= known
+    assert tables["referral"]["default_category"] in known
+
+
+def test_every_referral_row_cites_a_source():
+    tables = default_tables()
+    sources = set(tables["sources"])
+    for key, entry in tables["referral"]["categories"].items():
+        for row in entry.get("rows", [entry]):
+            assert row["verification"], key
+            assert set(row["source"]) <= sources, key
+            if row["unverified"]:
+                assert row["caveat"], key
 
 
 def test_returns_processing_charge():
@@ -517,9 +620,9 @@ def test_too_large_for_every_tier_with_a_capped_table():
 
 
 def test_overrides_replace_defaults_without_touching_them():
-    tables = load_tables({"referral": {"default": {"rate": 0.10}}})
-    assert referral_rate(tables=tables) == (0.10, 0.30)
-    assert referral_rate() == (0.15, 0.30)
+    tables = load_tables({"referral": {"categories": {"home_kitchen": {"rate": 0.10}}}})
+    assert referral_fee(20, "home_kitchen", NONPEAK_2025, tables=tables) == 2.00
+    assert referral_fee(20, "home_kitchen", NONPEAK_2025) == 3.00
 
 
 # --- The `fees` command ---------------------------------------------------------------------
@@ -546,7 +649,8 @@ def test_cli_json_has_the_contract_keys():
     assert (out["size_tier"], out["fulfillment_fee"], out["peak"]) == ("small_standard", 3.34, True)
     assert out["fee_schedule"] == "2024-04-15"
     assert out["shipping_weight_lb"] == 0.1875
-    assert out["referral"]["fee"] == 2.25  # 15% of $15 (R2)
+    assert out["referral"]["fee"] == 2.25  # 15% of $15 (Everything Else, R5)
+    assert out["referral"]["category"] == "everything_else"
     # 6 x 3 x 0.5 in = 9 / 1728 cu ft at $2.40 in November (facts §3.1).
     assert out["storage"]["monthly_per_unit"] == pytest.approx(9 / 1728 * 2.40, abs=1e-4)
 
@@ -587,6 +691,55 @@ def test_cli_bad_input_names_the_option(args, location):
     with pytest.raises(UserError) as err:
         fees.main(args, standalone_mode=False)
     assert location in [loc for loc, _ in err.value.problems]
+
+
+def test_cli_referral_examples_of_the_issue():
+    args = [*PHONE_ARGS, "--date", "2025-03-01", "--category"]
+    assert run_json([*args, "apparel", "--price", "18"])["referral"]["fee"] == 1.80
+    out = run_json([*args, "jewelry", "--price", "300"])
+    assert out["referral"]["fee"] == 52.50  # 0.20 x 250 + 0.05 x 50
+    assert {"size_tier", "shipping_weight_lb", "fulfillment_fee", "peak", "fee_schedule"} <= set(
+        out
+    )
+    assert out["referral"]["rule"].startswith("20% of the portion up to $250.00")
+
+
+def test_cli_unknown_category_exits_2_with_a_suggestion():
+    # today `--category jewelry` was silently charged the 15% default; a typo is now a user error
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "simulate.py",
+            "fees",
+            *PHONE_ARGS,
+            "--price",
+            "5",
+            "--category",
+            "jewlery",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("--category: unknown category 'jewlery'; did you mean 'jewelry'?")
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_lists_the_categories():
+    result = CliRunner().invoke(fees, ["--list-categories", "--date", "2025-03-01"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1 + len(referral_categories())
+    apparel = next(line for line in lines if line.startswith("apparel "))
+    assert "5% at a price up to $15.00, 10% at a price up to $20.00, 17% above" in apparel
+    old = CliRunner().invoke(
+        fees, ["--list-categories", "--date", "2024-01-01", "--format", "json"]
+    )
+    rows = {row["category"]: row for row in json.loads(old.output)}
+    assert rows["apparel"]["rule"] == "17%; min $0.30"
+    assert rows["grocery_gourmet"]["verified"] is False
 
 
 def test_cli_bad_input_is_not_a_crash():

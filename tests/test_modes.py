@@ -346,7 +346,8 @@ def test_fba_fees_of_a_replenished_node_and_apparel_returns():
     [0.16, 0.30], small standard ≤ 1 lb) = 1.84. Shipped 10 · 3.15 = 31.50. On hand 9, 8, then 8
     (receive 1, sell 1): 81 unit-days · 0.78/31 · 30/1728 cu ft. Returns: 10 · (20 − 0) = 200
     refunded + Amazon's apparel fee on every returned unit at the card fee: 10 · 3.15 = 31.50.
-    Referral: apparel is not a flat-rate category here, so 15%: 10 · 3.00 = 30."""
+    Referral: Clothing and Accessories from 2024-01-15, > $15 and ≤ $20 is 10% (us.yaml R4):
+    10 · 2.00 = 20."""
     fba = {"type": "fba", "check_in_days": 0, "placement": "minimal"}
     a = sku(1, **FLAT, category="apparel", returns={"rate": 1.0, "resellable": 0.0})
     st = strategy(["fba"], {"fba": up_to(10, lead=2)})
@@ -356,8 +357,41 @@ def test_fba_fees_of_a_replenished_node_and_apparel_returns():
     assert r.m["cost_fulfillment"] == pytest.approx(10 * 3.15)
     assert r.m["cost_storage"] == pytest.approx(81 * 0.78 / 31 * 30 / 1728)
     assert r.m["cost_returns"] == pytest.approx(200 + 31.50)
-    assert r.m["cost_referral"] == pytest.approx(30.0)
+    assert r.m["cost_referral"] == pytest.approx(20.0)
     assert r.m["cost_low_inventory"] == 0  # not before day 30 of the calendar
+
+
+def test_referral_overrides_in_a_scenario():
+    """fee_overrides replace a category's rate (home_kitchen 15% -> 12%: 10 · 0.12 · 20 = 24);
+    a flat rate given to a category with dated rows (apparel) is refused, not ignored."""
+    a = sku(1, category="home_kitchen")
+    st = strategy(["home"], initial={"home": 100})
+    over = {"referral": {"categories": {"home_kitchen": {"rate": 0.12}}}}
+    d = scen([a], {"home": {"type": "fbm"}}, [st], 10, "2025-03-03", fee_overrides=over)
+    (r,) = replicate(d)
+    assert r.m["cost_referral"] == pytest.approx(24.0)
+    d["skus"][0]["category"] = "apparel"
+    d["fee_overrides"] = {"referral": {"categories": {"apparel": {"rate": 0.12}}}}
+    with pytest.raises(UserError, match=r"fee_overrides: category 'apparel' has dated `rows`"):
+        compile_scenario(validate(d))
+
+
+def test_referral_fee_follows_the_schedule_by_order_day():
+    """FBM, apparel at $18, 2024-01-10 .. 2024-01-19, one unit a day. Clothing and Accessories
+    was 17% until 2024-01-14 (0.17 · 18 = 3.06) and 10% from 2024-01-15 (1.80): orders of days
+    0-4 pay 3.06, days 5-9 pay 1.80: 5 · 3.06 + 5 · 1.80 = 24.30. With backorders and nothing on
+    hand until a delivery on day 6, the orders of days 0-5 ship on day 6 but still pay the fee of
+    their order day, so the total is the same; priced on the ship day it would be 10 · 1.80."""
+    a = sku(1, price=18.0, category="apparel")
+    st = strategy(["home"], initial={"home": 100})
+    (r,) = replicate(scen([a], {"home": {"type": "fbm"}}, [st], 10, "2024-01-10"))
+    assert r.m["sold_units"] == 10
+    assert r.m["cost_referral"] == pytest.approx(5 * 3.06 + 5 * 1.80)
+    late = strategy(["home"], {"home": up_to(20, lead=6)}, {"home": 0}, unmet_demand="backorder")
+    (r,) = replicate(scen([a], {"home": {"type": "fbm"}}, [late], 10, "2024-01-10"))
+    assert r.m["sold_units"] == 10
+    assert r.trace.fills and min(f.day for f in r.trace.fills) == 6
+    assert r.m["cost_referral"] == pytest.approx(5 * 3.06 + 5 * 1.80)
 
 
 # --------------------------------------------------------------------------- hybrid and Prime
@@ -371,7 +405,8 @@ def test_hybrid_fallback_prime_uplift_and_fulfilment_costs():
     demand 6: FBA 3 + home 3; day 3 on: FBA empty → no badge, demand 4, all from home.
     10 days from 2025-03-03: sold 6·3 + 4·7 = 46; FBA ships 15, home 3 + 28 = 31 orders.
     Fulfilment: FBA small standard 4 oz, $20 (2025 card): 15 · 3.15 = 47.25; home per order
-    0.50 + 1.00 pick/pack + 2.00 label + 0.80/lb · 0.25 lb = 3.70 → 31 · 3.70 = 114.70.
+    0.50 + 1.00 pick/pack + 2.00 label + 0.80/lb · 1 lb billable (0.25 lb, and 30 cu in ÷ 139
+    = 0.22 lb, rounded up to a whole pound) = 4.30 → 31 · 4.30 = 133.30.
     Referral 15% of $20 = 3.00 on every unit, both channels: 46 · 3 = 138.
     FBA storage: 9 + 3 unit-days in March of 10·6·0.5/1728 cu ft at 0.78/31 a day."""
     demand = {**const(4), "prime_uplift": 0.5}
@@ -394,7 +429,7 @@ def test_hybrid_fallback_prime_uplift_and_fulfilment_costs():
     assert r.m["sold_units"] == 46
     assert r.m["fill_rate"] == 1
     assert r.m["orders_shipped"] == 46
-    assert r.m["cost_fulfillment"] == pytest.approx(15 * 3.15 + 31 * 3.70)
+    assert r.m["cost_fulfillment"] == pytest.approx(15 * 3.15 + 31 * 4.30)
     assert r.m["cost_referral"] == pytest.approx(46 * 3.00)
     assert r.m["cost_storage"] == pytest.approx(12 * 0.78 * (10 * 6 * 0.5 / 1728) / 31)
 
@@ -579,8 +614,8 @@ def test_3pl_pallet_storage_and_referral_minimum():
 
 def test_units_per_order_divides_units_into_orders_for_per_order_costs():
     """6 units a day in orders of 3 = 2 orders a day; 5 days → 10 orders. Per order:
-    1.00 pick/pack + 0.50/lb · 2 lb · 3 units = 4.00 → 40.00."""
-    home = {"type": "fbm", "pick_pack_per_order": 1.0, "label_cost_per_lb": 0.5}
+    1.00 pick/pack + 0.50/lb · 2 lb · 3 units = 4.00 → 40.00 (no size: dim_divisor 0)."""
+    home = {"type": "fbm", "pick_pack_per_order": 1.0, "label_cost_per_lb": 0.5, "dim_divisor": 0}
     a = sku(6, weight_lb=2.0, units_per_order=3)
     (r,) = replicate(scen([a], {"home": home}, [strategy(["home"], initial={"home": 100})], 5))
     assert r.m["sold_units"] == 30

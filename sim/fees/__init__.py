@@ -14,12 +14,11 @@ from sim.fees.calculator import (
     inbound_placement_fee,
     low_inventory_fee,
     monthly_storage_rate,
-    referral_fee,
-    referral_rate,
     removal_fee,
     returns_processing_charge,
 )
 from sim.fees.product import FeeError, Product, cubic_feet
+from sim.fees.referral import ReferralQuote, referral_categories, referral_fee, referral_quote
 from sim.fees.tables import FeeTables, default_tables, load_tables
 from sim.fees.tiers import SIZE_TIERS, dimensional_weight_lb, shipping_weight_lb, size_tier
 
@@ -29,6 +28,7 @@ __all__ = [
     "FeeQuote",
     "FeeTables",
     "Product",
+    "ReferralQuote",
     "aged_inventory_fee",
     "cubic_feet",
     "default_tables",
@@ -38,8 +38,9 @@ __all__ = [
     "load_tables",
     "low_inventory_fee",
     "monthly_storage_rate",
+    "referral_categories",
     "referral_fee",
-    "referral_rate",
+    "referral_quote",
     "removal_fee",
     "returns_processing_charge",
     "shipping_weight_lb",

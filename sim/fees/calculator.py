@@ -20,13 +20,10 @@ __all__ = [
     "FeeError",
     "FeeQuote",
     "aged_inventory_fee",
-    "categories",
     "fulfillment_fee",
     "inbound_placement_fee",
     "low_inventory_fee",
     "monthly_storage_rate",
-    "referral_fee",
-    "referral_rate",
     "removal_fee",
     "returns_processing_charge",
 ]
@@ -160,8 +157,8 @@ def low_inventory_fee(
     and 90-day historical days of supply, so the fee applies only when both are below 28."""
     t = tables or default_tables()
     section = t["low_inventory_level_fee"]
-    t.in_force([section], as_date(on), "low-inventory-level fee table")
-    row = _weight_row(section["rates_per_unit"], tier, shipping_weight_lb)
+    version = t.in_force(section["versions"], as_date(on), "low-inventory-level fee table")
+    row = _weight_row(version["rates_per_unit"], tier, shipping_weight_lb)
     if row is None:
         return 0.0
     return next((b["fee"] for b in row["bands"] if days_of_supply < b["below_days"]), 0.0)
@@ -194,46 +191,6 @@ def inbound_placement_fee(
             )
         )
     return sum(value) / len(value) if isinstance(value, list) else value
-
-
-def categories(tables: FeeTables | None = None) -> frozenset[str]:
-    """Every category the tables know: referral rates, return-rate rules, aged-inventory
-    exemptions."""
-    t = tables or default_tables()
-    returns = t["returns_processing_fee"]
-    return frozenset(
-        {
-            *t["referral"]["categories"],
-            *returns["thresholds"],
-            *returns["every_return_categories"],
-            *t["aged_inventory_surcharge"]["exempt_categories"],
-        }
-    )
-
-
-def referral_rate(
-    category: str | None = None, *, tables: FeeTables | None = None
-) -> tuple[float, float]:
-    """(rate, minimum fee per item) of a category; None, or a known category without a rate
-    of its own, gets the default (15%). FeeError for a category the tables do not know."""
-    t = tables or default_tables()
-    referral = t["referral"]
-    if category in referral["categories"]:
-        entry = referral["categories"][category]
-    elif category is None or category in categories(t):
-        entry = referral["default"]
-    else:
-        known = ", ".join(sorted(categories(t)))
-        raise FeeError(("category", f"unknown category {category!r} (known: {known})"))
-    return entry["rate"], entry["minimum_fee"]
-
-
-def referral_fee(
-    price: float, category: str | None = None, *, tables: FeeTables | None = None
-) -> float:
-    """Referral fee of one sale at ``price``: the greater of rate x price and the minimum."""
-    rate, minimum = referral_rate(category, tables=tables)
-    return round(max(rate * price, minimum), 2)
 
 
 def returns_processing_charge(

@@ -9,8 +9,10 @@ from typing import Any
 
 import click
 
-from sim.fees.calculator import fulfillment_fee, monthly_storage_rate, referral_fee, referral_rate
+from sim.fees.calculator import fulfillment_fee, monthly_storage_rate
 from sim.fees.product import CM_PER_INCH, KG_PER_LB, FeeError, Product, cubic_feet
+from sim.fees.referral import describe_rule, referral_categories, referral_quote, referral_rows
+from sim.fees.tables import default_tables
 
 # (Product field, inch/pound option, metric option, unit flag, metric units per inch/pound)
 _MEASURES = (
@@ -39,7 +41,16 @@ _MEASURES = (
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Date the fee is charged, YYYY-MM-DD [default: today].",
 )
-@click.option("--category", help="Referral fee category [default: the 15% default].")
+@click.option(
+    "--category",
+    help="Referral fee category, snake_case of Amazon's name (see --list-categories) "
+    "[default: everything_else, 15%].",
+)
+@click.option(
+    "--list-categories",
+    is_flag=True,
+    help="List the referral fee categories and their rules on --date, then exit.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -49,11 +60,15 @@ def fees(
     price: float | None,
     on: dt.datetime | None,
     category: str | None,
+    list_categories: bool,
     fmt: str,
     **measures: float | None,
 ) -> None:
     """FBA size tier and fee breakdown of one product (Amazon US)."""
     day = on.date() if on else dt.date.today()
+    if list_categories:
+        click.echo(_categories(day, fmt))
+        return
     values, where = _read_measures(measures, {"cm": cm, "kg": kg})
     where |= {"price": "--price", "date": "--date", "category": "--category"}
     try:
@@ -96,19 +111,17 @@ def _key(option: str) -> str:
 
 def _report(product: Product, day: dt.date, category: str | None) -> dict[str, Any]:
     quote = fulfillment_fee(product, day)
-    rate, minimum = referral_rate(category)
+    referral = referral_quote(product.price, category, day)
     volume = cubic_feet(product)
     storage_rate = monthly_storage_rate(quote.size_tier, day)
+    report = quote.to_dict()
+    report["verified"] = quote.verified and referral.verified
+    report["notes"] = [*quote.notes, *referral.notes]
     return {
         "date": day.isoformat(),
         "product": dataclasses.asdict(product),
-        **quote.to_dict(),
-        "referral": {
-            "category": category or "default",
-            "rate": rate,
-            "minimum_fee": minimum,
-            "fee": referral_fee(product.price, category),
-        },
+        **report,
+        "referral": referral.to_dict(),
         "storage": {
             "cubic_feet": round(volume, 4),
             "rate_per_cubic_foot": storage_rate,
@@ -136,8 +149,7 @@ def _table(report: dict[str, Any]) -> str:
         ("Fulfillment fee", f"${report['fulfillment_fee']:.2f}"),
         (
             "Referral fee",
-            f"${referral['fee']:.2f} ({referral['rate']:.0%} of price, min "
-            f"${referral['minimum_fee']:.2f}, category {referral['category']})",
+            f"${referral['fee']:.2f} ({referral['category']}: {referral['rule']})",
         ),
         (
             "Storage",
@@ -148,3 +160,20 @@ def _table(report: dict[str, Any]) -> str:
     ]
     text = "\n".join(f"{label:<20}{value}" for label, value in lines)
     return "\n".join([text, *(f"note: {note}" for note in report["notes"])])
+
+
+def _categories(day: dt.date, fmt: str) -> str:
+    """The referral categories with Amazon's name and the rule in force on ``day``."""
+    rows = []
+    for key in referral_categories():
+        row = default_tables().in_force(referral_rows(key), day, f"referral schedule of {key!r}")
+        name = default_tables()["referral"]["categories"][key].get("name", key)
+        rows.append((key, name, describe_rule(row), not row.get("unverified")))
+    if fmt == "json":
+        return json.dumps(
+            [{"category": k, "name": n, "rule": r, "verified": v} for k, n, r, v in rows], indent=2
+        )
+    width = max(len(key) for key, *_ in rows)
+    lines = [f"Referral fee categories on {day.isoformat()} (* = unverified default)"]
+    lines += [f"{k:<{width}}  {r}{'' if v else ' *'}  ({n})" for k, n, r, v in rows]
+    return "\n".join(lines)
