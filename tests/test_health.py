@@ -296,3 +296,23 @@ def test_new_draws_keep_each_replication_exact_in_any_batch():
                 assert np.array_equal(a.total, b.total, equal_nan=True)
     k = montecarlo.METRICS.index("cancelled_units")
     assert all(s[k] > 0 for s in (m.total for m in batch[0][1:]))
+
+
+def test_tracking_and_defects_are_binomial_and_so_is_the_breach():
+    """valid_tracking_rate 0.9 and defect_rate 0.008 at an FBM node, 20 orders a day for 30
+    days (600 orders), 400 replications. Per replication the valid orders are Binomial(600,
+    0.9) and the defects X ~ Binomial(600, 0.008): the means are within 3.29 standard errors
+    of 0.9 and 0.008. The 60-day defect window is judged once on the 30 counted days and
+    breaches when X / 600 ≥ 1 %, X ≥ 6: its breach rate is within 3.29 binomial standard
+    errors of P(X ≥ 6) computed here. Valid tracking 90 % ≤ 95 % breaches in every one."""
+    node = {"type": "fbm", "valid_tracking_rate": 0.9, "defect_rate": 0.008}
+    d = scen([sku(20)], {"home": node}, [strategy(["home"], initial={"home": 10_000})], 30)
+    d["replications"] = reps = 400
+    res = run_dict(d)
+    valid, defects = metric(res, 0, "valid_tracking_rate"), metric(res, 0, "order_defect_rate")
+    assert abs(valid.mean() - 0.9) < 3.29 * math.sqrt(0.9 * 0.1 / 600 / reps)
+    assert abs(defects.mean() - 0.008) < 3.29 * math.sqrt(0.008 * 0.992 / 600 / reps)
+    q = 1 - sum(math.comb(600, k) * 0.008**k * 0.992 ** (600 - k) for k in range(6))
+    breach = metric(res, 0, "breach_order_defect_60d")
+    assert abs(breach.mean() - q) < 3.29 * math.sqrt(q * (1 - q) / reps)
+    assert (metric(res, 0, "breach_valid_tracking_30d") == 1).all()

@@ -666,6 +666,8 @@ AIR = {"lane": "air", "policy": {"type": "order_up_to", "level": 10}}  # lanes: 
         (_set("start_date", "2023-06-01"), "start_date", "Amazon fees"),
         (_set("nodes.home", {"handling_days": 1}), "nodes.home", "fba, fbm, sfp, 3pl"),
         (_set("strategies.0.replenish.fba", AIR), "strategies[0].replenish.fba.lane", "'air'"),
+        (_set("nodes.home", {"type": "fbm", "cancel_rate": 1.5}), "nodes.home.cancel_rate", "≤ 1"),
+        (_set("nodes.fba.defect_rate", 0.01), "nodes.fba.defect_rate", "unknown key"),
     ],
 )
 def test_bad_input_is_a_located_user_error(change, location, words):
