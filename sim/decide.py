@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from sim.health import TARGETS
 from sim.metrics import COST_PARTS, INDEX
 from sim.stats import paired, t_quantile
 from sim.table import fmt
@@ -51,12 +52,11 @@ def decision(totals: np.ndarray, names: list[str], confidence: float) -> dict:
     out["difference"] = p.diff.to_dict() | {"win_rate": p.win_rate}
     out["replications_needed"] = _needed(p.diff.mean, p.diff.std, p.diff.ci_low, n, confidence)
     drivers = []
-    means = np.nanmean(totals[ok], axis=0)  # (strategies, metrics)
-    revenue = means[best, INDEX["revenue"]] - means[second, INDEX["revenue"]]
-    drivers.append(("revenue", float(revenue)))
-    for part in COST_PARTS:
-        i = INDEX[f"cost_{part}"]
-        drivers.append((f"cost_{part}", -float(means[best, i] - means[second, i])))
+    lines = ["revenue", *(f"cost_{part}" for part in COST_PARTS)]
+    means = totals[ok][:, :, [INDEX[x] for x in lines]].mean(axis=0)  # (strategies, lines)
+    drivers.append(("revenue", float(means[best, 0] - means[second, 0])))
+    for i, line in enumerate(lines[1:], start=1):
+        drivers.append((line, -float(means[best, i] - means[second, i])))
     drivers.sort(key=lambda d: -abs(d[1]))
     out["cost_drivers"] = [{"line": line, "profit_effect": v} for line, v in drivers if v != 0]
     return out
@@ -121,11 +121,21 @@ def recommend(summary: dict) -> list[str]:
             for n, v in strategies.items()
             if (v["metrics"]["account_health_breach_rate"]["mean"] or 0.0) < 0.05
         ]
+        broke = [(rate, t.label) for t in TARGETS if (rate := _mean(m, f"breach_{t.name}")) > 0]
+        which = "; ".join(f"{label} in {_share(rate)}" for rate, label in sorted(broke)[::-1])
+        within = f"; {', '.join(safe)} stay(s) within the limits." if safe else "."
         lines.append(
-            f"Warning: {best} crosses an Amazon account-health limit in {_share(risk)} of the "
-            "replications (late shipments or late deliveries of seller-fulfilled orders), which "
-            "puts the selling account at risk"
-            + (f"; {', '.join(safe)} stay(s) within the limits." if safe else ".")
+            f"Warning: {best} crosses an Amazon account-health target in {_share(risk)} of the "
+            f"replications ({which or 'seller-fulfilled orders'}), which puts the selling "
+            f"account at risk{within}"
+        )
+    badge = _mean(m, "sfp_breach_rate")
+    if badge > 0:
+        lines.append(
+            f"Note: {best} loses its Seller Fulfilled Prime badge in {_share(badge)} of the "
+            f"replications ({fmt(_mean(m, 'badge_lost_days'), 'days')} days without it on "
+            "average; the Prime customers of those days are lost and already in its profit). "
+            "That is SFP eligibility, not an account-health breach."
         )
     drivers = [x for x in d.get("cost_drivers", []) if abs(x["profit_effect"]) >= 0.5][:3]
     if drivers:
@@ -155,7 +165,18 @@ def _service(strategies: dict, best: str, second: str) -> str:
             f"; account-health breach in {fmt(risk_a, 'pct')} vs {fmt(risk_b, 'pct')} of "
             "replications"
         )
+    badge_a, badge_b = _mean(a, "sfp_breach_rate"), _mean(b, "sfp_breach_rate")
+    if badge_a or badge_b:
+        text += (
+            f"; SFP badge lost in {fmt(badge_a, 'pct')} vs {fmt(badge_b, 'pct')} of replications"
+        )
     return text + "."
+
+
+def _mean(metrics: dict, name: str) -> float:
+    """A metric's mean, 0 when missing or undefined."""
+    stat = metrics.get(name)
+    return (stat["mean"] or 0.0) if stat else 0.0
 
 
 def _share(p: float | None) -> str:

@@ -32,8 +32,8 @@ import numpy as np
 import simpy
 
 from sim.backorders import BackorderQueue
-from sim.model import CatalogModel, Lane, StrategyModel
-from sim.shipping import Shipper
+from sim.model import CatalogModel, Lane, NodeModel, StrategyModel
+from sim.shipping import LATE_AND_LATE, OUTSIDE, OUTSIDE_ON_TIME, SHIPPED, Shipper
 
 
 @dataclass
@@ -63,6 +63,8 @@ class Trace:
     shippers: dict[int, Shipper] = field(default_factory=dict)  # fulfilment node -> outcomes
     prime: np.ndarray | None = None  # (days, skus) the offer carried the Prime badge
     badge_lost: np.ndarray | None = None  # (days, nodes) an SFP node was without its badge
+    badge_breach: np.ndarray | None = None  # (days, nodes) an SFP node's record broke a minimum
+    cancelled: np.ndarray | None = None  # (days, nodes, skus) units cancelled, by order day
     events: list[tuple[str, int]] = field(default_factory=list)
 
     lane_nodes: tuple[int, ...] = ()  # destination node of each lane
@@ -139,6 +141,7 @@ class Replications:
                     catalog.units_per_order,
                     streams[r].new("transit", model.nodes[n].name),
                     online=model.nodes[n].sfp is not None,
+                    buy_shipping=_buy_shipping(model.nodes[n], streams[r]),
                 )
                 for r in range(reps)
             ]
@@ -157,12 +160,22 @@ class Replications:
                 self.lead_days[i, r] = leads[lane.stream]
                 if lane.check_in is not None:
                     self.lead_days[i, r] += leads[lane.check_in_stream]
+        # seller nodes that cancel a share of the orders they take (each its own stream: CRN)
+        self.cancelling = {
+            n: (model.nodes[n].cancel_rate, [s.new("cancel", model.nodes[n].name) for s in streams])
+            for n in model.fulfil
+            if model.nodes[n].cancel_rate > 0
+        }
+        self.cancelled = (
+            np.zeros((days, reps, nodes, skus), dtype=np.int64) if self.cancelling else None
+        )
         self.check = AccountingCheck(self) if check else None
         self.streams = streams
         if model.demand_feedback:
             self.demand_log = np.zeros((days, reps, skus), dtype=np.int64)
             self.prime = np.zeros((days, reps, skus), dtype=bool)
             self.badge_lost = np.zeros((days, reps, nodes), dtype=bool)
+            self.badge_breach = np.zeros((days, reps, nodes), dtype=bool)
             self.rank_rngs = [s.new("rank_loss") for s in streams]
 
     def run(self) -> list[Trace]:
@@ -190,6 +203,8 @@ class Replications:
                     shippers={n: shippers[r] for n, shippers in self.shippers.items()},
                     prime=self.prime[:, r] if feedback else None,
                     badge_lost=self.badge_lost[:, r] if feedback else None,
+                    badge_breach=self.badge_breach[:, r] if feedback else None,
+                    cancelled=None if self.cancelled is None else self.cancelled[:, r],
                     events=self.logs[r] if self.logs is not None else [],
                     lane_nodes=tuple(lane.node for lane in model.lanes),
                 )
@@ -216,6 +231,7 @@ class Replications:
         demand_of = self._demand_feedback() if self.model.demand_feedback else None
         demand, online, reps = self.base_demand, self.online, range(self.reps)
         timeout, arrivals, receive = self.env.timeout, self.due.pop, self._receive
+        cancelling, check = self.cancelling, self.check
         for t in range(self.days):
             arriving = arrivals(t, None)
             if arriving is not None:
@@ -224,16 +240,25 @@ class Replications:
                 for log in logs:
                     log.append(("demand", t))
             remaining = demand[t] if demand_of is None else demand_of(t)
+            demanded = remaining
             served_today = served[t]
             for n, oh, pair, mask, more in steps:
-                if mask is None:
-                    s = np.minimum(oh, remaining, out=served_today[:, n])
+                if n in cancelling:  # taken from the shelf, less what the seller cancels
+                    taken = np.minimum(oh, remaining)
+                    if mask is not None:
+                        taken *= mask
+                    s = taken - self._cancel(t, n, taken)
+                    served_today[:, n] += s
+                elif mask is None:
+                    s = taken = np.minimum(oh, remaining, out=served_today[:, n])
                 else:
-                    s = np.minimum(oh, remaining) * mask
+                    s = taken = np.minimum(oh, remaining) * mask
                     served_today[:, n] += s
                 np.subtract(pair, s, out=pair)
-                if more:
-                    remaining = remaining - s
+                if more or check is not None:
+                    remaining = remaining - taken  # cancelled orders are lost, not passed on
+            if check is not None:
+                check.demand(t, demanded, remaining)
             if backorder:
                 short = np.flatnonzero(remaining.any(axis=1))
                 if len(short):
@@ -252,8 +277,8 @@ class Replications:
                 self._after_demand(t)
             for review in reviews:
                 review(t)
-            if self.check is not None:
-                self.check.end_of_day(t)
+            if check is not None:
+                check.end_of_day(t)
             on_hand_log[t] = on_hand
             if backorder:
                 self.backorder_log[t] = self.backorders
@@ -262,14 +287,30 @@ class Replications:
                 receive(arriving, t)
             yield timeout(1)
 
+    def _cancel(self, t: int, n: int, taken: np.ndarray) -> np.ndarray:
+        """(reps, skus) units of ``taken`` the seller cancels at node n on day t: binomial
+        with the node's ``cancel_rate``, from each replication's own stream."""
+        rate, rngs = self.cancelling[n]
+        out = np.zeros_like(taken)
+        for r in np.flatnonzero(taken.any(axis=1)).tolist():
+            out[r] = rngs[r].binomial(taken[r], rate)
+        self.cancelled[t, :, n] += out  # a node on several SKU routes is served step by step
+        return out
+
     def _demand_feedback(self):
         """Today's demand when it depends on the state: the Prime badge of the node that would
         ship (``prime_uplift``) and the rank lost after stockouts (``stockout_penalty``)."""
         cat, model = self.catalog, self.model
         skus = len(cat.ids)
         self.rank = np.ones((self.reps, skus))
+        # an SFP node below Amazon's Buy Shipping minimum is not eligible: never the badge
         self.badge_lost_until = [
-            {n: -1 for n in model.fulfil if model.nodes[n].sfp} for _ in range(self.reps)
+            {
+                n: -1 if model.nodes[n].sfp.eligible else self.days
+                for n in model.fulfil
+                if model.nodes[n].sfp
+            }
+            for _ in range(self.reps)
         ]
         extra, base = self.extra_demand, self.base_demand
         steps = [(n, mask, model.nodes[n].prime) for n, mask in model.steps]
@@ -310,8 +351,11 @@ class Replications:
         """Rank loss after today's stockouts; SFP badge checks on each node's rolling record."""
         cat = self.catalog
         for r in range(self.reps):
-            if cat.has_penalty:
-                short = self.served[t, r].sum(axis=0) < self.demand_log[t, r]
+            if cat.has_penalty:  # a stockout, not a cancellation, costs rank
+                taken = self.served[t, r].sum(axis=0)
+                if self.cancelled is not None:
+                    taken = taken + self.cancelled[t, r].sum(axis=0)
+                short = taken < self.demand_log[t, r]
                 self.rank[r] = np.where(
                     short,
                     1.0 - cat.penalty_depth,
@@ -319,25 +363,46 @@ class Replications:
                 )
             lost_until = self.badge_lost_until[r]
             for n, until in lost_until.items():
-                rules = self.model.nodes[n].sfp
                 if until >= t:
                     self.badge_lost[t, r, n] = True
                     continue
-                if t < rules.window_days - 1:
-                    continue  # judged on full windows only (Amazon has the seller's history)
-                window = self.shippers[n][r].by_ship_day[:, t - rules.window_days + 1 : t + 1]
-                shipped, late, on_time = window.sum(axis=1)
-                if (
-                    shipped > 0
-                    and shipped >= self.model.min_orders
-                    and (
-                        1.0 - late / shipped < rules.on_time_shipment_min - 1e-12
-                        or on_time / shipped < rules.on_time_delivery_min - 1e-12
-                    )
-                ):
-                    lost_until[n] = t + rules.loss_days
+                if self._sfp_breach(t, r, n):
+                    self.badge_breach[t, r, n] = True
+                    lost_until[n] = t + self.model.nodes[n].sfp.loss_days
                     if self.logs is not None:
                         self.logs[r].append((f"badge lost {self.model.nodes[n].name}", t))
+
+    def _sfp_breach(self, t: int, r: int, n: int) -> bool:
+        """Whether SFP node n's record over the window ending on day t breaks one of Amazon's
+        minimums (US help page 202072550; facts §5.2), judged on full windows only (Amazon has
+        the seller's history) and on windows with at least ``min_orders`` orders:
+
+        - on-time shipment ≥ 99 %: an order counts against it only when it shipped late *and*
+          was delivered late ("If the package was shipped late but delivered on time, it will
+          be counted as on time");
+        - on-time delivery ≥ 97 % on the orders whose labels were bought outside Buy Shipping;
+        - cancellation rate ≤ 0.5 % of the orders the node took (by order day).
+        """
+        rules = self.model.nodes[n].sfp
+        window = rules.window_days
+        if t < window - 1:
+            return False
+        least, eps = self.model.min_orders, 1e-12
+        rows = self.shippers[n][r].by_ship_day[:, t - window + 1 : t + 1].sum(axis=1)
+        shipped, outside = rows[SHIPPED], rows[OUTSIDE]
+        judged = shipped > 0 and shipped >= least
+        if judged and 1.0 - rows[LATE_AND_LATE] / shipped < rules.on_time_shipment_min - eps:
+            return True
+        judged = outside > 0 and outside >= least
+        if judged and rows[OUTSIDE_ON_TIME] / outside < rules.on_time_delivery_min - eps:
+            return True
+        if n in self.cancelling:
+            w = self.shippers[n][r].per_order
+            cancelled = self.cancelled[t - window + 1 : t + 1, r, n].sum(axis=0) @ w
+            taken = self.served[t - window + 1 : t + 1, r, n].sum(axis=0) @ w + cancelled
+            if taken > 0 and taken >= least and cancelled / taken > rules.cancel_rate_max + eps:
+                return True
+        return False
 
     def _reviewer(self, i: int, lane: Lane):
         """A function that reviews ``lane`` at the end of day t and places its orders."""
@@ -483,7 +548,9 @@ class AccountingCheck:
     tests).
 
     For every replication, node and SKU: on-hand at the end of day t = on-hand at the end of
-    day t − 1 + received − served from stock − backorder fills − transferred out; on-hand and
+    day t − 1 + received − served from stock − backorder fills − transferred out (a cancelled
+    order leaves its stock on the shelf); each day's demand = served + cancelled + unmet
+    (lost or backordered); on-hand and
     the pipeline (position − on-hand, plus backorders held at the node) never negative;
     backorders filled first come, first served (no fill for an order while an older order of
     that SKU waits).
@@ -507,6 +574,25 @@ class AccountingCheck:
                     int(np.argmax(waiting * (units > 0))),
                     f"backorder of day {order_day} filled before one of day {day}",
                 )
+
+    def demand(self, t: int, demanded: np.ndarray, unmet: np.ndarray) -> None:
+        """Day t's demand is accounted for: demanded = served + cancelled + unmet (lost or
+        backordered), per replication and SKU, each part ≥ 0."""
+        batch = self.batch
+        served = batch.served[t].sum(axis=1)
+        cancelled = 0 if batch.cancelled is None else batch.cancelled[t].sum(axis=1)
+        parts = served + cancelled + unmet
+        bad = np.argwhere((parts != demanded) | (unmet < 0))
+        if len(bad):
+            r, j = bad[0]
+            c = 0 if batch.cancelled is None else cancelled[r, j]
+            self._fail(
+                t,
+                int(batch.model.first[j]),
+                j,
+                f"demand {demanded[r, j]} is not served {served[r, j]} + cancelled {c} + "
+                f"unmet {unmet[r, j]}",
+            )
 
     def end_of_day(self, t: int) -> None:
         batch = self.batch
@@ -545,6 +631,14 @@ class AccountingCheck:
             f"accounting check failed on day {t}, SKU {batch.catalog.ids[sku]!r}, node "
             f"{batch.model.nodes[node].name!r} (strategy {batch.model.name!r}): {problem}"
         )
+
+
+def _buy_shipping(node: NodeModel, streams) -> tuple[float, np.random.Generator] | None:
+    """An SFP node's Buy Shipping share and the stream that picks the orders shipped outside
+    it (None when every order is on Buy Shipping: nothing is judged on delivery)."""
+    if node.sfp is None or node.sfp.buy_shipping_share >= 1.0:
+        return None
+    return node.sfp.buy_shipping_share, streams.new("buy_shipping", node.name)
 
 
 def simulate_batch(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import Trace
+from sim.health import BREACH_METRICS, breaches, seller_record
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 from sim.stats import clipped
 
@@ -37,11 +38,15 @@ METRICS = (
     "cycle_service_level",
     "lost_units",
     "backordered_units",
+    "cancelled_units",
     "avg_on_hand_units",
     "avg_backorder_units",
     "orders_shipped",
     "on_time_rate",
     "late_shipment_rate",
+    "cancel_rate",
+    "valid_tracking_rate",
+    "order_defect_rate",
     "avg_delivery_days",
     "revenue",
     *(f"cost_{p}" for p in COST_PARTS),
@@ -50,7 +55,9 @@ METRICS = (
     "lost_margin",
     "account_health_breach_rate",
     "account_health_breach_days",
+    *BREACH_METRICS,
     "badge_lost_days",
+    "sfp_breach_rate",
 )
 INDEX = {m: i for i, m in enumerate(METRICS)}
 # shares of something, between 0 and 1 by definition: their intervals are clipped to [0, 1]
@@ -61,23 +68,33 @@ RATES = frozenset(
         "cycle_service_level",
         "on_time_rate",
         "late_shipment_rate",
+        "cancel_rate",
+        "valid_tracking_rate",
+        "order_defect_rate",
         "account_health_breach_rate",
+        *BREACH_METRICS,
+        "sfp_breach_rate",
     }
 )
 LOWER_IS_BETTER = frozenset(
     {
         "lost_units",
         "backordered_units",
+        "cancelled_units",
         "avg_on_hand_units",
         "avg_backorder_units",
         "late_shipment_rate",
+        "cancel_rate",
+        "order_defect_rate",
         "avg_delivery_days",
         *(f"cost_{p}" for p in COST_PARTS),
         "total_cost",
         "lost_margin",
         "account_health_breach_rate",
         "account_health_breach_days",
+        *BREACH_METRICS,
         "badge_lost_days",
+        "sfp_breach_rate",
     }
 )
 
@@ -89,11 +106,6 @@ def bounded(metric: str, stat: dict, difference: bool = False) -> dict:
     if metric not in RATES:
         return stat
     return clipped(stat, -1.0 if difference else 0.0, 1.0)
-
-
-# Amazon account-health thresholds (rolling windows over order days)
-LATE_SHIPMENT_WINDOW, LATE_SHIPMENT_MAX = 30, 0.04
-ON_TIME_WINDOW, ON_TIME_MIN = 14, 0.90
 
 
 @dataclass(frozen=True)
@@ -146,15 +158,18 @@ def measure(
     all_served = served_now == d
     demand_units = d.sum(axis=0)
     same_day = served_by_node.sum(axis=0)
-    unmet = demand_units - same_day
+    # cancelled orders are lost demand (even under backorder); their stock stays on the shelf
+    cancelled = 0 if trace.cancelled is None else trace.cancelled[w:].sum(axis=(0, 1))
+    unmet = demand_units - same_day - cancelled
     fills_by_node = _fills_by_node(trace, w, len(model.nodes), n_skus)
     on_hand_days = trace.on_hand[w:].sum(axis=0)  # (nodes, skus) unit-days
     put("demand_units", demand_units)
     put("sold_units", same_day + fills_by_node.sum(axis=0))
     put("fill_rate", _ratio(same_day, demand_units))
     put("cycle_service_level", np.count_nonzero(all_served, axis=0) / days_counted)
-    put("lost_units", 0 if model.backorder else unmet)
+    put("lost_units", cancelled + (0 if model.backorder else unmet))
     put("backordered_units", unmet if model.backorder else 0)
+    put("cancelled_units", cancelled)
     put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
     put("avg_backorder_units", trace.backorders[w:].mean(axis=0) if model.backorder else 0)
 
@@ -221,13 +236,16 @@ def measure(
     put("profit", out[INDEX["revenue"]] - out[INDEX["total_cost"]])
     margin = np.where(catalog.price > 0, catalog.price - catalog.unit_cost, 0.0)
     put("lost_margin", margin * out[INDEX["lost_units"]])
-    health, strategy_health = _account_health(trace, model, w)
-    put("account_health_breach_rate", health.any(axis=0))
-    put("account_health_breach_days", health.sum(axis=0))
-    badge_days = 0.0
+    record = seller_record(trace, model, streams)
+    total_rates: dict[str, float] = {}
+    health = _account_health(record, model, w, days_counted, n_skus, put, total_rates)
+    badge_days, sfp_breach = 0.0, 0.0
     if trace.badge_lost is not None:
-        badge_days = float(np.count_nonzero(trace.badge_lost[w:].any(axis=1)))
+        lost = trace.badge_lost[w:].any(axis=1)
+        badge_days = float(np.count_nonzero(lost))
+        sfp_breach = float(lost.any() or trace.badge_breach[w:].any())
     put("badge_lost_days", badge_days)
+    put("sfp_breach_rate", sfp_breach)
 
     total = out.sum(axis=1)
     total[INDEX["fill_rate"]] = _ratio(same_day.sum(), demand_units.sum())
@@ -235,15 +253,22 @@ def measure(
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
     total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days[w:].sum(), shipped.sum())
+    for name, value in total_rates.items():
+        total[INDEX[name]] = value
+    for name in BREACH_METRICS:
+        total[INDEX[name]] = health[name][1].any() if name in health else 0.0
+    every = [together for _, together in health.values()]
+    strategy_health = np.logical_or.reduce(every) if every else np.zeros(1, dtype=bool)
     total[INDEX["account_health_breach_rate"]] = strategy_health.any()
     total[INDEX["account_health_breach_days"]] = strategy_health.sum()
     total[INDEX["badge_lost_days"]] = badge_days
+    total[INDEX["sfp_breach_rate"]] = sfp_breach
     return Measured(out, total)
 
 
-def _deliveries(trace: Trace, model: StrategyModel, nodes=None) -> Deliveries:
-    """Orders shipped, on time and late, by order day, summed over ``nodes`` (default: all)."""
-    parts = [sh for n, sh in trace.shippers.items() if nodes is None or n in nodes]
+def _deliveries(trace: Trace, model: StrategyModel) -> Deliveries:
+    """Orders shipped, on time and late, by order day, summed over every shipping node."""
+    parts = list(trace.shippers.values())
     if len(parts) == 1:
         sh = parts[0]
         return Deliveries(sh.shipped, sh.on_time, sh.late, sh.delivery_days)
@@ -265,38 +290,42 @@ def _units_shipped_by_day(trace: Trace, nodes: int) -> np.ndarray:
     return out
 
 
-def _account_health(trace: Trace, model: StrategyModel, warmup: int) -> tuple[np.ndarray, ...]:
-    """Days a rolling seller metric crossed Amazon's limit: (counted days, skus) judging each
-    SKU's orders alone, and (counted days,) judging the strategy's orders together.
-
-    Only seller-fulfilled orders count (FBM, SFP, 3PL: Amazon answers for FBA's): late
-    shipment rate > 4% over 30 days or on-time delivery < 90% over 14 days, and for an SFP node
-    its own on-time shipment and on-time delivery minimums over its badge window.
+def _account_health(record, model, warmup, days_counted, n_skus, put, total_rates) -> dict:
+    """Amazon's account-health targets (``sim.health``) on the seller-fulfilled orders: puts
+    each rate, each target's breach and any breach per SKU (each SKU's orders judged alone),
+    fills ``total_rates`` with the strategy's rates, and returns target name -> (by SKU
+    (counted days, skus), together (counted days,)) breach days of the targets that can breach.
     """
-    days = trace.demand.shape[0] - warmup
-    by_sku = np.zeros((days, trace.demand.shape[1]), dtype=bool)
-    together = np.zeros((days, 1), dtype=bool)
-    seller = [n for n in trace.shippers if model.nodes[n].seller_fulfilled]
-    checks = [(seller, LATE_SHIPMENT_WINDOW, 1 - LATE_SHIPMENT_MAX, ON_TIME_WINDOW, ON_TIME_MIN)]
-    for n in seller:
-        rules = model.nodes[n].sfp
-        if rules is not None:
-            w = rules.window_days
-            checks.append(([n], w, rules.on_time_shipment_min, w, rules.on_time_delivery_min))
-    for nodes, late_window, shipped_on_time_min, on_time_window, on_time_min in checks:
-        if not nodes:
-            continue
-        dlv = _deliveries(trace, model, nodes)
-        if not dlv.late_shipped.any() and np.array_equal(dlv.on_time, dlv.shipped):
-            continue  # every order on time and none shipped late: no window can breach
-        summed = Deliveries(*(a.sum(axis=1, keepdims=True) for a in dlv.__dict__.values()))
-        least = model.min_orders
-        for breach, d in ((by_sku, dlv), (together, summed)):
-            late = _rolling_rate(d.late_shipped, d.shipped, late_window, warmup, least)
-            breach |= late > 1 - shipped_on_time_min + 1e-12
-            rate = _rolling_rate(d.on_time, d.shipped, on_time_window, warmup, least)
-            breach |= rate < on_time_min - 1e-12
-    return by_sku, together[:, 0]
+    rates = ("cancel_rate", "cancelled", "orders"), ("valid_tracking_rate", "valid", "shipped")
+    rates += (("order_defect_rate", "defects", "shipped"),)
+    if record is None:  # no seller-fulfilled orders: nothing to judge
+        for name, _, _ in rates:
+            put(name, np.nan)
+            total_rates[name] = np.nan
+        for name in BREACH_METRICS:
+            put(name, 0.0)
+        put("account_health_breach_rate", 0.0)
+        put("account_health_breach_days", 0.0)
+        return {}
+    for name, num, den in rates:
+        a = record.get(num)[warmup:].sum(axis=0)
+        b = record.get(den)[warmup:].sum(axis=0)
+        put(name, _ratio(a, b))
+        total_rates[name] = _ratio(a.sum(), b.sum())
+    least = model.min_orders
+    by_sku = breaches(record, warmup, least)
+    together = breaches(record.total(), warmup, least)
+    out = {}
+    any_sku = np.zeros((days_counted, n_skus), dtype=bool)
+    for name, hit in by_sku.items():
+        put(f"breach_{name}", 0.0 if hit is None else hit.any(axis=0))
+        if hit is not None:
+            any_sku |= hit
+        if together[name] is not None:
+            out[f"breach_{name}"] = (hit, together[name][:, 0])
+    put("account_health_breach_rate", any_sku.any(axis=0))
+    put("account_health_breach_days", any_sku.sum(axis=0))
+    return out
 
 
 def lane_cost(lane, orders: np.ndarray) -> np.ndarray:
@@ -339,26 +368,4 @@ def _ratio(num, den) -> np.ndarray:
     den = np.asarray(den, dtype=float)
     out = np.full(den.shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
-    return out
-
-
-def _rolling_rate(
-    num: np.ndarray, den: np.ndarray, window: int, warmup: int, least: float = 1
-) -> np.ndarray:
-    """(counted days, width) rate over the trailing ``window`` counted days ending on each day;
-    NaN before the first full window and where a window has fewer than ``least`` orders. A
-    horizon shorter than the window is judged once, on all its counted days."""
-    num, den = num[warmup:], den[warmup:]
-    days = len(den)
-    window = min(window, days)
-    cn = np.cumsum(num, axis=0)
-    cd = np.cumsum(den, axis=0)
-    pad = np.zeros((1, num.shape[1]))
-    cn = np.vstack([pad, cn])
-    cd = np.vstack([pad, cd])
-    n = cn[window:] - cn[:-window]
-    d = cd[window:] - cd[:-window]
-    out = np.full(num.shape, np.nan)
-    judged = (d > 0) & (d >= least - 1e-9)
-    out[window - 1 :] = np.where(judged, n / np.where(judged, d, 1), np.nan)
     return out

@@ -130,12 +130,23 @@ DAYS_PER_MONTH = 365.25 / 12
 
 @dataclass(frozen=True)
 class SfpRules:
-    """Seller Fulfilled Prime checks of one node over a rolling window of ship days."""
+    """Seller Fulfilled Prime checks of one node over a rolling window of ship days (US help
+    page 202072550): on-time shipment (an order shipped late but delivered on time counts as on
+    time), on-time delivery of the orders shipped outside Buy Shipping, cancellations, and the
+    share of orders on Buy Shipping labels."""
 
     on_time_shipment_min: float
     on_time_delivery_min: float
     window_days: int
     loss_days: int
+    buy_shipping_share: float = 1.0
+    buy_shipping_min: float = 0.99
+    cancel_rate_max: float = 0.005
+
+    @property
+    def eligible(self) -> bool:
+        """The node buys enough of its labels through Buy Shipping to carry the badge at all."""
+        return self.buy_shipping_share >= self.buy_shipping_min - 1e-12
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,9 @@ class NodeModel:
     whole_pallets: labels.WholePallets | None = None  # 3PL storage billed per whole pallet
     check_in_months: tuple[WholeDays, ...] | None = None  # by month (Jan first) when given so
     capacity_days: np.ndarray | None = None  # (days,) capacity by the day's month when given so
+    cancel_rate: float = 0.0  # share of orders taken from the shelf cancelled before shipping
+    valid_tracking_rate: float = 1.0  # share of shipped orders with valid tracking
+    defect_rate: float = 0.0  # order defects per order shipped
 
     @property
     def seller_fulfilled(self) -> bool:
@@ -478,6 +492,9 @@ def _node(
             receiving_per_unit=node.receiving_per_unit,
             receiving_per_carton=node.receiving_per_carton,
             return_handling_per_unit=node.return_handling_per_unit,
+            cancel_rate=node.cancel_rate,
+            valid_tracking_rate=node.valid_tracking_rate,
+            defect_rate=node.defect_rate,
         )
     if node.type == "sfp":
         extra["sfp"] = SfpRules(
@@ -485,6 +502,9 @@ def _node(
             node.on_time_delivery_min,
             node.badge_window_days,
             node.badge_loss_days,
+            node.buy_shipping_share,
+            node.buy_shipping_min,
+            node.cancel_rate_max,
         )
     if node.type == "fba":
         by_month = durations_by_month(node.check_in_days, minimum=0)

@@ -15,6 +15,7 @@ import html
 import struct
 from pathlib import Path
 
+from sim.health import BREACH_METRICS, TARGETS
 from sim.metrics import LOWER_IS_BETTER
 from sim.results import write_atomic
 from sim.table import fmt, fmt_ci, kind_of
@@ -39,17 +40,30 @@ GROUPS = (
             "cycle_service_level",
             "lost_units",
             "backordered_units",
+            "cancelled_units",
             "avg_on_hand_units",
             "avg_backorder_units",
         ),
     ),
-    ("Delivery", ("orders_shipped", "on_time_rate", "late_shipment_rate", "avg_delivery_days")),
+    (
+        "Delivery",
+        (
+            "orders_shipped",
+            "on_time_rate",
+            "late_shipment_rate",
+            "cancel_rate",
+            "valid_tracking_rate",
+            "order_defect_rate",
+            "avg_delivery_days",
+        ),
+    ),
     ("Money", ("revenue", "total_cost", "profit", "lost_margin")),
     ("Costs", ()),  # every cost_<part>
     (
         "Account health",
-        ("account_health_breach_rate", "account_health_breach_days", "badge_lost_days"),
+        ("account_health_breach_rate", "account_health_breach_days", *BREACH_METRICS),
     ),
+    ("Seller Fulfilled Prime", ("sfp_breach_rate", "badge_lost_days")),
 )
 LABELS = {
     "demand_units": "Units demanded",
@@ -71,6 +85,12 @@ LABELS = {
     "account_health_breach_rate": "Account-health breach (share of replications)",
     "account_health_breach_days": "Days in account-health breach",
     "badge_lost_days": "Days without the badge",
+    "cancelled_units": "Cancelled by the seller",
+    "cancel_rate": "Pre-fulfilment cancellations",
+    "valid_tracking_rate": "Valid tracking",
+    "order_defect_rate": "Order defects",
+    "sfp_breach_rate": "SFP badge lost (share of replications)",
+    **{f"breach_{t.name}": f"Breach: {t.label} (share of replications)" for t in TARGETS},
 }
 UNITS = {"money": "$", "pct": "%", "units": "units", "days": "days"}
 NO_DIRECTION = frozenset({"demand_units", "orders_shipped"})  # neither more nor less is better

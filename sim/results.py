@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.decide import decision, recommend
+from sim.health import TARGETS
 from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
 from sim.months import MONTH_METRICS
@@ -50,7 +51,11 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
             sku: {"metrics": dict(zip(METRICS, row, strict=True))}
             for sku, row in zip(model.catalog.ids, by_sku, strict=True)
         }
-        strategies[name] = {"metrics": metrics, "skus": skus}
+        strategies[name] = {
+            "metrics": metrics,
+            "account_health_breaches": account_health_breaches(metrics),
+            "skus": skus,
+        }
         if results.months is not None:
             strategies[name]["months"] = month_intervals(results, s)
     base = names.index(model.baseline)
@@ -98,7 +103,7 @@ def month_intervals(results: Results, s: int) -> dict:
     conf = results.model.confidence
     return {
         label: {
-            m: interval(results.months[:, s, i, k], conf).to_dict()
+            m: bounded(m, interval(results.months[:, s, i, k], conf).to_dict())
             for k, m in enumerate(MONTH_METRICS)
         }
         for i, label in enumerate(results.month_labels())
@@ -117,6 +122,17 @@ def month_rows(summary: dict) -> list[dict]:
                 row[f"{m}_ci_high"] = _cell(st["ci_high"])
             rows.append(row)
     return rows
+
+
+def account_health_breaches(metrics: dict) -> dict[str, float]:
+    """The account-health targets that broke in some replication, with their breach rate
+    (share of replications), worst first: e.g. ``{"late_shipment_10d": 0.4}``."""
+    broke = {}
+    for t in TARGETS:
+        rate = metrics[f"breach_{t.name}"]["mean"]
+        if rate:
+            broke[t.name] = rate
+    return dict(sorted(broke.items(), key=lambda kv: -kv[1]))
 
 
 def replications_rows(results: Results) -> list[dict]:
@@ -226,6 +242,7 @@ def summary_json(summary: dict) -> str:
                 + block(
                     [
                         f'"metrics": {mapping(s["metrics"], "      ")}',
+                        f'"account_health_breaches": {enc(s["account_health_breaches"])}',
                         f'"skus": {mapping(s["skus"], "      ")}',
                     ]
                     + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else []),

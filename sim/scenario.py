@@ -777,6 +777,29 @@ class SellerCosts(Strict):
         return self
 
 
+class SellerHealth(Strict):
+    """What drives the account-health rates of a seller-fulfilled node (help page 200370550
+    and facts §5.1): cancellations, tracking and order defects, one share per order."""
+
+    cancel_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of the orders taken from the shelf that the seller cancels before "
+        "shipping (e.g. stock sync errors across channels): lost demand, the stock stays",
+    )
+    valid_tracking_rate: float = Field(
+        default=1.0, ge=0, le=1, description="share of shipped orders with valid tracking"
+    )
+    defect_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="order defects (A-to-z claims, negative feedback, chargebacks) per order "
+        "shipped",
+    )
+
+
 # Delivery defaults for FBA chosen to give about 97% on time, the rate Amazon cited for its own
 # fulfilment network (MCF, 2022; reference facts §4): not an Amazon figure for FBA, override it.
 FBA_TRANSIT = Discrete(dist="discrete", values=[1, 2, 3], probs=[0.55, 0.42, 0.03])
@@ -818,13 +841,13 @@ class FbaNode(NodeBase):
     aged_inventory_surcharge: bool = True
 
 
-class FbmNode(NodeBase, SellerCosts):
+class FbmNode(NodeBase, SellerCosts, SellerHealth):
     """The seller's own warehouse, shipping to customers (merchant fulfilled)."""
 
     type: Literal["fbm"]
 
 
-class SfpNode(NodeBase, SellerCosts):
+class SfpNode(NodeBase, SellerCosts, SellerHealth):
     """A seller warehouse held to Seller Fulfilled Prime rules: Prime badge while it keeps
     on-time shipment and on-time delivery over a rolling window; lost for a period otherwise."""
 
@@ -838,7 +861,21 @@ class SfpNode(NodeBase, SellerCosts):
     )
     promise_days: int = Field(default=2, ge=0, le=365, description="Prime two-day promise")
     on_time_shipment_min: float = Field(default=0.99, ge=0, le=1, description="Amazon: 99%")
-    on_time_delivery_min: float = Field(default=0.97, ge=0, le=1, description="Amazon: 97%")
+    on_time_delivery_min: float = Field(
+        default=0.97,
+        ge=0,
+        le=1,
+        description="Amazon: 97%, judged on the orders shipped outside Buy Shipping only",
+    )
+    buy_shipping_share: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of the orders shipped on Buy Shipping labels (Amazon requires at "
+        "least buy_shipping_min; the rest are judged on on-time delivery)",
+    )
+    buy_shipping_min: float = Field(default=0.99, ge=0, le=1, description="Amazon: 99%")
+    cancel_rate_max: float = Field(default=0.005, ge=0, le=1, description="Amazon: 0.5%")
     badge_window_days: int = Field(
         default=30, ge=1, le=365, description="rolling window of the SFP checks (our default)"
     )
@@ -847,7 +884,7 @@ class SfpNode(NodeBase, SellerCosts):
     )
 
 
-class TplNode(NodeBase, SellerCosts):
+class TplNode(NodeBase, SellerCosts, SellerHealth):
     """An overseas or domestic third-party warehouse: ships to customers and feeds FBA."""
 
     type: Literal["3pl"]

@@ -27,9 +27,20 @@ import numpy as np
 from sim.backlog import drain
 from sim.model import DeliveryRule
 
+# rows of ``Shipper.by_ship_day``: orders shipped, shipped late, delivered on time, shipped late
+# and delivered late (what Seller Fulfilled Prime counts against on-time shipment), and the
+# orders shipped on labels bought outside Buy Shipping, all and delivered on time
+SHIPPED, LATE, ON_TIME, LATE_AND_LATE, OUTSIDE, OUTSIDE_ON_TIME = range(6)
+
 
 class Shipper:
-    """Ships one node's customer orders and records each order's outcome by order day."""
+    """Ships one node's customer orders and records each order's outcome by order day.
+
+    ``buy_shipping`` (Seller Fulfilled Prime nodes with a Buy Shipping share below 1): each
+    unit shipped is on a label bought outside Buy Shipping with probability 1 − share, drawn
+    from the node's own stream (binomial counts of the on-time and of the late units), so the
+    few orders Amazon judges on on-time delivery are a random sample, as they are in reality.
+    """
 
     def __init__(
         self,
@@ -39,6 +50,7 @@ class Shipper:
         units_per_order: np.ndarray,
         rng: np.random.Generator,
         online: bool,
+        buy_shipping: tuple[float, np.random.Generator] | None = None,
     ):
         skus = len(units_per_order)
         self.rule, self.w0, self.days, self.rng = rule, start_weekday, days, rng
@@ -48,8 +60,10 @@ class Shipper:
         self.on_time = np.zeros((days, skus))
         self.late = np.zeros((days, skus))
         self.delivery_days = np.zeros((days, skus))  # days from order to delivery, summed
-        # node totals by actual ship day: orders shipped, shipped late, delivered on time
-        self.by_ship_day = np.zeros((3, days))
+        # node totals by actual ship day (rows ``SHIPPED`` … ``OUTSIDE_ON_TIME`` below)
+        self.by_ship_day = np.zeros((6, days))
+        # (share of orders on Buy Shipping labels, the node's own stream that picks them)
+        self.buy_shipping = buy_shipping
         self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units, after cut-off]
         self.waiting_units = np.zeros(skus, dtype=np.int64)
 
@@ -128,9 +142,18 @@ class Shipper:
             self.late[order_day] += orders
         if ship_day < self.days:
             n = orders.sum()
-            self.by_ship_day[0, ship_day] += n
-            self.by_ship_day[1, ship_day] += n if late else 0.0
-            self.by_ship_day[2, ship_day] += (on_time * w).sum()
+            row = self.by_ship_day[:, ship_day]
+            row[SHIPPED] += n
+            row[ON_TIME] += (on_time * w).sum()
+            if late:
+                row[LATE] += n
+                row[LATE_AND_LATE] += ((units - on_time) * w).sum()
+            if self.buy_shipping is not None:
+                share, rng = self.buy_shipping
+                outside_on_time = rng.binomial(on_time, 1.0 - share)
+                outside_late = rng.binomial(units - on_time, 1.0 - share)
+                row[OUTSIDE] += ((outside_on_time + outside_late) * w).sum()
+                row[OUTSIDE_ON_TIME] += (outside_on_time * w).sum()
 
     # ----------------------------------------------------------------- in one pass
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from sim.health import BREACH_METRICS
+
 HEADLINE = (
     "profit",
     "revenue",
@@ -19,7 +21,13 @@ HEADLINE = (
     "account_health_breach_rate",
 )
 # shown only when some strategy has a non-zero mean (e.g. an SFP node's badge)
-OPTIONAL = ("badge_lost_days",)
+OPTIONAL = (
+    "cancel_rate",
+    "order_defect_rate",
+    *BREACH_METRICS,
+    "sfp_breach_rate",
+    "badge_lost_days",
+)
 KINDS = {
     "avg_delivery_days": "days",
     "account_health_breach_days": "days",
@@ -50,6 +58,8 @@ def kind_of(metric: str) -> str:
         return KINDS[metric]
     if metric.startswith("cost_"):
         return "money"
+    if metric.startswith("breach_"):
+        return "pct"
     return "pct" if metric.endswith("_rate") else "units"
 
 

@@ -137,3 +137,33 @@ def test_a_winner_that_breaks_account_health_is_flagged():
     assert text[0].startswith("Choose fbm")
     warning = [line for line in text if line.startswith("Warning: fbm")]
     assert warning and "67%" in warning[0] and "fba stay(s) within the limits" in warning[0]
+
+
+def test_the_warning_names_the_targets_that_broke_and_sfp_is_apart():
+    """Account health: fbm broke the 10-day late-shipment target in 2 of 3 replications and
+    the cancellation target in 1 of 3 (worst first). SFP: the badge was lost in 1 of 3, 4 days
+    on average: a note of its own, not an account-health warning."""
+    totals = totals_for(
+        {"fbm": [110.0, 120.0, 115.0], "fba": [100.0, 105.0, 102.0]},
+        account_health_breach_rate={"fbm": [1.0, 1.0, 0.0]},
+        breach_late_shipment_10d={"fbm": [1.0, 1.0, 0.0]},
+        breach_cancel_7d={"fbm": [0.0, 1.0, 0.0]},
+        sfp_breach_rate={"fbm": [0.0, 0.0, 1.0]},
+        badge_lost_days={"fbm": [0.0, 0.0, 12.0]},
+    )
+    text = recommend(summary_for(totals, ["fbm", "fba"]))
+    (warning,) = [line for line in text if line.startswith("Warning: fbm")]
+    assert (
+        "(late shipments ≥ 4 % over 10 days in 67%; cancellations ≥ 2.5 % over 7 days in 33%)"
+        in warning
+    )
+    (note,) = [line for line in text if line.startswith("Note: fbm")]
+    assert "Seller Fulfilled Prime badge in 33% of the replications (4.00 days" in note
+    assert "not an account-health breach" in note
+    assert "SFP badge lost in 33.3% vs 0.0% of replications" in text[1]
+
+
+def test_no_sfp_note_without_a_badge_loss():
+    totals = totals_for({"fbm": [110.0, 120.0, 115.0], "fba": [100.0, 105.0, 102.0]})
+    text = recommend(summary_for(totals, ["fbm", "fba"]))
+    assert not any("Seller Fulfilled Prime" in line or "SFP" in line for line in text)

@@ -25,9 +25,11 @@ from sim.loader import validate
 from sim.metrics import INDEX, measure
 from sim.model import StrategyModel, compile_scenario
 from sim.montecarlo import Streams, draw_demand, run_replication
+from sim.shipping import LATE, LATE_AND_LATE, SHIPPED
 
 REPO = Path(__file__).resolve().parents[1]
 MON_FRI = ["mon", "tue", "wed", "thu", "fri"]
+WEEK = [*MON_FRI, "sat", "sun"]
 
 # --------------------------------------------------------------------------- helpers
 
@@ -225,9 +227,13 @@ def test_capacity_backlog_ships_late_first_in_first_out(units, per_order):
     assert r.m["late_shipment_rate"] == pytest.approx(60 / 70)
     assert r.m["on_time_rate"] == pytest.approx(10 / 70)
     assert r.m["avg_delivery_days"] == pytest.approx(303 / 70)
-    # Horizon 14 < both windows: judged once on the last day: late 86% > 4%, on time 14% < 90%
+    # The 10-day late-shipment window is full from day 9: every window ending on days 9-13
+    # holds late orders (each order day has some, by order day) → ≥ 4% → 5 breach days. Horizon
+    # 14 < the 14/30-day windows is judged once, on the last day (late 86%, on time 14% ≤ 90%).
     assert r.m["account_health_breach_rate"] == 1
-    assert r.m["account_health_breach_days"] == 1
+    assert r.m["account_health_breach_days"] == 5
+    assert r.m["breach_late_shipment_10d"] == r.m["breach_late_shipment_30d"] == 1
+    assert r.m["breach_on_time_delivery_14d"] == 1
 
 
 def test_account_health_counts_seller_fulfilled_orders_only():
@@ -445,27 +451,64 @@ def test_stockout_penalty_thins_the_next_days_demand():
     assert r.m["sold_units"] == 5
 
 
-def test_sfp_badge_lost_after_late_shipments():
-    """SFP (ship/deliver Mon-Sat, promise 2), handling 0, transit 1, capacity 8 orders a day;
-    demand 5 + 5 more with the badge (prime_uplift 1). Day 0 Mon: 10 ordered, 8 shipped (on
-    time). Day 1: 2 of day 0's ship late + 6 → the 2-day window (judged once full, from day
-    1): 2 late of 16 shipped = 87.5% on-time shipment < 99% → badge lost for 5 days: days 2-6
-    have no badge, demand 5."""
+def sfp_backlog(promise: int, days: int) -> dict:
+    """SFP, handling 0, transit 1, capacity 8 orders a day, badge window 2 days, 5 days lost
+    after a breach; demand 5 + 5 more with the badge (prime_uplift 1): 10 orders a day with
+    the badge, 2 more than the node can ship, so some orders ship a day late."""
     sfp = {
         "type": "sfp",
         "transit_days": 1,
+        "promise_days": promise,
         "daily_order_capacity": 8,
         "badge_loss_days": 5,
         "badge_window_days": 2,
     }
     demand = {**const(5), "prime_uplift": 1.0}
     st = strategy(["sfp"], {"sfp": up_to(200)})
-    (r,) = replicate(scen([sku() | {"demand": demand}], {"sfp": sfp}, [st], 7))
+    return scen([sku() | {"demand": demand}], {"sfp": sfp}, [st], days)
+
+
+def test_sfp_shipped_late_but_delivered_on_time_keeps_the_badge():
+    """Promise 2 (facts §5.2, help 202072550: "If the package was shipped late but delivered on
+    time, it will be counted as on time"). Ships and delivers every day: order n of the run
+    (10 a day, oldest first) ships on day ⌊n / 8⌋ and arrives the next day; an order of day d
+    is on time when it ships by d + 1, i.e. 10d + i < 8(d + 2), 2d + i < 16: true for every
+    order of days 0-3 and for those of day 4 shipped by day 5 (positions 40-47 ship on day 5).
+    Shipped late by ship day (days 0-5): day 0 none; day 1 day 0's last 2; day 2 day 1's last 4;
+    day 3 day 2's 6; day 4 day 3's 8; day 5 8 of day 4's. None of them delivered late: the
+    badge holds, demand stays 10 a day. Late shipments are an account-health matter: the
+    horizon (6 days) is shorter than the 10-day window, judged once on the orders of days 0-5:
+    28 shipped late within the horizon + the 12 still waiting at its end (they ship after it,
+    late) = 40 of 60."""
+    d = sfp_backlog(promise=2, days=6)
+    d["nodes"]["sfp"].update(ship_weekdays=list(WEEK), delivery_weekdays=list(WEEK))
+    (r,) = replicate(d)
+    rows = r.trace.shippers[0].by_ship_day
+    assert rows[SHIPPED].tolist() == [8] * 6
+    assert rows[LATE].tolist() == [0, 2, 4, 6, 8, 8]
+    assert rows[LATE_AND_LATE].tolist() == [0] * 6
+    assert r.trace.demand[:, 0].tolist() == [10] * 6
+    assert not r.trace.badge_lost.any() and not r.trace.badge_breach.any()
+    assert r.m["badge_lost_days"] == 0 and r.m["sfp_breach_rate"] == 0
+    assert r.m["late_shipment_rate"] == pytest.approx(40 / 60)
+    assert r.m["breach_late_shipment_10d"] == 1  # ≥ 4 %: an account-health breach, not SFP's
+    assert r.m["account_health_breach_rate"] == 1
+
+
+def test_sfp_control_shipped_late_and_delivered_late_loses_the_badge():
+    """The same node with promise 1 (ship/deliver Mon-Sat, day 0 a Monday): an order shipped
+    late is now delivered late too. Day 0: 10 ordered, 8 shipped on time. Day 1: day 0's 2
+    ship late and arrive on day 2 > 0 + 1 → the 2-day window (judged once full, from day 1):
+    2 of 16 shipped late and delivered late = 87.5 % on-time shipment < 99 % → badge lost for
+    5 days: days 2-6 have no badge, demand 5. Losing the badge is not an account-health breach
+    (that one comes from the late shipments: 7-day horizon < 10-day window, judged once)."""
+    (r,) = replicate(sfp_backlog(promise=1, days=7))
     assert r.trace.demand[:, 0].tolist() == [10, 10, 5, 5, 5, 5, 5]
     assert r.trace.prime[:, 0].tolist() == [True, True] + [False] * 5
     assert r.trace.badge_lost[:, 0].tolist() == [False, False] + [True] * 5
+    assert r.trace.badge_breach[:, 0].tolist() == [False, True] + [False] * 5
     assert r.m["badge_lost_days"] == 5
-    assert r.m["account_health_breach_rate"] == 1
+    assert r.m["sfp_breach_rate"] == 1
 
 
 # --------------------------------------------------------------------------- named lanes
@@ -623,6 +666,8 @@ AIR = {"lane": "air", "policy": {"type": "order_up_to", "level": 10}}  # lanes: 
         (_set("start_date", "2023-06-01"), "start_date", "Amazon fees"),
         (_set("nodes.home", {"handling_days": 1}), "nodes.home", "fba, fbm, sfp, 3pl"),
         (_set("strategies.0.replenish.fba", AIR), "strategies[0].replenish.fba.lane", "'air'"),
+        (_set("nodes.home", {"type": "fbm", "cancel_rate": 1.5}), "nodes.home.cancel_rate", "≤ 1"),
+        (_set("nodes.fba.defect_rate", 0.01), "nodes.fba.defect_rate", "unknown key"),
     ],
 )
 def test_bad_input_is_a_located_user_error(change, location, words):
