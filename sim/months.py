@@ -104,7 +104,14 @@ def measure_months(
     add("demand_units", demand)
     add("same_day", same_day)
     add("sold_units", sold.sum(axis=1))
-    add("backordered_units" if model.backorder else "lost_units", demand - same_day)
+    # cancelled orders are lost demand even under backorder (as in ``metrics.measure``)
+    cancelled = (
+        np.zeros_like(same_day) if trace.cancelled is None else trace.cancelled.sum(axis=(1, 2))
+    )
+    unmet = demand - same_day - cancelled
+    add("lost_units", cancelled if model.backorder else cancelled + unmet)
+    if model.backorder:
+        add("backordered_units", unmet)
     add("on_hand", trace.on_hand.sum(axis=(1, 2)))
     dlv = _deliveries(trace, model)
     add("orders_shipped", dlv.shipped.sum(axis=1))

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.errors import UserError, shorten
 
 WHERE = "--out"
 # every file a run, sweep or optimize writes (chart-*.png: the report's charts)
@@ -25,6 +25,8 @@ RESULT_FILES = (
     "summary.json",
     "replications.csv",
     "skus.csv",
+    "months.csv",
+    "plan.csv",
     "report.html",
     "sweep.json",
     "sweep.csv",
@@ -103,7 +105,7 @@ def prepare(out: Path, force: bool) -> None:
         raise UserError((WHERE, "is empty: give a folder, e.g. --out results/mine"))
     problem = _too_long(out)
     if problem:
-        raise UserError((WHERE, f"{out}: {problem}"))
+        raise UserError((WHERE, f"{problem}: {shorten(str(out), 200)}"))
     if out.exists() and not out.is_dir():
         raise UserError((WHERE, f"{out} is a file, not a folder"))
     for parent in out.parents:

@@ -8,6 +8,8 @@ import yaml
 from sim import budget, cli
 from sim.errors import UserError
 from sim.loader import validate
+from sim.months import MONTH_METRICS
+from sim.plan import PLAN_BYTES
 from tests.helpers import scenario
 
 MIB = 2**20
@@ -55,9 +57,15 @@ def test_the_estimate_from_the_parsed_scenario_by_hand():
     assert shape.batch == 16
     assert shape.worker_bytes() == 40 * MIB + 16 * (8960 + 1792) + 8960
     # results: 640 bytes per (strategy, metric, SKU); 20 replications' paths of the top 5
-    # SKUs at 1 node (4 bytes a day); every replication's totals, kept and stacked (8 bytes)
+    # SKUs at 1 node (4 bytes a day); every replication's totals, kept and stacked (8 bytes);
+    # the shipment plan (int32 by lane, ISO week: 56 // 7 + 2 = 10, SKU) of all 20 replications
+    # (well under PLAN_BYTES); month results: 8 bytes × (56 // 28 + 2 = 4) months × month metrics
     m = 40
-    assert shape.results_bytes(m) == 1 * m * 2 * 640 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m
+    plan = 20 * 4 * 1 * 10 * 2
+    months = 8 * 20 * 1 * 4 * len(MONTH_METRICS)
+    assert shape.results_bytes(m) == (
+        1 * m * 2 * 640 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m + plan + months
+    )
     one, two = budget.run_need(shape, 1), budget.run_need(shape, 2)
     assert two.workers == 2 * one.workers and two.model == one.model  # forked: shared model
     assert budget.run_need(shape, 2, "dask").model == 3 * one.model  # a copy per Dask worker
@@ -185,7 +193,11 @@ def test_precision_counts_the_replications_it_may_add(tmp_path, monkeypatch, cap
     )
     paths = (200 - 20) * 100 * 4 * 56 * 5  # inventory paths: of the first 200 only
     totals = 2 * 8 * (100_000 - 20) * 100 * 40
-    assert many.results_bytes(40) - few.results_bytes(40) == paths + totals
+    # the plan is kept for the replications PLAN_BYTES holds (4 bytes × 10 weeks × 2 SKUs × 100
+    # strategies each); month results for every replication (8 bytes × 4 months × metrics)
+    plan = PLAN_BYTES - 20 * 4 * 10 * 2 * 100
+    months = 8 * (100_000 - 20) * 100 * 4 * len(MONTH_METRICS)
+    assert many.results_bytes(40) - few.results_bytes(40) == paths + totals + plan + months
     path = write(tmp_path, d)
     monkeypatch.setattr(budget, "available_memory", lambda: budget.run_need(few, 1).total * 2)
     with pytest.raises(SystemExit) as e:

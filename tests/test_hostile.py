@@ -329,19 +329,19 @@ def test_json_schema_states_the_default_bounds():
             "did you mean 'referral'",
         ),
         (
-            {"referral": {"default": {"rat": 0.1}}},
-            "fee_overrides.referral.default.rat",
+            {"surcharges": {"fuel_and_logistics": {"rat": 0.1}}},
+            "fee_overrides.surcharges.fuel_and_logistics.rat",
             "unknown key; did you mean 'rate'?",
         ),
-        ({"referral": {"default": {"rate": -0.1}}}, "fee_overrides.referral.default.rate", "≥ 0"),
+        ({"surcharges": {"fuel_and_logistics": {"rate": -0.1}}}, "fee_overrides.surcharges.fuel_and_logistics.rate", "≥ 0"),
         (
-            {"referral": {"default": {"rate": "ten"}}},
-            "fee_overrides.referral.default.rate",
+            {"surcharges": {"fuel_and_logistics": {"rate": "ten"}}},
+            "fee_overrides.surcharges.fuel_and_logistics.rate",
             "expected a number, got 'ten'",
         ),
         (
-            {"referral": {"default": {"rate": True}}},
-            "fee_overrides.referral.default.rate",
+            {"surcharges": {"fuel_and_logistics": {"rate": True}}},
+            "fee_overrides.surcharges.fuel_and_logistics.rate",
             "expected a number, got true",
         ),
         (
@@ -378,13 +378,13 @@ def test_fee_overrides_are_checked_against_the_fee_tables(override, location, me
 
 
 def test_fee_override_problems_carry_their_line(tmp_path):
-    d = scenario(fee_overrides={"referral": {"default": {"rat": 0.1}}})
+    d = scenario(fee_overrides={"surcharges": {"fuel_and_logistics": {"rat": 0.1}}})
     path = write(tmp_path / "s.yaml", d)
     with pytest.raises(UserError) as e:
         load_scenario(path)
     (loc, _), *_ = e.value.problems
     line = path.read_text().splitlines().index("      rat: 0.1") + 1
-    assert loc == f"fee_overrides.referral.default.rat (line {line})"
+    assert loc == f"fee_overrides.surcharges.fuel_and_logistics.rat (line {line})"
 
 
 def test_valid_fee_overrides_still_apply():

@@ -372,7 +372,8 @@ def test_referral_overrides_in_a_scenario():
     assert r.m["cost_referral"] == pytest.approx(24.0)
     d["skus"][0]["category"] = "apparel"
     d["fee_overrides"] = {"referral": {"categories": {"apparel": {"rate": 0.12}}}}
-    with pytest.raises(UserError, match=r"fee_overrides: category 'apparel' has dated `rows`"):
+    # refused where it is read: apparel's entry holds dated `rows`, not a flat `rate`
+    with pytest.raises(UserError, match=r"fee_overrides\.referral\.categories\.apparel\.rate"):
         compile_scenario(validate(d))
 
 

@@ -19,7 +19,7 @@ from scipy import stats as sst
 
 from sim import montecarlo
 from sim.loader import validate
-from sim.metrics import INDEX, LOWER_IS_BETTER, METRICS
+from sim.metrics import INDEX, LOWER_IS_BETTER, METRICS, RATES
 from sim.model import DAYS_PER_MONTH, compile_scenario
 from sim.results import csv_text, summarize, write_results
 from sim.stats import paired
@@ -429,6 +429,8 @@ def test_per_sku_intervals_in_summary_and_skus_csv_match_scipy(tmp_path, confide
         stats = from_file["strategies"][row["strategy"]]["skus"][row["sku"]]["metrics"]
         for k, m in enumerate(METRICS):
             mean, lo, hi = t_interval(values[:, s, k, j], confidence)
+            if m in RATES and lo is not None:  # a share's interval is clipped to [0, 1]
+                lo, hi = max(lo, 0.0), min(hi, 1.0)
             cell = [
                 None if row[c] == "" else float(row[c]) for c in (m, f"{m}_ci_low", f"{m}_ci_high")
             ]

@@ -112,7 +112,13 @@ def test_force_replaces_the_whole_set(tmp_path, capsys):
     code, _, _ = cli(capsys, "run", STARTER, *QUICK, "--seed", "5", "--no-report", "--out", out,
                      "--force")  # fmt: skip
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["replications.csv", "skus.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "months.csv",
+        "plan.csv",
+        "replications.csv",
+        "skus.csv",
+        "summary.json",
+    ]
     assert json.loads((out / "summary.json").read_text())["seed"] == 5
     code, _, _ = cli(capsys, "sweep", STARTER, "--set", "skus.0.demand.mean_per_day=8,12",
                      *QUICK, "--out", out, "--force")  # fmt: skip

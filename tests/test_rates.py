@@ -34,7 +34,13 @@ def five_replications(breach: list[float]):
             total = np.full(len(METRICS), 0.5)
             total[INDEX["account_health_breach_rate"]] = breach[r] if s else 0.0
             skus = np.repeat(total[:, None], 2, axis=1)
-            measured.append(type("M", (), {"total": total, "skus": skus, "paths": None})())
+            measured.append(
+                type(
+                    "M",
+                    (),
+                    {"total": total, "skus": skus, "paths": None, "plan": None, "months": None},
+                )()
+            )
         acc.add(measured)
     return acc.results(complete=True)
 
@@ -93,7 +99,8 @@ def test_rates_within_bounds_and_other_metrics_are_not_clipped():
 
 def test_every_rate_metric_is_a_metric():
     assert set(METRICS) >= RATES
-    assert {m for m in METRICS if m.endswith("_rate")} | {"cycle_service_level"} == RATES
+    shares = {m for m in METRICS if m.endswith("_rate") or m.startswith("breach_")}
+    assert shares | {"cycle_service_level"} == RATES
 
 
 def test_run_replication_n_writes_its_row_as_n(tmp_path):
