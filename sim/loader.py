@@ -26,6 +26,7 @@ from sim.errors import UserError, excerpt, printable
 from sim.scenario import (
     DEMAND_KINDS,
     DIST_KINDS,
+    NODE_KINDS,
     POLICY_KINDS,
     TAG,
     CrossCheckError,
@@ -453,6 +454,7 @@ def _concrete(ann: Any, node: Any) -> Any:
             ("distribution", DEMAND_KINDS),
             ("dist", DIST_KINDS),
             ("type", POLICY_KINDS),
+            ("type", NODE_KINDS),
         ):
             if node.get(key) in kinds:
                 return kinds[node[key]]

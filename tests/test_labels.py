@@ -378,3 +378,21 @@ def test_the_scenario_default_divisor_is_the_sourced_constant():
 
     for kind in (FbmNode, SfpNode, TplNode):
         assert kind.model_fields["dim_divisor"].default == DEFAULT_DIM_DIVISOR == 139
+
+
+def test_a_misspelt_seller_node_key_suggests_the_right_one(tmp_path):
+    """Unknown keys of fbm/sfp/3pl nodes are matched against that node type's own keys (not
+    FBA's): `label_rate` on an fbm node suggests `label_rates`."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: t\nhorizon_days: 30\nreplications: 2\n"
+        "skus:\n  - {id: A, demand: {distribution: poisson, mean_per_day: 2}}\n"
+        "nodes:\n  home: {type: fbm, label_rate: 3}\n"
+        "strategies:\n  - name: s\n    fulfil_from: [home]\n    replenish:\n"
+        "      home: {lead_time_days: 5, policy: {type: order_up_to, level: 30}}\n"
+    )
+    with pytest.raises(UserError) as e:
+        load_scenario(path)
+    assert e.value.problems == [
+        ("nodes.home.label_rate (line 7)", "unknown key; did you mean 'label_rates'?")
+    ]
