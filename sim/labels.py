@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -57,43 +56,16 @@ def billable_weight(
 # --------------------------------------------------------------------------- rate tables
 
 
-def resolve_inside(base_dir: Path, name: str, allow_outside: bool = False) -> Path:
-    """The file ``name`` of a scenario, relative to the scenario's folder ``base_dir``.
-
-    Raises ValueError for an absolute path or one that leaves the folder (``..`` or a link
-    out), unless ``allow_outside`` (the ``--allow-outside-files`` option), and for a missing
-    file.
-    """
-    path = Path(name)
-    if not allow_outside:
-        if path.is_absolute() or path.drive:
-            raise ValueError(f"{name}: give a path relative to the scenario's folder")
-        base = Path(base_dir).resolve()
-        if not (base / path).resolve().is_relative_to(base):
-            raise ValueError(f"{name}: the file must stay inside the scenario's folder")
-    full = path if path.is_absolute() else Path(base_dir) / path
-    if not full.is_file():
-        raise ValueError(f"{name}: file not found")
-    return full
-
-
-def read_rate_file(path: Path, shown: str) -> dict[float, dict[int, float]]:
-    """A rate table from a CSV file: ``{max_lb: {zone: price}}``.
+def parse_rate_table(text: str, shown: str) -> dict[float, dict[int, float]]:
+    """A rate table from a CSV file's text (read with ``sim.scenario_files``, which confines
+    it to the scenario's folder and bounds its size by ``MAX_RATE_FILE_BYTES``):
+    ``{max_lb: {zone: price}}``.
 
     Format: a header ``max_lb,zone_2,zone_3,…`` (a zone column is ``zone_N`` or ``N``), then one
     row per weight band: the band's largest billable weight in pounds and its price in each
     zone. Blank lines and lines starting with ``#`` are skipped. Problems are
     ``file:line: problem``.
     """
-    size = path.stat().st_size
-    if size > MAX_RATE_FILE_BYTES:
-        raise ValueError(
-            f"{shown}: {size:,} bytes; a rate table is at most {MAX_RATE_FILE_BYTES:,}"
-        )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{shown}: not UTF-8 text (byte {e.start})") from None
     header: list[int] | None = None
     bands: dict[float, dict[int, float]] = {}
     for n, line in enumerate(text.splitlines(), 1):

