@@ -107,7 +107,7 @@ def test_dom_loads_fully_and_every_chart_decodes(report, tmp_path):
         struct.unpack(">II", base64.b64decode(data)[16:24])
         for data in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     ]
-    assert len(sizes) == 3
+    assert len(sizes) == 4  # intervals, costs, inventory fan, months
     probe = tmp_path / "probe.html"
     probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
     done = chromium(probe, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom")
