@@ -114,7 +114,7 @@ def test_dom_loads_fully_and_every_chart_decodes(report, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert console_errors(done.stderr) == []
     dom = done.stdout
-    assert dom.count("<img ") == 3
+    assert dom.count("<img ") == 4
     assert 'id="inputs"' in dom and "</html>" in dom  # parsed to the end
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom)
     assert found, "the load event never fired"
