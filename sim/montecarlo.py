@@ -148,6 +148,33 @@ def run_strategy(
     return run_strategy_batch(model, strategy, [replication], [inputs])[0]
 
 
+def simulate_inputs(
+    model: Model, strategy: StrategyModel, inputs: list[Inputs], streams: list[Streams]
+) -> list:
+    """The traces of a batch of replications of one strategy from their drawn ``inputs``: lead
+    (and FBA check-in) times from each lane's uniforms, then ``engine.simulate_batch``."""
+    leads = []
+    for got in inputs:
+        lead_days = {}
+        for lane in strategy.lanes:
+            lead_days[lane.stream] = lead = lane.sample_lead(got.uniforms[lane.stream])
+            if lane.check_in is not None:
+                stream = lane.check_in_stream
+                lead_days[stream] = lane.sample_check_in(got.uniforms[stream], lead)
+        leads.append(lead_days)
+    extra = None if inputs[0].extra is None else [got.extra for got in inputs]
+    return simulate_batch(
+        strategy,
+        model.catalog,
+        [got.demand for got in inputs],
+        leads,
+        streams,
+        model.calendar.start_weekday,
+        extra_demand=extra,
+        check=model.check,
+    )
+
+
 def run_strategy_batch(
     model: Model,
     strategy: StrategyModel,
@@ -159,27 +186,8 @@ def run_strategy_batch(
     and measure each; the same numbers as one at a time. ``seasonal`` adds the results by
     month and the shipment plan's numbers (``Measured.months``, ``Measured.plan``)."""
     streams = [Streams(model.seed, r) for r in replications]
-    leads = []
-    for got in inputs:
-        lead_days = {}
-        for lane in strategy.lanes:
-            lead_days[lane.stream] = lead = lane.sample_lead(got.uniforms[lane.stream])
-            if lane.check_in is not None:
-                stream = lane.check_in_stream
-                lead_days[stream] = lane.sample_check_in(got.uniforms[stream], lead)
-        leads.append(lead_days)
-    extra = None if inputs[0].extra is None else [got.extra for got in inputs]
+    traces = simulate_inputs(model, strategy, inputs, streams)
     cal = model.calendar
-    traces = simulate_batch(
-        strategy,
-        model.catalog,
-        [got.demand for got in inputs],
-        leads,
-        streams,
-        cal.start_weekday,
-        extra_demand=extra,
-        check=model.check,
-    )
     out = []
     for r, trace, stream in zip(replications, traces, streams, strict=True):
         measured = measure(trace, strategy, model.catalog, cal, stream)

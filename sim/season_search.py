@@ -20,10 +20,9 @@ import dataclasses
 
 import numpy as np
 
-from sim.engine import simulate_batch
 from sim.errors import UserError
 from sim.model import Model, StrategyModel
-from sim.montecarlo import Inputs, Streams, draw_inputs
+from sim.montecarlo import Inputs, Streams, draw_inputs, simulate_inputs
 from sim.stats import interval
 
 GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998)
@@ -42,26 +41,7 @@ def month_metric(model: Model, strategy: StrategyModel, inputs: list[Inputs], me
     for b in range(0, len(inputs), BATCH):
         batch = inputs[b : b + BATCH]
         reps = range(b, b + len(batch))
-        leads = []
-        for got in batch:
-            lead = {}
-            for lane in strategy.lanes:
-                lead[lane.stream] = days_ = lane.sample_lead(got.uniforms[lane.stream])
-                if lane.check_in is not None:
-                    u = got.uniforms[lane.check_in_stream]
-                    lead[lane.check_in_stream] = lane.sample_check_in(u, days_)
-            leads.append(lead)
-        extra = None if batch[0].extra is None else [g.extra for g in batch]
-        traces = simulate_batch(
-            strategy,
-            model.catalog,
-            [g.demand for g in batch],
-            leads,
-            [Streams(model.seed, r) for r in reps],
-            cal.start_weekday,
-            extra_demand=extra,
-            check=model.check,
-        )
+        traces = simulate_inputs(model, strategy, batch, [Streams(model.seed, r) for r in reps])
         for tr in traces:
             d = tr.demand[w:]
             served = tr.served[w:].sum(axis=1)

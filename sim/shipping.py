@@ -65,7 +65,6 @@ class Shipper:
         # (share of orders on Buy Shipping labels, the node's own stream that picks them)
         self.buy_shipping = buy_shipping
         self.backlog: deque[list] = deque()  # [order_day, rule_ship_day, units, after cut-off]
-        self.waiting_units = np.zeros(skus, dtype=np.int64)
 
     # ----------------------------------------------------------------- day by day
 
@@ -84,7 +83,6 @@ class Shipper:
                 self._ship(order_day, rule_day, rule_day, u, g)
             else:
                 self.backlog.append([order_day, rule_day, u.copy(), g])
-                self.waiting_units += u
 
     def end_of_day(self, t: int) -> None:
         """Ship what the day's capacity allows from the backlog, oldest first."""
@@ -111,7 +109,6 @@ class Shipper:
                 take[k] = min(units[k], math.floor((room - before) / self.per_order[k] + 1e-9))
                 entry[2] = units - take
                 room = 0.0
-            self.waiting_units -= take
             if take.any():
                 self._ship(order_day, t, rule_day, take, late_in_day)
 
