@@ -171,13 +171,8 @@ def plan_rows(
                 continue
             q = np.quantile(units[:, i].astype(float), QUANTILES, axis=0)
             arrivals = np.stack([p.arrival[i] for p in kept])  # (reps, weeks)
+            arrive = {k: _arrival_week(arrivals[:, k], start) for k in np.unique(cells[:, 0])}
             for k, j in cells.tolist():
-                due = arrivals[:, k]
-                due = due[~np.isnan(due)]
-                arrive = ""
-                if len(due):
-                    day = int(np.quantile(due, 0.5, method="lower"))
-                    arrive = iso_week(start + dt.timedelta(days=day))
                 yield _row(
                     strategy.name,
                     "order",
@@ -186,7 +181,7 @@ def plan_rows(
                     pc.labels[k],
                     pc.mondays[k],
                     q[:, k, j],
-                    arrive,
+                    arrive[k],
                 )
         fba = np.stack([p.fba for p in kept])  # (reps, nov1s, 2, skus)
         if not fba.shape[1] or not any(node.fba is not None for node in strategy.nodes):
@@ -201,6 +196,15 @@ def plan_rows(
                     yield _row(
                         strategy.name, kind, where, sku, iso_week(day), day, q[:, n, c, j], ""
                     )
+
+
+def _arrival_week(due: np.ndarray, start: dt.date) -> str:
+    """The ISO week of the median (lower) arrival day over the replications that ordered in
+    that week (one lane's week: the same for every SKU); "" when none did."""
+    due = due[~np.isnan(due)]
+    if not len(due):
+        return ""
+    return iso_week(start + dt.timedelta(days=int(np.quantile(due, 0.5, method="lower"))))
 
 
 def _row(strategy, kind, lane, sku, week, day, q, arrive) -> dict:
