@@ -94,7 +94,9 @@ def channel_days(trace, model, catalog) -> ChannelDays:
         mine["sold"] += sold
         mine["revenue"] += sold * catalog.price
         mine["product"] += sold * catalog.unit_cost
-        mine["channel"] += sold * (ch.fee_rate * catalog.price + ch.fee_per_order / catalog.units_per_order)
+        mine["channel"] += sold * (
+            ch.fee_rate * catalog.price + ch.fee_per_order / catalog.units_per_order
+        )
         for n, fees in zip(route.nodes, route.mcf, strict=True):
             units = trace.channel_served[:, k, n]
             sh = trace.channel_shippers[k][n]

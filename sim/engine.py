@@ -17,7 +17,10 @@ Demand is served along each SKU's route (``fulfil_from``, per SKU when given); c
 go to each node's ``Shipper`` (``sim.shipping``: cut-off, capacity backlog, transit). When demand
 depends on the state — the Prime badge of the node that would ship (``prime_uplift``), rank lost
 after a stockout, an SFP node losing its badge over its rolling record — each day's demand is
-formed before it is served. ``AccountingCheck`` (``run --check``) verifies conservation daily.
+formed before it is served. Sales channels besides Amazon (``sim.channels``) are served after
+Amazon's demand each day, in the order listed, each along its own route from the stock left;
+their arrays exist only when the scenario has channels. ``AccountingCheck`` (``run --check``)
+verifies conservation daily, per channel and node.
 
 The engine knows nothing of files or printing: it takes a compiled ``StrategyModel``, each
 replication's demand and lead times, and returns one ``Trace`` of what happened per replication.

@@ -530,7 +530,11 @@ def _num(x: float, digits: int = 4) -> str:
     return str(int(v)) if v == int(v) else f"{v:.12f}".rstrip("0").rstrip(".")
 
 
-_KIND_NAMES = {"amazon": "Amazon All Orders report", "csv": "CSV", "shopify": "Shopify orders export"}
+_KIND_NAMES = {
+    "amazon": "Amazon All Orders report",
+    "csv": "CSV",
+    "shopify": "Shopify orders export",
+}
 
 
 def to_yaml(rep: Report) -> str:

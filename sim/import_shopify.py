@@ -73,7 +73,7 @@ def read_shopify(path: Path, timezone=None) -> Parsed:
             out.bad.append((line, f"has {len(cells)} fields, the header has {len(header)}"))
             continue
 
-        def get(name: str) -> str:
+        def get(name: str, cells: list[str] = cells) -> str:
             i = cols.get(name)
             return cells[i].strip() if i is not None else ""
 
@@ -108,7 +108,10 @@ def _row(get, order: dict[str, str], timezone) -> tuple[Row | None, str | None]:
     except ValueError:
         return None, f"Lineitem quantity {excerpt(text)} is not a number" if text else "no quantity"
     if not math.isfinite(qty) or qty < 0 or qty > MAX_DAILY_DEMAND:
-        return None, f"Lineitem quantity {excerpt(text)} must be a number between 0 and {MAX_DAILY_DEMAND:,.0f}"
+        return (
+            None,
+            f"Lineitem quantity {excerpt(text)} must be a number between 0 and {MAX_DAILY_DEMAND:,.0f}",
+        )
     price = None
     price_text = get("lineitem price")
     if price_text:

@@ -446,7 +446,9 @@ def _channels(scenario: sc.Scenario, cal: Calendar, months) -> tuple[ChannelMode
             factors = None if spec is None else daily_multipliers(spec, cal.start_weekday, months)
             samplers.append(None if spec is None else DemandSampler(spec, factors))
         out.append(
-            ChannelModel(name, ch.fee_rate, ch.fee_per_order, ch.promise_days, ch.speed, tuple(samplers))
+            ChannelModel(
+                name, ch.fee_rate, ch.fee_per_order, ch.promise_days, ch.speed, tuple(samplers)
+            )
         )
     return tuple(out)
 
@@ -681,7 +683,8 @@ def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nod
         route = tuple(index[n] for n in st.channel_fulfil_from.get(ch.name, []))
         rules = tuple(
             dataclasses.replace(
-                nodes[n].delivery, deadline=np.full(7, ch.promise_days, dtype=np.int64),
+                nodes[n].delivery,
+                deadline=np.full(7, ch.promise_days, dtype=np.int64),
                 capacity=math.inf,
             )
             for n in route

@@ -202,7 +202,9 @@ def test_units_conserved_per_channel_and_node():
     results = montecarlo.run(model)
     assert results.complete and results.error is None
     rows = results.channels[:, 0]  # (reps, channels, metrics)
-    demand, sold, lost = (rows[:, :, CHANNEL_INDEX[k]] for k in ("demand_units", "sold_units", "lost_units"))
+    demand, sold, lost = (
+        rows[:, :, CHANNEL_INDEX[k]] for k in ("demand_units", "sold_units", "lost_units")
+    )
     np.testing.assert_array_equal(demand, sold + lost)
     assert (lost[:, 1] > 0).all()  # the web did run short
     totals = results.totals[:, 0]
@@ -238,16 +240,24 @@ def _cli(tmp_path: Path, d: dict) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (lambda d: d["skus"][0].update(channel_demand={"wbe": const(1)}), "skus[0].channel_demand.wbe"),
         (
-            lambda d: d["strategies"][0].update(channel_fulfil_from={"wbe": ["fba"], "web": ["fba"]}),
+            lambda d: d["skus"][0].update(channel_demand={"wbe": const(1)}),
+            "skus[0].channel_demand.wbe",
+        ),
+        (
+            lambda d: d["strategies"][0].update(
+                channel_fulfil_from={"wbe": ["fba"], "web": ["fba"]}
+            ),
             "strategies[0].channel_fulfil_from.wbe",
         ),
         (
             lambda d: d["strategies"][0].update(channel_fulfil_from={"web": ["fab"]}),
             "strategies[0].channel_fulfil_from.web[0]",
         ),
-        (lambda d: d["strategies"][0].pop("channel_fulfil_from"), "strategies[0].channel_fulfil_from"),
+        (
+            lambda d: d["strategies"][0].pop("channel_fulfil_from"),
+            "strategies[0].channel_fulfil_from",
+        ),
         (lambda d: d["channels"].update(amazon={}), "channels.amazon"),
     ],
 )
@@ -263,7 +273,7 @@ def test_bad_channel_input_is_located(tmp_path, change, where):
 def test_mcf_on_a_sku_without_a_rate_is_located():
     d = copy.deepcopy(DETERMINISTIC)
     d["channels"]["web"]["speed"] = "priority"  # no priority rows are bundled
-    with pytest.raises(Exception, match="channels.web.speed"):
+    with pytest.raises(Exception, match=r"channels\.web\.speed"):
         compile_scenario(validate(d))
 
 
@@ -273,9 +283,24 @@ def test_fees_channel_mcf_command():
             sys.executable,
             str(REPO / "simulate.py"),
             "fees",
-            "--length-in", "8", "--width-in", "5", "--height-in", "0.5", "--weight-lb", "0.5",
-            "--price", "20", "--date", "2026-06-01",
-            "--channel", "mcf", "--units-per-order", "2", "--speed", "standard",
+            "--length-in",
+            "8",
+            "--width-in",
+            "5",
+            "--height-in",
+            "0.5",
+            "--weight-lb",
+            "0.5",
+            "--price",
+            "20",
+            "--date",
+            "2026-06-01",
+            "--channel",
+            "mcf",
+            "--units-per-order",
+            "2",
+            "--speed",
+            "standard",
         ],
         capture_output=True,
         text=True,

@@ -138,7 +138,10 @@ def _mcf_table(report: dict[str, Any]) -> str:
             f"${report['peak_surcharge']:.2f}" + (" (peak)" if report["peak"] else ""),
         ),
         ("Fuel surcharge", f"${report['fuel_surcharge']:.2f}"),
-        ("MCF fee", f"${report['fee_per_unit']:.2f} per unit, ${report['fee_per_order']:.2f} per order"),
+        (
+            "MCF fee",
+            f"${report['fee_per_unit']:.2f} per unit, ${report['fee_per_order']:.2f} per order",
+        ),
         ("Verified", "yes" if report["verified"] else "no (defaults: see the notes)"),
     ]
     text = "\n".join(f"{label:<20}{value}" for label, value in lines)

@@ -66,16 +66,22 @@ def mcf_fee(
     if speed not in mcf["rates"]:
         known = ", ".join(mcf["rates"])
         raise FeeError(
-            ("speed", f"no MCF rates for speed {speed!r} (bundled: {known}; add the rows under "
-             f"fee_overrides.mcf.rates.{speed})")
+            (
+                "speed",
+                f"no MCF rates for speed {speed!r} (bundled: {known}; add the rows under "
+                f"fee_overrides.mcf.rates.{speed})",
+            )
         )
     tier = size_tier(product, on, tables=t)
     weight = shipping_weight_lb(product, tier, tables=t)
     rows = mcf["rates"][speed].get(tier)
     if not rows:
         raise FeeError(
-            ("product", f"no MCF {speed} rates for size tier {tier} (the bundled card prices "
-             f"small and large standard only; add fee_overrides.mcf.rates.{speed}.{tier})")
+            (
+                "product",
+                f"no MCF {speed} rates for size tier {tier} (the bundled card prices "
+                f"small and large standard only; add fee_overrides.mcf.rates.{speed}.{tier})",
+            )
         )
     column = order_column(units_per_order)
     row = _row(rows, weight, tier, speed)
