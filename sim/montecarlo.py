@@ -274,6 +274,9 @@ def batch_size(model: Model) -> int:
     """Replications simulated side by side: up to ``BATCH_REPLICATIONS``, fewer when one
     replication's daily records are large (``BATCH_BYTES`` for the batch)."""
     widths = [3 + 2 * len(st.nodes) + len(st.lanes) + 4 * len(st.fulfil) for st in model.strategies]
+    for i, st in enumerate(model.strategies):  # channels: demand, shipped per node, shippers
+        for route in st.channel_routes:
+            widths[i] += 1 + len(st.nodes) + 4 * len(route.nodes)
     return batch_for(model.calendar.days, len(model.catalog.ids), widths)
 
 

@@ -312,3 +312,28 @@ def test_fees_channel_mcf_command():
     assert "$3.45" in out
     assert "$0.12" in out
     assert "$3.57" in out
+
+
+def test_fee_overrides_set_the_mcf_peak_and_rows():
+    """2026-10-14 is before the peak window, 2026-10-15 inside it; both after the MCF fuel
+    surcharge date. Peak $0.25 (override): 4.95 → fuel 0.17 → 5.12; 4.95 + 0.25 = 5.20 → fuel
+    0.18 → 5.38. A row override replaces the tier's rows: $2.00 flat from day one."""
+    d = copy.deepcopy(DETERMINISTIC)
+    d["start_date"] = "2026-10-14"
+    d["horizon_days"] = 2
+    d["fee_overrides"] = {"mcf": {"peak": {"per_unit": 0.25}}}
+    m, _ = one(d)
+    assert m["cost_mcf"] == pytest.approx(3 * 5.12 + 3 * 5.38)
+    d["fee_overrides"] = {
+        "mcf": {"rates": {"standard": {"small_standard": [{"max_oz": 16, "fee": [2, 2, 2, 2, 2]}]}}}
+    }
+    m, _ = one(d)
+    assert m["cost_mcf"] == pytest.approx(6 * round(2.0 * 1.035, 2))
+
+
+def test_mcf_fee_override_with_a_typo_is_located(tmp_path):
+    d = copy.deepcopy(DETERMINISTIC)
+    d["fee_overrides"] = {"mcf": {"peak": {"per_units": 0.25}}}
+    done = _cli(tmp_path, d)
+    assert done.returncode == 2
+    assert "fee_overrides.mcf.peak.per_units" in done.stderr
