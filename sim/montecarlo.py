@@ -366,7 +366,7 @@ class Accumulator:
                 self.plan[s].append(m.plan)
         if all(m.months is not None for m in measured):
             self.months.append(np.stack([m.months for m in measured]))
-        if measured and all(m.channels is not None for m in measured):
+        if self.model.catalog.channels:  # per-channel totals only when there are channels
             self.channels.append(np.stack([m.channels for m in measured]))
         x = np.stack([m.skus for m in measured])
         ok = ~np.isnan(x)

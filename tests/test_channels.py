@@ -337,3 +337,42 @@ def test_mcf_fee_override_with_a_typo_is_located(tmp_path):
     done = _cli(tmp_path, d)
     assert done.returncode == 2
     assert "fee_overrides.mcf.peak.per_units" in done.stderr
+
+
+def test_summary_table_and_report_break_down_by_channel():
+    """summary.json strategies.NAME.channels.CHANNEL.metrics (Amazon first), and the channel
+    breakdown in the terminal table and the report; none of it without channels."""
+    from sim.report import render_html
+    from sim.results import summarize, summary_json
+    from sim.table import comparison_table
+
+    d = copy.deepcopy(DETERMINISTIC)
+    d["replications"] = 2
+    model = compile_scenario(validate(d))
+    summary = summarize(montecarlo.run(model), "x", "0" * 64, 60, 0)
+    channels = summary["strategies"]["all-fba"]["channels"]
+    assert list(channels) == ["amazon", "web"]
+    web = channels["web"]["metrics"]
+    assert web["sold_units"]["mean"] == 180
+    assert web["cost_mcf"]["mean"] == pytest.approx(891.0)
+    assert web["cost_channel"]["mean"] == pytest.approx(158.4)
+    assert channels["amazon"]["metrics"]["cost_fulfillment"]["mean"] == pytest.approx(1062.0)
+    text = summary_json(summary)
+    assert json_roundtrip(text)["strategies"]["all-fba"]["channels"]["web"] == channels["web"]
+    table = comparison_table(summary)
+    assert "By sales channel (Amazon first):" in table
+    assert "$891 ± 0.00" in table.split("By sales channel")[1]  # cost_mcf of the web
+    assert 'id="channels"' in render_html(summary, [], "")
+    plain = copy.deepcopy(DETERMINISTIC)
+    del plain["channels"], plain["skus"][0]["channel_demand"]
+    del plain["strategies"][0]["channel_fulfil_from"]
+    summary = summarize(montecarlo.run(compile_scenario(validate(plain))), "x", "0" * 64, 60, 0)
+    assert "channels" not in summary["strategies"]["all-fba"]
+    assert "By sales channel" not in comparison_table(summary)
+    assert 'id="channels"' not in render_html(summary, [], "")
+
+
+def json_roundtrip(text: str) -> dict:
+    import json
+
+    return json.loads(text)
