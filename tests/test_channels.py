@@ -376,3 +376,23 @@ def json_roundtrip(text: str) -> dict:
     import json
 
     return json.loads(text)
+
+
+def test_mcf_rate_card_rows_by_hand():
+    import datetime as dt
+
+    from sim.fees import Product
+    from sim.fees.mcf import mcf_fee, order_column
+
+    # 12 x 9 x 5 in, 3.3 lb: large standard, shipping weight max(3.3, 540 / 139 = 3.885) lb;
+    # standard 2 to 21 lb row: $5.95 + $0.38 x ceil(3.885 - 2 = 1.885 -> 2 lb) = $6.71
+    box = Product(12, 9, 5, 3.3, price=30)
+    quote = mcf_fee(box, dt.date(2026, 3, 1), 1, "standard")
+    assert (quote.size_tier, quote.fee_per_unit) == ("large_standard", 6.71)
+    assert not quote.verified and quote.notes  # the undated card is an unverified default
+    # 5+ column; from 2026-05-02 the 3.5% fuel surcharge: 2.95 + 0.76 = 3.71 -> + 0.13 = 3.84
+    assert mcf_fee(box, dt.date(2026, 6, 1), 7, "standard").fee_per_unit == 3.84
+    # expedited, small standard 10 to 16 oz (0.9 lb), 3-unit column: $3.49
+    flat = Product(10, 6, 0.7, 0.9, price=15)
+    assert mcf_fee(flat, dt.date(2026, 3, 1), 3, "expedited").fee_per_unit == 3.49
+    assert [order_column(u) for u in (1, 1.2, 1.5, 2.49, 4.6, 12)] == [1, 1, 2, 2, 5, 5]
