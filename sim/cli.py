@@ -301,6 +301,21 @@ def notes(sc) -> list[tuple[str, str]]:
                     "(see README, 'Amazon fees'); replace them with fee_overrides",
                 )
             )
+    mcf = {
+        c
+        for st in sc.strategies
+        for c, route in st.channel_fulfil_from.items()
+        if any(sc.nodes[n].type == "fba" and sc.nodes[n].amazon_fees for n in route)
+    }
+    for channel in sorted(mcf):
+        out.append(
+            (
+                f"channels.{channel}",
+                "Multi-Channel Fulfillment fees from an undated Amazon table (help page "
+                "201112650), unverified defaults; replace them with fee_overrides.mcf (see "
+                "README, 'Other sales channels')",
+            )
+        )
     return out
 
 

@@ -17,7 +17,10 @@ Demand is served along each SKU's route (``fulfil_from``, per SKU when given); c
 go to each node's ``Shipper`` (``sim.shipping``: cut-off, capacity backlog, transit). When demand
 depends on the state — the Prime badge of the node that would ship (``prime_uplift``), rank lost
 after a stockout, an SFP node losing its badge over its rolling record — each day's demand is
-formed before it is served. ``AccountingCheck`` (``run --check``) verifies conservation daily.
+formed before it is served. Sales channels besides Amazon (``sim.channels``) are served after
+Amazon's demand each day, in the order listed, each along its own route from the stock left;
+their arrays exist only when the scenario has channels. ``AccountingCheck`` (``run --check``)
+verifies conservation daily, per channel and node.
 
 The engine knows nothing of files or printing: it takes a compiled ``StrategyModel``, each
 replication's demand and lead times, and returns one ``Trace`` of what happened per replication.
@@ -66,6 +69,10 @@ class Trace:
     badge_breach: np.ndarray | None = None  # (days, nodes) an SFP node's record broke a minimum
     cancelled: np.ndarray | None = None  # (days, nodes, skus) units cancelled, by order day
     events: list[tuple[str, int]] = field(default_factory=list)
+    # channels besides Amazon (``sim.channels``), None without them
+    channel_demand: np.ndarray | None = None  # (days, channels, skus) units demanded
+    channel_served: np.ndarray | None = None  # (days, channels, nodes, skus) units shipped
+    channel_shippers: list[dict[int, Shipper]] = field(default_factory=list)  # per channel
 
     lane_nodes: tuple[int, ...] = ()  # destination node of each lane
 
@@ -111,6 +118,7 @@ class Replications:
         extra_demand: list[np.ndarray] | None = None,
         log_events: bool = False,
         check: bool = False,
+        channel_demand: list[np.ndarray] | None = None,
     ):
         self.model = model
         self.catalog = catalog
@@ -169,6 +177,13 @@ class Replications:
         self.cancelled = (
             np.zeros((days, reps, nodes, skus), dtype=np.int64) if self.cancelling else None
         )
+        # channels besides Amazon: (days, channels, reps, skus) demand, served per node
+        self.channel_demand = self.channel_served = None
+        if channel_demand is not None and model.channel_routes:
+            self.channel_demand = np.stack(channel_demand, axis=2)
+            shape = (days, len(model.channel_routes), reps, nodes, skus)
+            self.channel_served = np.zeros(shape, dtype=np.int64)
+        self.start_weekday = start_weekday
         self.check = AccountingCheck(self) if check else None
         self.streams = streams
         if model.demand_feedback:
@@ -207,9 +222,48 @@ class Replications:
                     cancelled=None if self.cancelled is None else self.cancelled[:, r],
                     events=self.logs[r] if self.logs is not None else [],
                     lane_nodes=tuple(lane.node for lane in model.lanes),
+                    **self._channel_trace(r),
                 )
             )
         return traces
+
+    def _channel_trace(self, r: int) -> dict:
+        """Replication r's channel arrays, and its channel orders shipped in one pass: each
+        (channel, node) has its own ``Shipper`` with the channel's promise, no capacity limit,
+        and its own transit stream ``("transit", channel, node)``."""
+        if self.channel_served is None:
+            return {}
+        served = self.channel_served[:, :, r]
+        shippers = []
+        for k, route in enumerate(self.model.channel_routes):
+            name = self.catalog.channels[k].name
+            by_node = {}
+            for n, rule in zip(route.nodes, route.rules, strict=True):
+                rng = self.streams[r].new("transit", name, self.model.nodes[n].name)
+                sh = Shipper(
+                    rule, self.start_weekday, self.days, self.catalog.units_per_order, rng, False
+                )
+                sh.finish(served[:, k, n, :], [])
+                by_node[n] = sh
+            shippers.append(by_node)
+        return {
+            "channel_demand": self.channel_demand[:, :, r],
+            "channel_served": served,
+            "channel_shippers": shippers,
+        }
+
+    def _serve_channels(self, t: int) -> None:
+        """Day t's channel demand, after Amazon's: channel by channel in the order listed under
+        ``channels``, each along its own route from the stock left; unmet units are lost."""
+        served, check = self.channel_served[t], self.check
+        for k, route in enumerate(self.model.channel_routes):
+            remaining = demanded = self.channel_demand[t, k]
+            for n in route.nodes:
+                s = np.minimum(self.on_hand[:, n], remaining, out=served[k, :, n])
+                np.subtract(self.stock[:, :, n], s, out=self.stock[:, :, n])
+                remaining = remaining - s
+            if check is not None:
+                check.channel(t, k, demanded, remaining)
 
     # ----------------------------------------------------------------- processes
 
@@ -269,6 +323,8 @@ class Replications:
                     for r in short.tolist():
                         queues[r].append(t, remaining[r])
                     self.backorders += remaining
+            if self.channel_served is not None:
+                self._serve_channels(t)
             for n, shippers in online:
                 for r in reps:
                     shippers[r].order(t, served_today[r, n], t)
@@ -594,9 +650,28 @@ class AccountingCheck:
                 f"unmet {unmet[r, j]}",
             )
 
+    def channel(self, t: int, k: int, demanded: np.ndarray, unmet: np.ndarray) -> None:
+        """Day t's demand on channel k is accounted for: demanded = shipped (summed over its
+        nodes) + lost, per replication and SKU, each part ≥ 0."""
+        batch = self.batch
+        shipped = batch.channel_served[t, k].sum(axis=1)
+        bad = np.argwhere((shipped + unmet != demanded) | (unmet < 0) | (shipped < 0))
+        if len(bad):
+            r, j = bad[0]
+            route = batch.model.channel_routes[k].nodes
+            self._fail(
+                t,
+                route[0] if route else 0,
+                j,
+                f"channel {batch.catalog.channels[k].name!r}: demand {demanded[r, j]} is not "
+                f"shipped {shipped[r, j]} + lost {unmet[r, j]}",
+            )
+
     def end_of_day(self, t: int) -> None:
         batch = self.batch
         on_hand, served = batch.on_hand, batch.served[t]
+        if batch.channel_served is not None:  # every channel's units leave the shelf too
+            served = served + batch.channel_served[t].sum(axis=0)
         expected = self.previous - served - self.fills - self.moved
         bad = np.argwhere(expected != on_hand)
         if len(bad):
@@ -651,11 +726,13 @@ def simulate_batch(
     extra_demand: list[np.ndarray] | None = None,
     log_events: bool = False,
     check: bool = False,
+    channel_demand: list[np.ndarray] | None = None,
 ) -> list[Trace]:
     """Run a batch of replications of one strategy side by side; one trace per replication,
     each the same as ``simulate`` would give it alone. Per replication: ``demand`` is (days,
     skus) units per day without the Prime badge, ``extra_demand`` the extra units the badge
-    brings, ``lead_days`` the lead times of each lane stream, ``streams`` its random streams."""
+    brings, ``lead_days`` the lead times of each lane stream, ``streams`` its random streams,
+    ``channel_demand`` the (days, channels, skus) units of the channels besides Amazon."""
     return Replications(
         model,
         catalog,
@@ -666,6 +743,7 @@ def simulate_batch(
         extra_demand,
         log_events,
         check,
+        channel_demand,
     ).run()
 
 
@@ -679,11 +757,23 @@ def simulate(
     extra_demand: np.ndarray | None = None,
     log_events: bool = False,
     check: bool = False,
+    channel_demand: np.ndarray | None = None,
 ) -> Trace:
     """Run one replication of one strategy: ``demand`` is (days, skus) units per day without
-    the Prime badge, ``extra_demand`` the extra units the badge brings."""
+    the Prime badge, ``extra_demand`` the extra units the badge brings, ``channel_demand`` the
+    (days, channels, skus) units of the channels besides Amazon."""
     extra = None if extra_demand is None else [extra_demand]
+    channels = None if channel_demand is None else [channel_demand]
     (trace,) = simulate_batch(
-        model, catalog, [demand], [lead_days], [streams], start_weekday, extra, log_events, check
+        model,
+        catalog,
+        [demand],
+        [lead_days],
+        [streams],
+        start_weekday,
+        extra,
+        log_events,
+        check,
+        channels,
     )
     return trace

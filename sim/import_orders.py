@@ -73,13 +73,14 @@ class Row:
     unit_price: float | None
     currency: str | None
     name: str | None
+    refunded: bool = False  # a shop order refunded in full (``sim.import_shopify``)
 
 
 @dataclass
 class Parsed:
     """What reading the file found."""
 
-    kind: str  # "amazon" (tab-separated flat file) or "csv"
+    kind: str  # "amazon" (tab-separated flat file), "csv" or "shopify" (orders export)
     rows: list[Row] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)  # (line, problem)
     lines: int = 0  # data rows read (blank lines not counted)
@@ -358,6 +359,7 @@ class Report:
     warnings: list[str]
     marketplace: str | None
     timezone: str | None
+    channel: str | None = None  # --channel: a shop's export, written as channel_demand
 
 
 def import_file(
@@ -368,8 +370,10 @@ def import_file(
     min_days: int = 28,
     timezone: str | None = None,
     skip_bad: bool = False,
+    channel: str | None = None,
 ) -> Report:
-    """Read ``path``, filter it, and fit every SKU.
+    """Read ``path``, filter it, and fit every SKU. With ``channel``, ``path`` is a Shopify
+    orders export (``sim.import_shopify``) of that sales channel.
 
     Rows that cannot be read raise ``UserError`` (one ``FILE:LINE`` problem each) unless
     ``skip_bad``; then they are left out and listed in ``Report.bad``.
@@ -379,7 +383,13 @@ def import_file(
     where = str(path)
     if start and end and start > end:
         raise UserError(("--start", f"{start} is after --end {end}"))
-    parsed = read_orders(path, parse_timezone(timezone))
+    if channel is not None:
+        from sim.import_shopify import read_shopify
+
+        parsed = read_shopify(path, parse_timezone(timezone))
+        marketplace = None
+    else:
+        parsed = read_orders(path, parse_timezone(timezone))
     if parsed.bad and not skip_bad:
         problems = [(f"{where}:{line}", p) for line, p in parsed.bad[:MAX_LISTED_BAD_ROWS]]
         if len(parsed.bad) > MAX_LISTED_BAD_ROWS:
@@ -401,6 +411,8 @@ def import_file(
         seen_days.append(r.day)
         if r.cancelled:
             skipped["cancelled"] = skipped.get("cancelled", 0) + 1
+        elif r.refunded:
+            skipped["refunded"] = skipped.get("refunded", 0) + 1
         elif not keep_all and parsed.has_channel and r.channel.lower() != marketplace.lower():
             other[r.channel or "(empty)"] += 1
         elif (start and r.day < start) or (end and r.day > end):
@@ -454,6 +466,7 @@ def import_file(
         warnings=warnings,
         marketplace=None if keep_all or not parsed.has_channel else marketplace,
         timezone=timezone,
+        channel=channel,
     )
 
 
@@ -517,15 +530,23 @@ def _num(x: float, digits: int = 4) -> str:
     return str(int(v)) if v == int(v) else f"{v:.12f}".rstrip("0").rstrip(".")
 
 
+_KIND_NAMES = {
+    "amazon": "Amazon All Orders report",
+    "csv": "CSV",
+    "shopify": "Shopify orders export",
+}
+
+
 def to_yaml(rep: Report) -> str:
     """The ``skus:`` section with a comment header (source, range, rows used and skipped)."""
     n = (rep.end - rep.start).days + 1
     skipped = ", ".join(f"{v} {k}" for k, v in rep.skipped.items())
     lines = [
         f"# Demand fitted by `fulfilsim import-orders` from {_comment(rep.source)}",
-        f"# ({'Amazon All Orders report' if rep.kind == 'amazon' else 'CSV'}"
+        f"# ({_KIND_NAMES[rep.kind]}"
         + (f", sales channel {rep.marketplace}" if rep.marketplace else "")
         + (f", days in {rep.timezone}" if rep.timezone else "")
+        + (f", sales channel {rep.channel}: channel_demand" if rep.channel else "")
         + ")",
         f"# Range: {rep.start} .. {rep.end} ({n} days; days without orders count as 0)",
         f"# Rows: {rep.rows_read} read, {rep.rows_used} used"
@@ -543,8 +564,15 @@ def to_yaml(rep: Report) -> str:
         "# negative_binomial; weekly (Mon..Sun, mean 1) only when ≥ 4 weeks and significant (5 %);",
         "# price = median item-price / quantity. Add each SKU's length_in, width_in, height_in,",
         "# weight_lb, unit_cost and category before using an fba node.",
-        "skus:",
     ]
+    if rep.channel:
+        lines += [
+            f"# Merge each SKU's channel_demand.{_comment(rep.channel)} into the SKU of the same id",
+            f"# in your scenario, and define channels.{_comment(rep.channel)} (fee_rate, "
+            "fee_per_order, promise_days).",
+        ]
+    lines.append("skus:")
+    pad = "    " if rep.channel else ""
     for f in rep.fits:
         note = f"{_num(f.units, 9)} units, orders on {f.days_with_orders} of {n} days"
         if f.ratio is not None:
@@ -557,14 +585,18 @@ def to_yaml(rep: Report) -> str:
             lines.append(f"    name: {_scalar(f.name[:500])}")
         if f.price is not None:
             lines.append(f"    price: {f.price:.2f}")
-        lines.append("    demand:")
-        lines.append(f"      distribution: {f.distribution}")
-        lines.append(f"      mean_per_day: {_num(f.mean)}")
+        if rep.channel:
+            lines.append("    channel_demand:")
+            lines.append(f"      {_scalar(rep.channel)}:")
+        else:
+            lines.append("    demand:")
+        lines.append(f"{pad}      distribution: {f.distribution}")
+        lines.append(f"{pad}      mean_per_day: {_num(f.mean)}")
         if f.distribution == "negative_binomial":
-            lines.append(f"      variance_to_mean: {_num(max(f.ratio, 1.001), 3)}")
+            lines.append(f"{pad}      variance_to_mean: {_num(max(f.ratio, 1.001), 3)}")
         if f.weekly is not None:
             week = ", ".join(f"{v:g}" for v in f.weekly)
-            lines.append(f"      weekly: [{week}]    # Mon..Sun (p {f.weekly_p:.2g})")
+            lines.append(f"{pad}      weekly: [{week}]    # Mon..Sun (p {f.weekly_p:.2g})")
     return "\n".join(lines) + "\n"
 
 
@@ -614,8 +646,16 @@ def _date(ctx, param, value):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the skus: section here [default: stdout].",
 )
+@click.option(
+    "--channel",
+    metavar="NAME",
+    help="FILE is a Shopify orders export of sales channel NAME (a key of the scenario's "
+    "channels): write each SKU's channel_demand.NAME instead of demand.",
+)
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-def import_orders(file, marketplace, start, end, timezone, min_days, skip_bad, out, force) -> None:
+def import_orders(
+    file, marketplace, start, end, timezone, min_days, skip_bad, channel, out, force
+) -> None:
     """Fit per-SKU demand from an Amazon order report and print a `skus:` section.
 
     \b
@@ -636,10 +676,20 @@ def import_orders(file, marketplace, start, end, timezone, min_days, skip_bad, o
     Rows that cannot be read are listed as FILE:LINE: problem on stderr and nothing is written
     (exit 2), unless --skip-bad: then the result is written and the header says what was
     skipped.
+
+    \b
+    With --channel NAME, FILE is a Shopify orders export (one row per line item; an order's
+    later rows leave Created at and the other order-level columns empty: they are carried
+    from its first row). Cancelled orders (Cancelled at) and refunded ones (Financial Status
+    refunded or voided) are left out and counted; the SKUs get channel_demand.NAME.
     """
     if out is not None and out.exists() and not force:
         raise UserError((str(out), "file exists; use --force to overwrite it"))
-    rep = import_file(file, marketplace, start, end, min_days, timezone, skip_bad)
+    if channel is not None and (not channel.isidentifier() or channel == "amazon"):
+        raise UserError(
+            ("--channel", f"{excerpt(channel)} must be a channel name like web (not 'amazon')")
+        )
+    rep = import_file(file, marketplace, start, end, min_days, timezone, skip_bad, channel)
     for line, problem in rep.bad[:MAX_LISTED_BAD_ROWS]:
         click.echo(format_problem(f"{file}:{line}", problem), err=True)
     if len(rep.bad) > MAX_LISTED_BAD_ROWS:

@@ -30,6 +30,8 @@ COST_PARTS = (
     "transfer",
     "receiving",
     "fixed",
+    "mcf",
+    "channel",
 )
 METRICS = (
     "demand_units",
@@ -113,13 +115,16 @@ class Measured:
     """One replication of one strategy: ``skus`` is (metrics, skus); ``total`` is (metrics,);
     ``paths`` the end-of-day on-hand of a few SKUs at every node, (days, nodes, k), when kept;
     ``months`` the strategy totals by calendar month (``sim.months``) and ``plan`` the
-    shipment plan's numbers (``sim.plan``), when a run asks for them."""
+    shipment plan's numbers (``sim.plan``), when a run asks for them; ``channels`` the totals
+    per sales channel, Amazon first, (1 + channels, ``sim.channels.CHANNEL_METRICS``), when
+    the scenario has channels."""
 
     skus: np.ndarray
     total: np.ndarray
     paths: np.ndarray | None = None
     months: np.ndarray | None = None
     plan: object | None = None
+    channels: np.ndarray | None = None
 
 
 @dataclass
@@ -163,11 +168,21 @@ def measure(
     unmet = demand_units - same_day - cancelled
     fills_by_node = _fills_by_node(trace, w, len(model.nodes), n_skus)
     on_hand_days = trace.on_hand[w:].sum(axis=0)  # (nodes, skus) unit-days
+    ch = None  # the channels besides Amazon (``sim.channels``): their units count too
+    if trace.channel_served is not None:
+        from sim.channels import channel_days
+
+        ch = channel_days(trace, model, catalog)
+        ch_sold, ch_demand = ch.sold[w:].sum(axis=0), ch.demand[w:].sum(axis=0)
+        amazon_demand, amazon_first = demand_units, same_day
+        demand_units, same_day = demand_units + ch_demand, same_day + ch_sold
     put("demand_units", demand_units)
     put("sold_units", same_day + fills_by_node.sum(axis=0))
     put("fill_rate", _ratio(same_day, demand_units))
     put("cycle_service_level", np.count_nonzero(all_served, axis=0) / days_counted)
     put("lost_units", cancelled + (0 if model.backorder else unmet))
+    if ch is not None:
+        out[INDEX["lost_units"]] += ch_demand - ch_sold
     put("backordered_units", unmet if model.backorder else 0)
     put("cancelled_units", cancelled)
     put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
@@ -177,15 +192,22 @@ def measure(
     shipped = dlv.shipped[w:].sum(axis=0)
     on_time = dlv.on_time[w:].sum(axis=0)
     late = dlv.late_shipped[w:].sum(axis=0)
+    delivery_days = dlv.delivery_days[w:].sum(axis=0)
+    if ch is not None:
+        amazon_orders = (shipped.sum(), on_time.sum())
+        shipped = shipped + ch.shipped[w:].sum(axis=0)
+        on_time = on_time + ch.on_time[w:].sum(axis=0)
+        late = late + ch.late[w:].sum(axis=0)
+        delivery_days = delivery_days + ch.delivery_days[w:].sum(axis=0)
     put("orders_shipped", shipped)
     put("on_time_rate", _ratio(on_time, shipped))
     put("late_shipment_rate", _ratio(late, shipped))
-    put("avg_delivery_days", _ratio(dlv.delivery_days[w:].sum(axis=0), shipped))
+    put("avg_delivery_days", _ratio(delivery_days, shipped))
 
     sold = out[INDEX["sold_units"]]
     put("revenue", catalog.price * sold)
     add("product", catalog.unit_cost * sold)
-    add("referral", _referral(catalog, trace, served_now, sold, w))
+    add("referral", _referral(catalog, trace, served_now, sold - (0 if ch is None else ch_sold), w))
     for i, lane in enumerate(model.lanes):
         add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
@@ -231,6 +253,27 @@ def measure(
                 from sim.charges import returns_charges
 
                 add("returns", returns_charges(node.fba, units_out[n], returned, w))
+    channel_rows = None
+    if ch is not None:
+        from sim.channels import channel_rows as rows_of
+
+        amazon_fulfillment = out[INDEX["cost_fulfillment"]].sum()
+        add("fulfillment", ch.fulfillment[w:].sum(axis=0))
+        add("mcf", ch.mcf[w:].sum(axis=0))
+        add("channel", ch.channel[w:].sum(axis=0))
+        a_sold = amazon_first.sum() + fills_by_node.sum()
+        amazon = {
+            "demand_units": amazon_demand.sum(),
+            "sold_units": a_sold,
+            "lost_units": float(np.sum(cancelled + (0 if model.backorder else unmet))),
+            "fill_rate": _ratio(amazon_first.sum(), amazon_demand.sum()),
+            "orders_shipped": amazon_orders[0],
+            "on_time_rate": _ratio(amazon_orders[1], amazon_orders[0]),
+            "revenue": float(catalog.price @ (sold - ch_sold)),
+            "cost_referral": out[INDEX["cost_referral"]].sum(),
+            "cost_fulfillment": amazon_fulfillment,
+        }
+        channel_rows = rows_of(trace, model, catalog, w, ch, amazon)
     costs = out[[INDEX[f"cost_{p}"] for p in COST_PARTS]]
     put("total_cost", costs.sum(axis=0))
     put("profit", out[INDEX["revenue"]] - out[INDEX["total_cost"]])
@@ -252,7 +295,8 @@ def measure(
     total[INDEX["cycle_service_level"]] = np.count_nonzero(all_served) / all_served.size
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
-    total[INDEX["avg_delivery_days"]] = _ratio(dlv.delivery_days[w:].sum(), shipped.sum())
+    delay = dlv.delivery_days[w:].sum() + (0.0 if ch is None else ch.delivery_days[w:].sum())
+    total[INDEX["avg_delivery_days"]] = _ratio(delay, shipped.sum())
     for name, value in total_rates.items():
         total[INDEX[name]] = value
     for name in BREACH_METRICS:
@@ -263,7 +307,7 @@ def measure(
     total[INDEX["account_health_breach_days"]] = strategy_health.sum()
     total[INDEX["badge_lost_days"]] = badge_days
     total[INDEX["sfp_breach_rate"]] = sfp_breach
-    return Measured(out, total)
+    return Measured(out, total, channels=channel_rows)
 
 
 def _deliveries(trace: Trace, model: StrategyModel) -> Deliveries:

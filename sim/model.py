@@ -6,6 +6,7 @@ tables, policy numbers per SKU, lead-time distributions); the engine adds per-re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -253,11 +254,36 @@ class StrategyModel:
     steps: tuple[tuple[int, np.ndarray | None], ...] = ()
     first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (skus,)
     min_orders: int = 1  # account-health windows with fewer orders are not judged
+    channel_routes: tuple[ChannelRoute, ...] = ()  # one per catalog channel, in its order
 
     @property
     def routed(self) -> bool:
         """SKUs follow different routes (``fulfil_from`` given per SKU)."""
         return any(mask is not None for _, mask in self.steps)
+
+
+@dataclass(frozen=True)
+class ChannelModel:
+    """A sales channel besides Amazon (``channels``): its fees, promise and each SKU's demand
+    sampler on it (None where the SKU has no ``channel_demand`` there)."""
+
+    name: str
+    fee_rate: float
+    fee_per_order: float
+    promise_days: int
+    speed: str
+    demand: tuple[DemandSampler | None, ...]
+
+
+@dataclass(frozen=True)
+class ChannelRoute:
+    """How one strategy ships one channel's orders: the nodes in fallback order, each node's
+    delivery rule with the channel's promise, and at an FBA node that charges Amazon's fees the
+    (days, skus) MCF fee per unit shipped (None elsewhere)."""
+
+    nodes: tuple[int, ...]
+    rules: tuple[DeliveryRule, ...]
+    mcf: tuple[np.ndarray | None, ...]
 
 
 @dataclass(frozen=True)
@@ -280,6 +306,7 @@ class CatalogModel:
     resellable: np.ndarray = field(default_factory=lambda: np.zeros(0))
     penalty_depth: np.ndarray = field(default_factory=lambda: np.zeros(0))
     penalty_recovery: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per day
+    channels: tuple[ChannelModel, ...] = ()  # in the order listed under ``channels``
 
     @property
     def has_penalty(self) -> bool:
@@ -405,7 +432,25 @@ def _catalog(scenario: sc.Scenario, cal: Calendar, months, tables) -> CatalogMod
         resellable=np.array([s.returns.resellable if s.returns else 0.0 for s in skus]),
         penalty_depth=np.array([p.depth if p else 0.0 for p in penalty]),
         penalty_recovery=np.array([p.depth / p.recovery_days if p else 0.0 for p in penalty]),
+        channels=_channels(scenario, cal, months),
     )
+
+
+def _channels(scenario: sc.Scenario, cal: Calendar, months) -> tuple[ChannelModel, ...]:
+    """The channels besides Amazon, each SKU's demand sampler on it (its own seasonality)."""
+    out = []
+    for name, ch in scenario.channels.items():
+        samplers = []
+        for s in scenario.skus:
+            spec = s.channel_demand.get(name)
+            factors = None if spec is None else daily_multipliers(spec, cal.start_weekday, months)
+            samplers.append(None if spec is None else DemandSampler(spec, factors))
+        out.append(
+            ChannelModel(
+                name, ch.fee_rate, ch.fee_per_order, ch.promise_days, ch.speed, tuple(samplers)
+            )
+        )
+    return tuple(out)
 
 
 def _referral_fees(
@@ -582,6 +627,8 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         for name in (node, rep.source):
             if name != sc.SUPPLIER and name not in used:
                 used.append(name)
+    for route in st.channel_fulfil_from.values():
+        used.extend(name for name in route if name not in used)
     index = {name: i for i, name in enumerate(used)}
     ids = scenario.sku_ids
     ships = {n: np.array([n in st.route(sku) for sku in ids]) for n in used}
@@ -623,7 +670,31 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         steps=steps,
         first=np.array([r[0] for r in routes], dtype=np.int64),
         min_orders=scenario.account_health.min_orders,
+        channel_routes=_channel_routes(scenario, st, catalog, cal, tables, index, nodes),
     )
+
+
+def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nodes):
+    """Each catalog channel's route in this strategy (empty when it has none: no demand)."""
+    from sim.channels import mcf_fees
+
+    out = []
+    for ch in catalog.channels:
+        route = tuple(index[n] for n in st.channel_fulfil_from.get(ch.name, []))
+        rules = tuple(
+            dataclasses.replace(
+                nodes[n].delivery,
+                deadline=np.full(7, ch.promise_days, dtype=np.int64),
+                capacity=math.inf,
+            )
+            for n in route
+        )
+        mcf = tuple(
+            mcf_fees(scenario, ch, catalog, cal, tables) if nodes[n].fba is not None else None
+            for n in route
+        )
+        out.append(ChannelRoute(route, rules, mcf))
+    return tuple(out)
 
 
 def _depth(st: sc.Strategy, node: str) -> int:
@@ -680,7 +751,7 @@ def _lane(
         tables = np.zeros((3, 12, len(ids)), dtype=np.int64)
         for m in used.tolist():
             tables[:, m] = _policy_numbers(
-                for_month(pol, m, ids), protection, review, ids, catalog, dest, scenario, fulfil
+                for_month(pol, m, ids), protection, review, ids, catalog, dest, scenario, fulfil, st
             )
         reorder, level, quantity = (tables[k, months[0]] for k in range(3))
         if pol.type == "s_Q":
@@ -691,7 +762,7 @@ def _lane(
             by_day["levels"] = tables[1][months]
     else:
         reorder, level, quantity = _policy_numbers(
-            pol, protection, review, ids, catalog, dest, scenario, fulfil
+            pol, protection, review, ids, catalog, dest, scenario, fulfil, st
         )
     source = -1 if rep.source == sc.SUPPLIER else index[rep.source]
     return Lane(
@@ -719,14 +790,14 @@ def _lane(
     )
 
 
-def _policy_numbers(pol, protection, review, ids, catalog, dest, scenario, fulfil):
+def _policy_numbers(pol, protection, review, ids, catalog, dest, scenario, fulfil, st=None):
     """(reorder point, order-up-to level, quantity) per SKU of a policy without months."""
     zeros = np.zeros(len(ids), dtype=np.int64)
     reorder, level, quantity = zeros, zeros, zeros
     if isinstance(pol, sc.OrderUpTo):
         # a Prime node sells to the badge's extra customers too: size its level for them
         level = _order_up_to_level(
-            pol, protection, review, ids, catalog.demand, 1 + _uplift(scenario, dest, fulfil)
+            pol, protection, review, ids, catalog.demand, 1 + _uplift(scenario, dest, fulfil, st)
         )
     elif isinstance(pol, sc.SS):
         reorder = _per_sku(pol.reorder_point, ids, round_to=np.rint)
@@ -737,12 +808,19 @@ def _policy_numbers(pol, protection, review, ids, catalog, dest, scenario, fulfi
     return reorder, level, quantity
 
 
-def _uplift(scenario, dest: NodeModel, fulfil) -> np.ndarray:
+def _uplift(scenario, dest: NodeModel, fulfil, st=None) -> np.ndarray:
     """(skus,) the Prime uplift of a node's customers (0 where it has no badge or ships no
-    customer orders in this strategy)."""
+    customer orders in this strategy), plus, with channels, the demand of each channel whose
+    route starts at the node as a share of the SKU's Amazon demand (``sim.channels``)."""
     if dest.prime and dest.name in fulfil:
-        return np.array([s.demand.prime_uplift for s in scenario.skus])
-    return np.zeros(len(scenario.skus))
+        out = np.array([s.demand.prime_uplift for s in scenario.skus])
+    else:
+        out = np.zeros(len(scenario.skus))
+    if st is not None and st.channel_fulfil_from:
+        from sim.channels import channel_share
+
+        out = out + channel_share(scenario, st, dest.name, fulfil)
+    return out
 
 
 def _lead_time(scenario, rep: sc.Replenishment, cal: Calendar):

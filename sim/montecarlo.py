@@ -126,6 +126,7 @@ class Inputs:
     demand: np.ndarray
     extra: np.ndarray | None
     uniforms: dict[tuple[str, ...], np.ndarray]
+    channels: np.ndarray | None = None  # (days, channels, skus) demand besides Amazon's
 
 
 def draw_inputs(model: Model, replication: int) -> Inputs:
@@ -135,10 +136,24 @@ def draw_inputs(model: Model, replication: int) -> Inputs:
     demand, extra = draw_demand(model, streams)
     days = model.calendar.days
     uniforms = {s: streams.shared(*s).random(days) for s in model.lead_streams}
-    for a in (demand, extra, *uniforms.values()):
+    channels = draw_channel_demand(model, streams) if model.catalog.channels else None
+    for a in (demand, extra, channels, *uniforms.values()):
         if a is not None:
             a.flags.writeable = False
-    return Inputs(demand, extra, uniforms)
+    return Inputs(demand, extra, uniforms, channels)
+
+
+def draw_channel_demand(model: Model, streams: Streams) -> np.ndarray:
+    """(days, channels, skus) whole units demanded on each channel besides Amazon, each
+    (channel, SKU) from its own stream ``("channel_demand", channel, sku)``: the same for every
+    strategy, and independent of Amazon's demand and of the other channels."""
+    cat = model.catalog
+    out = np.zeros((model.calendar.days, len(cat.channels), len(cat.ids)), dtype=np.int64)
+    for k, channel in enumerate(cat.channels):
+        for j, (sku, sampler) in enumerate(zip(cat.ids, channel.demand, strict=True)):
+            if sampler is not None:
+                out[:, k, j] = sampler.sample(streams.shared("channel_demand", channel.name, sku))
+    return out
 
 
 def run_strategy(
@@ -172,6 +187,7 @@ def simulate_inputs(
         model.calendar.start_weekday,
         extra_demand=extra,
         check=model.check,
+        channel_demand=None if inputs[0].channels is None else [got.channels for got in inputs],
     )
 
 
@@ -258,6 +274,9 @@ def batch_size(model: Model) -> int:
     """Replications simulated side by side: up to ``BATCH_REPLICATIONS``, fewer when one
     replication's daily records are large (``BATCH_BYTES`` for the batch)."""
     widths = [3 + 2 * len(st.nodes) + len(st.lanes) + 4 * len(st.fulfil) for st in model.strategies]
+    for i, st in enumerate(model.strategies):  # channels: demand, shipped per node, shippers
+        for route in st.channel_routes:
+            widths[i] += 1 + len(st.nodes) + 4 * len(route.nodes)
     return batch_for(model.calendar.days, len(model.catalog.ids), widths)
 
 
@@ -295,6 +314,8 @@ class Results:
     first: int = 0  # index of the first replication (``run --replication N``)
     months: np.ndarray | None = None  # (reps_done, strategies, months, MONTH_METRICS)
     plan: list[list[PlanPart]] = field(default_factory=list)  # [strategy][rep], first ones
+    # (reps_done, strategies, 1 + channels, CHANNEL_METRICS) when the scenario has channels
+    channels: np.ndarray | None = None
 
     @property
     def replications(self) -> int:
@@ -334,6 +355,7 @@ class Accumulator:
         self.paths: list[list[np.ndarray]] = [[] for _ in model.strategies]
         self.months: list[np.ndarray] = []
         self.plan: list[list[PlanPart]] = [[] for _ in model.strategies]
+        self.channels: list[np.ndarray] = []
 
     def add(self, measured: list[Measured]) -> None:
         self.totals.append(np.stack([m.total for m in measured]))
@@ -344,6 +366,8 @@ class Accumulator:
                 self.plan[s].append(m.plan)
         if all(m.months is not None for m in measured):
             self.months.append(np.stack([m.months for m in measured]))
+        if self.model.catalog.channels:  # per-channel totals only when there are channels
+            self.channels.append(np.stack([m.channels for m in measured]))
         x = np.stack([m.skus for m in measured])
         ok = ~np.isnan(x)
         self.count += ok
@@ -364,6 +388,16 @@ class Accumulator:
         elif not self.totals:
             shape = (0, len(self.model.strategies), len(month_windows(self.model.calendar)))
             months = np.zeros((*shape, len(MONTH_METRICS)))
+        channels = None
+        if self.model.catalog.channels:
+            from sim.channels import CHANNEL_METRICS
+
+            shape = (len(self.model.strategies), 1 + len(self.model.catalog.channels))
+            channels = (
+                np.stack(self.channels)
+                if self.channels and len(self.channels) == len(self.totals)
+                else np.zeros((0, *shape, len(CHANNEL_METRICS)))
+            )
         return Results(
             self.model,
             totals,
@@ -374,6 +408,7 @@ class Accumulator:
             self.paths,
             months=months,
             plan=self.plan,
+            channels=channels,
         )
 
 

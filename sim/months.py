@@ -17,6 +17,9 @@ every replication under ``FULFILSIM_CHECK`` / ``run --check``):
   day), FBA fulfilment and low-inventory fees, returns (the ship day the return is drawn on):
   the day the charge **accrues**; FBA placement and receiving fees: the **receipt** day; FBA
   returns processing fees: the calendar month Amazon compares (``charges.returns_charges``);
+* channels besides Amazon (``sim.channels``): their units, orders, revenue, product cost,
+  per-order fulfilment costs, MCF fees (``cost_mcf``) and channel fees (``cost_channel``): the
+  **order day** (a channel unit ships the day it is ordered or is lost);
 * a node's fixed cost per month: spread evenly over the counted days (``fixed_cost_per_month``
   × days / 30.4375, as the whole-run metric does).
 
@@ -123,6 +126,21 @@ def measure_months(
         "cost_referral",
         sold @ catalog.referral_per_unit if per_day is None else _rowdot(sold, per_day),
     )
+    if trace.channel_served is not None:  # channels besides Amazon: by order day
+        from sim.channels import channel_days
+
+        ch = channel_days(trace, model, catalog)
+        add("demand_units", ch.demand.sum(axis=1))
+        add("same_day", ch.sold.sum(axis=1))
+        add("sold_units", ch.sold.sum(axis=1))
+        add("lost_units", (ch.demand - ch.sold).sum(axis=1))
+        add("orders_shipped", ch.shipped.sum(axis=1))
+        add("on_time", ch.on_time.sum(axis=1))
+        add("revenue", ch.revenue.sum(axis=1))
+        add("cost_product", ch.product.sum(axis=1))
+        add("cost_fulfillment", ch.fulfillment.sum(axis=1))
+        add("cost_mcf", ch.mcf.sum(axis=1))
+        add("cost_channel", ch.channel.sum(axis=1))
     for i, lane in enumerate(model.lanes):
         orders = trace.orders[i]
         cost = orders @ lane.cost_per_unit

@@ -18,7 +18,7 @@ from pathlib import Path
 from sim.health import BREACH_METRICS, TARGETS
 from sim.metrics import LOWER_IS_BETTER
 from sim.results import write_atomic
-from sim.table import fmt, fmt_ci, kind_of
+from sim.table import channel_breakdown, fmt, fmt_ci, kind_of
 
 REPORT = "report.html"
 MAX_SKUS = 200  # per-SKU table rows (by demand when the catalogue is larger; all in skus.csv)
@@ -90,6 +90,8 @@ LABELS = {
     "valid_tracking_rate": "Valid tracking",
     "order_defect_rate": "Order defects",
     "sfp_breach_rate": "SFP badge lost (share of replications)",
+    "cost_mcf": "Multi-Channel Fulfillment fees",
+    "cost_channel": "Sales-channel fees",
     **{f"breach_{t.name}": f"Breach: {t.label} (share of replications)" for t in TARGETS},
 }
 UNITS = {"money": "$", "pct": "%", "units": "units", "days": "days"}
@@ -181,6 +183,7 @@ def render_html(
         _facts(summary, start),
         _recommendation(recommendation),
         _comparison(summary),
+        _channels(summary),
         _differences(summary),
         _charts(charts),
         plan,
@@ -192,6 +195,7 @@ def render_html(
         for sid, title in (
             ("recommendation", "Recommendation"),
             ("comparison", "Strategies"),
+            ("channels", "Channels"),
             ("differences", "Differences"),
             ("charts", "Charts"),
             ("plan", "Shipment plan"),
@@ -312,6 +316,38 @@ def _comparison(summary: dict) -> str:
         f"<p>Mean over replications ± half-width of the {pct}% confidence interval (a rate's "
         "interval is cut at 0% and 100%, and then shown as [low, high]). Money is "
         f"over the {summary['horizon_days'] - summary['warmup_days']} counted days.</p>"
+        '<div class="wrap"><table class="num">'
+        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _channels(summary: dict) -> str:
+    """Each sales channel's results side by side (only with more than one channel)."""
+    rows = channel_breakdown(summary)
+    if not rows:
+        return ""
+    names = list(summary["strategies"])
+    head = "".join(f'<th scope="col">{e(n)}</th>' for n in names)
+    body, current = [], None
+    for channel, metric, stats in rows:
+        if channel != current:
+            current = channel
+            body.append(
+                f'<tr class="group"><th scope="rowgroup" colspan="{len(names) + 1}">'
+                f"{e(channel)}</th></tr>"
+            )
+        cells = "".join(f"<td>{e(_ci(st, metric))}</td>" for st in stats)
+        body.append(
+            f'<tr data-channel="{e(channel)}" data-metric="{e(metric)}">'
+            f'<th scope="row">{_metric_head(metric)}</th>{cells}</tr>'
+        )
+    return (
+        '<section id="channels"><h2>Sales channels</h2>'
+        "<p>Each channel's units, service and the costs that fall on it: Amazon's referral and "
+        "FBA fees on Amazon orders; the channel's own fees and Multi-Channel Fulfillment fees "
+        "(or a seller node's pick, pack and labels) on the others. Storage, freight and fixed "
+        "costs are shared and shown only in the strategy totals.</p>"
         '<div class="wrap"><table class="num">'
         f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"

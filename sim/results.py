@@ -58,6 +58,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
         }
         if results.months is not None:
             strategies[name]["months"] = month_intervals(results, s)
+        if results.channels is not None:
+            strategies[name]["channels"] = channel_intervals(results, s)
     base = names.index(model.baseline)
     comparisons = []
     for s, name in enumerate(names):
@@ -96,6 +98,23 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
     }
     summary["recommendation"] = recommend(summary)
     return summary
+
+
+def channel_intervals(results: Results, s: int) -> dict:
+    """``{channel: {"metrics": {metric: interval}}}`` of strategy ``s``, ``amazon`` first
+    (``sim.channels``)."""
+    from sim.channels import CHANNEL_METRICS, channel_names
+
+    conf = results.model.confidence
+    return {
+        name: {
+            "metrics": {
+                m: bounded(m, interval(results.channels[:, s, c, k], conf).to_dict())
+                for k, m in enumerate(CHANNEL_METRICS)
+            }
+        }
+        for c, name in enumerate(channel_names(results.model.catalog))
+    }
 
 
 def month_intervals(results: Results, s: int) -> dict:
@@ -245,7 +264,12 @@ def summary_json(summary: dict) -> str:
                         f'"account_health_breaches": {enc(s["account_health_breaches"])}',
                         f'"skus": {mapping(s["skus"], "      ")}',
                     ]
-                    + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else []),
+                    + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else [])
+                    + (
+                        [f'"channels": {mapping(s["channels"], "      ")}']
+                        if "channels" in s
+                        else []
+                    ),
                     "    ",
                     "{",
                     "}",

@@ -38,6 +38,8 @@ TAG = "⟨"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SUPPLIER = "supplier"
+MAX_CHANNELS = 20
+AMAZON_CHANNEL = "amazon"  # the name of Amazon's own demand in per-channel results
 CM_PER_IN = 2.54
 KG_PER_LB = 0.45359237
 
@@ -560,6 +562,12 @@ class Sku(Strict):
     )
     returns: Returns | None = Field(default=None, description="customer returns")
     demand: Demand
+    channel_demand: dict[str, Demand] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="demand on other sales channels (keys of the top-level 'channels'), "
+        "same grammar as 'demand'",
+    )
 
     @model_validator(mode="after")
     def _metric_units(self):
@@ -1086,6 +1094,12 @@ class Strategy(Strict):
         default_factory=dict,
         description="units on hand at day 0 per node; default: the node's policy level",
     )
+    channel_fulfil_from: dict[str, list[str]] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="per sales channel, the ordered nodes that ship its orders (like "
+        "fulfil_from); every channel with demand needs one",
+    )
 
     def route(self, sku_id: str) -> list[str]:
         """The nodes that ship ``sku_id``, in fallback order."""
@@ -1105,6 +1119,26 @@ class Strategy(Strict):
 
 
 # --------------------------------------------------------------------------- scenario
+
+
+class Channel(Strict):
+    """A sales channel other than Amazon (the seller's web shop, another marketplace)."""
+
+    fee_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of the price the channel keeps per unit sold"
+    )
+    fee_per_order: float = Field(
+        default=0.0, ge=0, le=1e6, description="US dollars the channel charges per order"
+    )
+    promise_days: int = Field(
+        default=5, ge=1, le=60, description="days from order to delivery promised (on-time)"
+    )
+    prime: bool = Field(
+        default=False, description="shown with a Prime badge (informational: no demand effect)"
+    )
+    speed: Literal["standard", "expedited", "priority"] = Field(
+        default="standard", description="MCF shipping speed of its orders shipped by FBA"
+    )
 
 
 class AccountHealth(Strict):
@@ -1139,6 +1173,11 @@ class Scenario(Strict):
         default_factory=dict, max_length=MAX_NODES, description="named supply lanes"
     )
     account_health: AccountHealth = Field(default_factory=lambda: AccountHealth())
+    channels: dict[str, Channel] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="sales channels besides Amazon, by name",
+    )
     fee_overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="replaces parts of the bundled Amazon fee tables (sim/fees/data/us.yaml), "
@@ -1250,6 +1289,7 @@ def cross_check(sc: Scenario):
         if cycle:
             yield (*at, "replenish"), "transfers form a cycle: " + " → ".join(cycle)
         used = {*st.fulfil_nodes(), *st.replenish, *(r.source for r in st.replenish.values())}
+        used.update(n for route in st.channel_fulfil_from.values() for n in route)
         for node, value in st.initial_on_hand.items():
             where = (*at, "initial_on_hand", node)
             if node not in sc.nodes:
@@ -1261,7 +1301,48 @@ def cross_check(sc: Scenario):
                 )
             yield from _per_sku_value(value, where, skus, need_all=False)
 
+    yield from _channel_problems(sc)
     yield from _sku_data_needed(sc)
+
+
+def _channel_problems(sc: Scenario):
+    """Channel names are known and not 'amazon', every channel route names known nodes once,
+    and every strategy routes every channel that has demand."""
+    if AMAZON_CHANNEL in sc.channels:
+        yield ("channels", AMAZON_CHANNEL), "'amazon' names Amazon's own demand (use 'demand')"
+    names = list(sc.channels)
+    wanted: dict[str, None] = {}
+    for i, sku in enumerate(sc.skus):
+        for channel in sku.channel_demand:
+            if channel not in sc.channels:
+                hint = _did_you_mean(channel, names) or (
+                    f" (channels: {', '.join(names)})" if names else " (no channels are defined)"
+                )
+                yield ("skus", i, "channel_demand", channel), f"no channel named {channel!r}{hint}"
+            else:
+                wanted[channel] = None
+    for i, st in enumerate(sc.strategies):
+        at = ("strategies", i, "channel_fulfil_from")
+        for channel, nodes in st.channel_fulfil_from.items():
+            if channel not in sc.channels:
+                hint = _did_you_mean(channel, names) or (
+                    f" (channels: {', '.join(names)})" if names else " (no channels are defined)"
+                )
+                yield (*at, channel), f"no channel named {channel!r}{hint}"
+            if not nodes:
+                yield (*at, channel), "give at least one node"
+            for j, node in enumerate(nodes):
+                if node not in sc.nodes:
+                    yield (*at, channel, j), _unknown_node(node, sc.nodes)
+            if len(set(nodes)) != len(nodes):
+                yield (*at, channel), "a node is listed twice"
+        for channel in wanted:
+            if channel not in st.channel_fulfil_from:
+                yield (
+                    at,
+                    f"no route for channel {channel!r}, which has demand (add "
+                    f"channel_fulfil_from.{channel}: a list of nodes)",
+                )
 
 
 SIZE_KEYS = ("length_in", "width_in", "height_in")

@@ -145,9 +145,43 @@ def comparison_table(summary: dict) -> str:
             "Paired differences (common random numbers; wins = share of replications better):",
             render(crow, right_from=2),
         ]
+    channels = channel_breakdown(summary)
+    if channels:
+        crow = [["channel", "metric", *names]]
+        for channel, metric, stats in channels:
+            crow.append([channel, metric, *(fmt_ci(st, kind_of(metric)) for st in stats)])
+        parts += ["", "By sales channel (Amazon first):", render(_fit(crow), right_from=2)]
     if summary.get("recommendation"):
         parts += ["", "Recommendation:", *(_wrap(line) for line in summary["recommendation"])]
     return "\n".join(parts)
+
+
+CHANNEL_SHOWN = (
+    "sold_units",
+    "lost_units",
+    "fill_rate",
+    "on_time_rate",
+    "revenue",
+    "cost_referral",
+    "cost_fulfillment",
+    "cost_mcf",
+    "cost_channel",
+)
+
+
+def channel_breakdown(summary: dict) -> list[tuple[str, str, list[dict]]]:
+    """``(channel, metric, [interval per strategy])`` rows of the per-channel results
+    (``strategies.NAME.channels``) when the scenario has more than one channel, else []."""
+    strategies = list(summary["strategies"].values())
+    if not strategies or len(strategies[0].get("channels", {})) < 2:
+        return []
+    rows = []
+    for channel in strategies[0]["channels"]:
+        for metric in CHANNEL_SHOWN:
+            rows.append(
+                (channel, metric, [s["channels"][channel]["metrics"][metric] for s in strategies])
+            )
+    return rows
 
 
 def _wrap(text: str) -> str:

@@ -422,3 +422,88 @@ def test_sample_files_are_reproduced_by_their_generator():
     spec.loader.exec_module(gen)
     for name, text in gen.files().items():
         assert (DATA / name).read_text(encoding="utf-8") == text, name
+
+
+# --------------------------------------------------------------------------- Shopify (--channel)
+
+SHOPIFY_HEADER = (
+    "Name,Email,Financial Status,Fulfillment Status,Currency,Created at,Cancelled at,"
+    "Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku"
+)
+
+
+def write_shopify(path, rows: list[str]):
+    path.write_text("\n".join([SHOPIFY_HEADER, *rows]) + "\n")
+    return path
+
+
+def test_shopify_export_carries_order_columns_to_later_line_items(capsys, tmp_path):
+    """Three days, 2026-03-02..04. #1001 (day 1) has 3 line items: only its first row carries
+    Created at; #1002 (day 3) has 2; #1003 is cancelled, #1004 refunded, #1005 partially
+    refunded (kept). By hand, per SKU and day:
+      MUG: day 1: 2 (#1001) , day 2: 1 (#1005), day 3: 4 (#1002)   -> 7 units / 3 days
+      CAP: day 1: 1 + 3 (#1001, two rows of the same SKU)          -> 4 units / 3 days
+      TEE: day 3: 5 (#1002)                                        -> 5 units / 3 days
+    (#1003's 9 MUG and #1004's 6 CAP are left out.)"""
+    path = write_shopify(
+        tmp_path / "orders_export.csv",
+        [
+            "#1001,a@x.com,paid,fulfilled,USD,2026-03-02 10:15:00 -0500,,2,Mug,12.50,MUG",
+            "#1001,,,,,,,1,Cap,20.00,CAP",
+            "#1001,,,,,,,3,Cap,20.00,CAP",
+            "#1003,c@x.com,paid,,USD,2026-03-02 11:00:00 -0500,2026-03-02 12:00:00 -0500,9,Mug,12.50,MUG",
+            "#1004,d@x.com,refunded,,USD,2026-03-03 09:00:00 -0500,,6,Cap,20.00,CAP",
+            "#1005,e@x.com,partially_refunded,fulfilled,USD,2026-03-03 17:00:00 -0500,,1,Mug,13.50,MUG",
+            "#1002,b@x.com,paid,fulfilled,USD,2026-03-04 08:00:00 -0500,,4,Mug,12.50,MUG",
+            "#1002,,,,,,,5,Tee,15.00,TEE",
+        ],
+    )
+    code, out, err = cli(capsys, path, "--channel", "web")
+    assert code == 0, err
+    got = skus(out)
+    means = {k: v["channel_demand"]["web"]["mean_per_day"] for k, v in got.items()}
+    assert means == pytest.approx({"MUG": 7 / 3, "CAP": 4 / 3, "TEE": 5 / 3}, abs=5e-4)
+    assert all("demand" not in v for v in got.values())
+    assert got["MUG"]["price"] == 12.50  # median of 12.50, 13.50, 12.50
+    assert "1 cancelled" in err and "1 refunded" in err
+    assert "6 of 8 rows used" in err
+    # merged into a scenario with the channel defined, it validates
+    d = scenario()
+    d["channels"] = {"web": {"fee_rate": 0.029, "fee_per_order": 0.3}}
+    d["skus"] = [
+        {"id": k, "demand": {"distribution": "poisson", "mean_per_day": 1}, **v}
+        for k, v in got.items()
+    ]
+    d["strategies"][0]["channel_fulfil_from"] = {"web": ["wh"]}
+    d["strategies"][0]["replenish"]["wh"]["policy"]["level"] = 10
+    validate(d)
+
+
+def test_shopify_other_currency_is_noted(capsys, tmp_path):
+    path = write_shopify(
+        tmp_path / "orders.csv", ["#1,a@x.com,paid,,EUR,2026-03-02 10:00:00 +0100,,2,Mug,11.00,MUG"]
+    )
+    code, _, err = cli(capsys, path, "--channel", "web")
+    assert code == 0
+    assert "prices are in EUR" in err
+
+
+def test_shopify_export_without_its_columns_is_located(capsys, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("sku,date,quantity\nA,2026-03-02,1\n")
+    code, _, err = cli(capsys, path, "--channel", "web")
+    assert code == 2
+    assert f"{path}:1: no column Name" in err
+
+
+def test_shopify_bad_row_is_listed_by_line(capsys, tmp_path):
+    path = write_shopify(
+        tmp_path / "orders.csv",
+        [
+            "#1,a@x.com,paid,,USD,2026-03-02 10:00:00 -0500,,2,Mug,11.00,MUG",
+            "#2,b@x.com,paid,,USD,not a date,,1,Mug,11.00,MUG",
+        ],
+    )
+    code, _, err = cli(capsys, path, "--channel", "web")
+    assert code == 2
+    assert f"{path}:3: Created at 'not a date'" in err

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from sim.fees.calculator import fulfillment_fee, monthly_storage_rate
+from sim.fees.mcf import mcf_fee
 from sim.fees.product import CM_PER_INCH, KG_PER_LB, FeeError, Product, cubic_feet
 from sim.fees.referral import describe_rule, referral_categories, referral_quote, referral_rows
 from sim.fees.tables import default_tables
@@ -52,6 +53,28 @@ _MEASURES = (
     help="List the referral fee categories and their rules on --date, then exit.",
 )
 @click.option(
+    "--channel",
+    type=click.Choice(["fba", "mcf"]),
+    default="fba",
+    show_default=True,
+    help="fba: an Amazon order's FBA fees; mcf: the Multi-Channel Fulfillment fee of an order "
+    "from another sales channel shipped from FBA stock.",
+)
+@click.option(
+    "--units-per-order",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="MCF: units in the order (the rate card's columns 1 to 5+).",
+)
+@click.option(
+    "--speed",
+    type=click.Choice(["standard", "expedited", "priority"]),
+    default="standard",
+    show_default=True,
+    help="MCF: shipping speed.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def fees(
@@ -61,25 +84,68 @@ def fees(
     on: dt.datetime | None,
     category: str | None,
     list_categories: bool,
+    channel: str,
+    units_per_order: int,
+    speed: str,
     fmt: str,
     **measures: float | None,
 ) -> None:
-    """FBA size tier and fee breakdown of one product (Amazon US)."""
+    """FBA size tier and fee breakdown of one product (Amazon US); with --channel mcf, its
+    Multi-Channel Fulfillment fee."""
     day = on.date() if on else dt.date.today()
     if list_categories:
         click.echo(_categories(day, fmt))
         return
     values, where = _read_measures(measures, {"cm": cm, "kg": kg})
-    where |= {"price": "--price", "date": "--date", "category": "--category"}
+    where |= {"price": "--price", "date": "--date", "category": "--category", "speed": "--speed"}
     try:
         product = Product(**values, price=price)
-        report = _report(product, day, category)
+        if channel == "mcf":
+            report = _mcf_report(product, day, units_per_order, speed)
+        else:
+            report = _report(product, day, category)
     except FeeError as err:
         raise FeeError([(where.get(loc, loc), problem) for loc, problem in err.problems]) from None
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
-        click.echo(_table(report))
+        click.echo(_mcf_table(report) if channel == "mcf" else _table(report))
+
+
+def _mcf_report(product: Product, day: dt.date, units: int, speed: str) -> dict[str, Any]:
+    quote = mcf_fee(product, day, units, speed)
+    return {
+        "date": day.isoformat(),
+        "channel": "mcf",
+        "product": dataclasses.asdict(product),
+        **quote.to_dict(),
+        "fee_per_order": round(quote.fee_per_unit * units, 2),
+    }
+
+
+def _mcf_table(report: dict[str, Any]) -> str:
+    column = report["units_per_order"]
+    lines = [
+        ("Date", report["date"]),
+        ("Channel", "MCF (Multi-Channel Fulfillment, sim/fees/data/mcf.yaml)"),
+        ("Speed", report["speed"]),
+        ("Units per order", f"{column}{'+' if column == 5 else ''} (rate card column)"),
+        ("Size tier", report["size_tier"]),
+        ("Shipping weight", f"{report['shipping_weight_lb']:.3f} lb"),
+        ("Base fee", f"${report['base_fee']:.2f} per unit"),
+        (
+            "Peak surcharge",
+            f"${report['peak_surcharge']:.2f}" + (" (peak)" if report["peak"] else ""),
+        ),
+        ("Fuel surcharge", f"${report['fuel_surcharge']:.2f}"),
+        (
+            "MCF fee",
+            f"${report['fee_per_unit']:.2f} per unit, ${report['fee_per_order']:.2f} per order",
+        ),
+        ("Verified", "yes" if report["verified"] else "no (defaults: see the notes)"),
+    ]
+    text = "\n".join(f"{label:<20}{value}" for label, value in lines)
+    return "\n".join([text, *(f"note: {note}" for note in report["notes"])])
 
 
 def _read_measures(

@@ -17,6 +17,7 @@ from sim.fees.product import FeeError
 
 DATA_PACKAGE = "sim.fees"
 DATA_FILE = "us.yaml"
+MCF_FILE = "mcf.yaml"  # Multi-Channel Fulfillment rates, loaded under the key ``mcf``
 OZ_PER_LB = 16.0
 
 
@@ -44,10 +45,13 @@ class FeeTables:
 
 @functools.cache
 def default_tables() -> FeeTables:
-    """The bundled US tables, parsed on first use and cached."""
-    text = resources.files(DATA_PACKAGE).joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    """The bundled US tables (``us.yaml``, with ``mcf.yaml`` under ``mcf``), parsed on first
+    use and cached."""
+    folder = resources.files(DATA_PACKAGE).joinpath("data")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
-    return FeeTables(yaml.load(text, Loader=loader))
+    data = yaml.load(folder.joinpath(DATA_FILE).read_text(encoding="utf-8"), Loader=loader)
+    data["mcf"] = yaml.load(folder.joinpath(MCF_FILE).read_text(encoding="utf-8"), Loader=loader)
+    return FeeTables(data)
 
 
 def load_tables(overrides: Mapping[str, Any] | None = None) -> FeeTables:
