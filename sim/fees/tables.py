@@ -17,6 +17,7 @@ from sim.fees.product import FeeError
 
 DATA_PACKAGE = "sim.fees"
 DATA_FILE = "us.yaml"
+SECTION_FILES = {"awd": "awd.yaml"}  # more tables, each loaded under its key (``awd``)
 OZ_PER_LB = 16.0
 
 
@@ -44,10 +45,18 @@ class FeeTables:
 
 @functools.cache
 def default_tables() -> FeeTables:
-    """The bundled US tables, parsed on first use and cached."""
-    text = resources.files(DATA_PACKAGE).joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    """The bundled US tables, parsed on first use and cached: ``us.yaml``, plus each file of
+    ``SECTION_FILES`` under its key (its own top-level key of that name)."""
+    data = _read(DATA_FILE)
+    for key, name in SECTION_FILES.items():
+        data[key] = _read(name)[key]
+    return FeeTables(data)
+
+
+def _read(name: str) -> dict:
+    text = resources.files(DATA_PACKAGE).joinpath("data", name).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
-    return FeeTables(yaml.load(text, Loader=loader))
+    return yaml.load(text, Loader=loader)
 
 
 def load_tables(overrides: Mapping[str, Any] | None = None) -> FeeTables:
