@@ -88,7 +88,6 @@ class AwdFees:
     transport_per_cubic_foot: np.ndarray  # (days,) USD per cu ft of a transfer leaving on day t
     cubic_feet: np.ndarray  # (skus,)
     units_per_carton: np.ndarray  # (skus,)
-    verified: bool  # every day's rates are official and within verified_until
 
 
 def build_awd_fees(
@@ -105,14 +104,12 @@ def build_awd_fees(
     cuts = [0] + [i for i in range(1, days) if dates[i].day == 1 or _edge(tables, dates[i])]
     storage = np.zeros(days)  # USD per cu ft per day
     inbound, outbound, transport = np.zeros(days), np.zeros(days), np.zeros(days)
-    verified = True
     for lo, hi in zip(cuts, [*cuts[1:], days], strict=True):
         on = dates[lo]
         r = awd_rates(rate, on, tables)
         storage[lo:hi] = r.storage_per_cubic_foot_month / calendar.monthrange(on.year, on.month)[1]
         inbound[lo:hi], outbound[lo:hi] = r.inbound_per_box, r.outbound_per_box
         transport[lo:hi] = r.transport_per_cubic_foot
-        verified &= r.verified
     cubic_feet = np.asarray(cubic_feet, dtype=float)
     return AwdFees(
         rate=rate,
@@ -122,7 +119,6 @@ def build_awd_fees(
         transport_per_cubic_foot=transport,
         cubic_feet=cubic_feet,
         units_per_carton=np.asarray(units_per_carton, dtype=float),
-        verified=verified,
     )
 
 

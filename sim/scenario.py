@@ -556,7 +556,10 @@ class Sku(Strict):
         default=1.0, ge=1, le=10_000, description="units in an average customer order"
     )
     units_per_carton: int | None = Field(
-        default=None, ge=1, le=100_000, description="units in a shipping carton (receiving fees, AWD boxes)"
+        default=None,
+        ge=1,
+        le=100_000,
+        description="units in a shipping carton (receiving fees, AWD boxes)",
     )
     returns: Returns | None = Field(default=None, description="customer returns")
     demand: Demand

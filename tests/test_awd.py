@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +31,8 @@ from sim.awd import awd_rates
 from sim.errors import UserError
 from sim.loader import validate
 from sim.model import compile_scenario
-from sim.months import measure_months, month_windows, MONTH_INDEX
 from sim.montecarlo import Streams
+from sim.months import MONTH_INDEX, measure_months, month_windows
 from tests.test_modes import replicate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,9 +139,7 @@ def test_awd_storage_processing_and_transport_by_hand(strategy, april_storage, a
     run = runs[strategy]
     awd = run.node("awd" if strategy == "manual" else f"awd_{strategy}")
     t = np.arange(61)
-    np.testing.assert_array_equal(
-        run.trace.on_hand[:, awd, 0], 320 - 5 * (t + 1) + 40 * (t >= 35)
-    )
+    np.testing.assert_array_equal(run.trace.on_hand[:, awd, 0], 320 - 5 * (t + 1) + 40 * (t >= 35))
     np.testing.assert_array_equal(run.trace.orders[0][:, 0], 5)  # FBA lane: 5 units a day
     want = expected(april_storage, april_transport)
     for metric, value in want.items():
@@ -207,7 +206,10 @@ def test_awd_rates_are_dated():
     before, after = dt.date(2025, 3, 31), dt.date(2025, 4, 1)
     assert awd_rates("smart_storage", before).storage_per_cubic_foot_month == 0.48
     assert awd_rates("smart_storage", after).storage_per_cubic_foot_month == 0.43
-    assert (awd_rates("base", before).inbound_per_box, awd_rates("base", before).outbound_per_box) == (
+    assert (
+        awd_rates("base", before).inbound_per_box,
+        awd_rates("base", before).outbound_per_box,
+    ) == (
         0.0,
         2.50,
     )
@@ -254,16 +256,25 @@ def _problems(d: dict) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "change, location, words",
     [
-        (lambda d: d["strategies"][0].update(fulfil_from=["awd"]), "strategies[0].fulfil_from[0]",
-         "never ships to customers"),
+        (
+            lambda d: d["strategies"][0].update(fulfil_from=["awd"]),
+            "strategies[0].fulfil_from[0]",
+            "never ships to customers",
+        ),
         (lambda d: d["nodes"]["awd"].update(rate="premium"), "nodes.awd", "base"),
-        (lambda d: d["nodes"]["awd"].update(rate="smart_storage"), "nodes.awd",
-         "auto_replenish"),
-        (lambda d: d["strategies"][1]["replenish"]["fba"].update(
-            policy={"type": "order_up_to", "level": 5}),
-         "strategies[1].replenish.fba.policy", "drop policy"),
-        (lambda d: d["strategies"][0]["replenish"]["fba"].pop("policy"),
-         "strategies[0].replenish.fba.policy", "missing"),
+        (lambda d: d["nodes"]["awd"].update(rate="smart_storage"), "nodes.awd", "auto_replenish"),
+        (
+            lambda d: d["strategies"][1]["replenish"]["fba"].update(
+                policy={"type": "order_up_to", "level": 5}
+            ),
+            "strategies[1].replenish.fba.policy",
+            "drop policy",
+        ),
+        (
+            lambda d: d["strategies"][0]["replenish"]["fba"].pop("policy"),
+            "strategies[0].replenish.fba.policy",
+            "missing",
+        ),
         (lambda d: d["skus"][0].pop("units_per_carton"), "skus[0].units_per_carton", "per box"),
     ],
 )
@@ -295,3 +306,34 @@ def test_awd_feeds_fba_nodes_only():
         validate(d)
     text = str(e.value.problems)
     assert "replenish" in text and "fba nodes only" in text
+
+
+def test_fees_command_prints_the_awd_line():
+    """28 x 18 x 10 in = 5,040 cu in = 2.9167 cu ft; on 2025-06-01 at the Amazon managed rate:
+    $0.38 x 2.9167 = $1.1083 a month, $1.04 x 2.9167 = $3.0333 to FBA, $1.35 a box each way."""
+    args = ["--length-in", "28", "--width-in", "18", "--height-in", "10", "--weight-lb", "22"]
+    args += ["--price", "89.99"]
+    json_args = ["--date", "2025-06-01", "--awd-rate", "amazon_managed", "--format", "json"]
+    proc = subprocess.run(
+        [sys.executable, "simulate.py", "fees", *args, *json_args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    awd = json.loads(proc.stdout)["awd"]
+    cu_ft = 28 * 18 * 10 / 1728
+    assert awd["storage_monthly_per_unit"] == round(0.38 * cu_ft, 4) == 1.1083
+    assert awd["transport_per_unit"] == round(1.04 * cu_ft, 4) == 3.0333
+    assert (awd["inbound_processing_per_box"], awd["outbound_processing_per_box"]) == (1.35, 1.35)
+    assert awd["verified"] is True
+    table = subprocess.run(
+        [sys.executable, "simulate.py", "fees", *args, "--date", "2025-03-01"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "AWD processing      $0.00 per box in + $2.50 per box out" in table
+    assert "AWD storage         $1.4000 per unit per month ($0.48 per cu ft, base)" in table
