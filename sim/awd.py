@@ -30,14 +30,6 @@ import numpy as np
 from sim.fees import FeeTables, default_tables
 from sim.fees.tables import as_date
 
-TIERS = ("base", "smart_storage", "amazon_managed")
-# Auto-replenishment's target when the node does not set one. Amazon replenishes "to meet optimal
-# FBA inventory level as determined by our model" when no threshold is set (Seller Forums
-# announcement of AWD min/max thresholds) and publishes no number: 42 days (six weeks, inside
-# the 4-8 weeks of cover of Amazon's 2019 storage-discount programme, help BME4XLGJ54NSKHE) is
-# ILLUSTRATIVE.
-DEFAULT_DAYS_OF_SUPPLY = 42.0
-
 
 @dataclass(frozen=True)
 class AwdRates:

@@ -899,6 +899,14 @@ class TplNode(NodeBase, SellerCosts, SellerHealth):
     )
 
 
+# Auto-replenishment's target when the node does not set one. Amazon replenishes "to meet optimal
+# FBA inventory level as determined by our model" when no threshold is set (Seller Forums
+# announcement of AWD min/max thresholds) and publishes no number: 42 days (six weeks, inside
+# the 4-8 weeks of cover of Amazon's 2019 storage-discount programme, help BME4XLGJ54NSKHE) is
+# ILLUSTRATIVE.
+AWD_DAYS_OF_SUPPLY = 42.0
+
+
 class AwdNode(Strict):
     """Amazon Warehousing and Distribution: bulk storage upstream of FBA. Fed by supply lanes,
     it refills ``fba`` nodes by transfer (``replenish.<fba>.from: <this node>``) and never ships
@@ -917,7 +925,7 @@ class AwdNode(Strict):
         "limit and the FBA node pays no low-inventory-level fee (help GKH7ASMAL93YECBF)",
     )
     days_of_supply: float = Field(
-        default=42.0,  # ILLUSTRATIVE: Amazon publishes no target (sim.awd.DEFAULT_DAYS_OF_SUPPLY)
+        default=AWD_DAYS_OF_SUPPLY,
         gt=0,
         le=MAX_HORIZON_DAYS,
         description="auto_replenish target: FBA on hand + in transit up to the expected demand "
