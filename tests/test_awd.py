@@ -27,9 +27,11 @@ import numpy as np
 import pytest
 import yaml
 
+from sim import montecarlo
 from sim.awd import awd_rates
 from sim.errors import UserError
 from sim.loader import validate
+from sim.metrics import INDEX
 from sim.model import compile_scenario
 from sim.montecarlo import Streams
 from sim.months import MONTH_INDEX, measure_months, month_windows
@@ -101,7 +103,9 @@ def scenario(fba_fees: bool = False) -> dict:
                 "days_of_supply": 3,
             },
         },
-        "strategies": [MANUAL, auto("smart", "awd_smart"), auto("managed", "awd_managed")],
+        "strategies": copy.deepcopy(
+            [MANUAL, auto("smart", "awd_smart"), auto("managed", "awd_managed")]
+        ),
     }
 
 
@@ -337,3 +341,20 @@ def test_fees_command_prints_the_awd_line():
     ).stdout
     assert "AWD processing      $0.00 per box in + $2.50 per box out" in table
     assert "AWD storage         $1.4000 per unit per month ($0.48 per cu ft, base)" in table
+
+
+def test_awd_conserves_stock_with_random_demand_and_lead_times():
+    """FULFILSIM_CHECK (set by conftest): every day, at every node (AWD included), on hand =
+    yesterday + received − served − transferred out, and the months of every cost add up to
+    the run's (AWD storage, receiving and transfer charges dated by ``sim.months``)."""
+    d = scenario(fba_fees=True)
+    d["skus"][0]["demand"] = {"distribution": "poisson", "mean_per_day": 5, "monthly": {"apr": 2}}
+    d["replications"] = 8
+    for st in d["strategies"]:
+        st["replenish"]["fba"]["lead_time_days"] = {"dist": "uniform", "low": 1, "high": 6}
+    d["nodes"]["fba"]["check_in_days"] = {"dist": "uniform", "low": 0, "high": 3}
+    model = compile_scenario(validate(d))
+    assert model.check
+    res = montecarlo.run(model, workers=1)
+    costs = [INDEX[m] for m in ("cost_storage", "cost_receiving", "cost_transfer")]
+    assert (res.totals[:, :, costs] > 0).all()
