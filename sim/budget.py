@@ -254,7 +254,7 @@ def backlogs(scenario: sc.Scenario) -> list[tuple[str, float, float, float]]:
     of the horizon needs). The orders are a rough mean (seasonality averaged, trend ignored)."""
     out = []
     for name, node in scenario.nodes.items():
-        cap = node.daily_order_capacity
+        cap = getattr(node, "daily_order_capacity", None)  # awd nodes ship no orders
         if cap is None:
             continue
         per_day = cap * len(node.ship_weekdays) / 7

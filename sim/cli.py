@@ -316,6 +316,15 @@ def notes(sc) -> list[tuple[str, str]]:
                 "README, 'Other sales channels')",
             )
         )
+        if node.type == "awd":
+            out.append(
+                (
+                    f"nodes.{name}",
+                    "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried on "
+                    "after 2025-09-30 as unverified defaults (see README, 'Amazon fees'); replace "
+                    "them with fee_overrides: {awd: …}",
+                )
+            )
     return out
 
 

@@ -244,6 +244,11 @@ def measure(
             )
             for part, value in fees.items():
                 add(part, value)
+        if node.awd is not None:
+            from sim.awd import awd_charges
+
+            for part, by_day in awd_charges(node.awd, trace, model, n).items():
+                add(part, by_day[w:].sum(axis=0))
         if returns_rng is not None and n in trace.shippers:
             returned = returns_rng.binomial(units_out[n], catalog.return_rate)
             counted = returned[w:].sum(axis=0)

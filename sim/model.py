@@ -31,6 +31,7 @@ from sim.forecast import Forecast, build, protection_leads
 from sim.seasonal import durations_by_month, for_month, has_months, mixture, sample_by_month
 
 if TYPE_CHECKING:  # the fee tables are imported only by scenarios that use them
+    from sim.awd import AwdFees
     from sim.charges import FbaFees
     from sim.fees import FeeTables
 
@@ -175,6 +176,7 @@ class NodeModel:
     cancel_rate: float = 0.0  # share of orders taken from the shelf cancelled before shipping
     valid_tracking_rate: float = 1.0  # share of shipped orders with valid tracking
     defect_rate: float = 0.0  # order defects per order shipped
+    awd: AwdFees | None = None  # AWD's fees (awd nodes; ``sim.awd``)
 
     @property
     def seller_fulfilled(self) -> bool:
@@ -513,6 +515,8 @@ def _node(
 ):
     node = scenario.nodes[name]
     zeros = np.zeros(len(catalog.ids))
+    if node.type == "awd":
+        return _awd_node(scenario, name, node, catalog, cal, tables)
     per_order = np.full(len(catalog.ids), node.order_cost)
     storage = np.full(len(catalog.ids), node.holding_cost_per_unit_day)
     extra: dict = {}
@@ -584,6 +588,34 @@ def _node(
     )
 
 
+def _awd_node(scenario, name: str, node: sc.AwdNode, catalog: CatalogModel, cal, tables):
+    """An AWD node: stock and AWD's dated fees; it ships no customer orders (its delivery rule
+    is never used)."""
+    from sim.awd import build_awd_fees
+    from sim.fees import FeeError
+
+    try:
+        fees = build_awd_fees(
+            node.rate, cal.start, cal.days, catalog.cubic_feet, catalog.units_per_carton, tables
+        )
+    except FeeError as e:
+        raise UserError([(f"nodes.{name}", f"AWD fees: {msg}") for _, msg in e.problems]) from None
+    n = len(catalog.ids)
+    return NodeModel(
+        name=name,
+        type=node.type,
+        delivery=delivery_rule(sc.NodeBase()),
+        prime=False,
+        cost_per_order=np.zeros(n),
+        storage_per_unit_day=np.full(n, node.holding_cost_per_unit_day),
+        receiving_per_unit=0.0,
+        receiving_per_carton=0.0,
+        return_handling_per_unit=0.0,
+        fixed_cost_per_month=0.0,
+        awd=fees,
+    )
+
+
 def _fba_fees(scenario: sc.Scenario, name: str, node: sc.FbaNode, cal: Calendar, tables) -> FbaFees:
     """Amazon's rates for every day of the run; fee-table problems located at scenario keys."""
     from sim.charges import build_fba_fees
@@ -633,6 +665,7 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
     ids = scenario.sku_ids
     ships = {n: np.array([n in st.route(sku) for sku in ids]) for n in used}
     nodes = tuple(_node(scenario, n, catalog, cal, tables, fba_fees, ships[n]) for n in used)
+    nodes = _auto_replenished(scenario, st, nodes, index)
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
         _lane(scenario, index, nodes, node, st.replenish[node], catalog, st.fulfil_nodes(), st, cal)
@@ -697,6 +730,20 @@ def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nod
     return tuple(out)
 
 
+def _auto_replenished(scenario, st: sc.Strategy, nodes: tuple, index) -> tuple:
+    """An FBA node refilled by AWD auto-replenishment pays no low-inventory-level fee: Amazon
+    exempts an ASIN when ≥ 70 % of the units sent to FBA in the past 90 days came by
+    auto-replenishment (help GKH7ASMAL93YECBF); here such a node has no other inbound, so the
+    share is 100 %. (Its storage-utilization surcharge exemption is moot: not modelled.)"""
+    out = list(nodes)
+    for name, rep in st.replenish.items():
+        node = out[index[name]]
+        if sc.auto_replenisher(scenario, rep) is not None and node.fba is not None:
+            fees = dataclasses.replace(node.fba, lil_per_unit=None)
+            out[index[name]] = dataclasses.replace(node, fba=fees)
+    return tuple(out)
+
+
 def _depth(st: sc.Strategy, node: str) -> int:
     d = 0
     while st.replenish[node].source != sc.SUPPLIER:
@@ -731,6 +778,9 @@ def _lane(
     # the level protects against the whole delay to sellable stock: lead time + check-in
     protection = lead if check_in is None else total_days([lead, check_in], minimum=1)
     pol = rep.policy
+    awd = sc.auto_replenisher(scenario, rep)
+    if awd is not None:  # AWD's own rule: FBA position up to days_of_supply of expected demand
+        pol = sc.ForecastUpTo(type="forecast_up_to", review_days=1, cover_days=awd.days_of_supply)
     review = _per_sku(pol.review_days, ids, round_to=np.rint)
     months = cal.months()
     by_day: dict[str, np.ndarray] = {}
@@ -778,11 +828,12 @@ def _lane(
         quantity=quantity,
         cost_per_unit=cost,
         cost_per_shipment=per_shipment,
-        capacity_cubic_feet=dest.capacity_cubic_feet,
+        # auto-replenished units are exempt from FBA capacity limits (help GKH7ASMAL93YECBF)
+        capacity_cubic_feet=math.inf if awd is not None else dest.capacity_cubic_feet,
         check_in_stream=("check_in", node),
         forecast=forecast,
         forecast_model=model_fc,
-        capacity_days=dest.capacity_days,
+        capacity_days=None if awd is not None else dest.capacity_days,
         lead_months=lead_months,
         check_in_months=check_in_months,
         day_months=months if (lead_months or check_in_months) else None,

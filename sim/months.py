@@ -10,7 +10,9 @@ every replication under ``FULFILSIM_CHECK`` / ``run --check``):
   product cost, referral fees, FBM pick/pack/label costs: the **order day** (a backordered unit
   sold later keeps its order day, as in ``sold_units``);
 * freight and transfer costs: the day the replenishment is **ordered** (per unit, and per
-  shipment on each day the lane ships);
+  shipment on each day the lane ships); AWD's outbound processing and transportation too (the
+  day the transfer leaves AWD), and AWD's inbound processing on the **receipt** day
+  (``cost_receiving``), its storage on the day it accrues (``cost_storage``; ``sim.awd``);
 * a 3PL's whole-pallet storage (``pallet_billing: whole``): the month's last counted day, on
   which it is billed;
 * storage (seller's rates and FBA's), FBA aged-inventory surcharge (its 15th-of-month snapshot
@@ -36,6 +38,7 @@ import functools
 
 import numpy as np
 
+from sim.awd import awd_charges
 from sim.charges import aged_snapshots, lil_rates, returns_charges
 from sim.engine import Trace
 from sim.labels import EPS
@@ -174,6 +177,9 @@ def measure_months(
             add("cost_fixed", np.full(days, node.fixed_cost_per_month / DAYS_PER_MONTH))
         if node.fba is not None:
             _fba_by_day(node.fba, trace, n, units_out[n], w, add)
+        if node.awd is not None:
+            for part, by_day in awd_charges(node.awd, trace, model, n).items():
+                add(f"cost_{part}", by_day.sum(axis=1))
         if returns_rng is not None and n in trace.shippers:
             returned = returns_rng.binomial(units_out[n], catalog.return_rate)
             refund = catalog.price - catalog.resellable * catalog.unit_cost

@@ -558,7 +558,10 @@ class Sku(Strict):
         default=1.0, ge=1, le=10_000, description="units in an average customer order"
     )
     units_per_carton: int | None = Field(
-        default=None, ge=1, le=100_000, description="units in a shipping carton (receiving fees)"
+        default=None,
+        ge=1,
+        le=100_000,
+        description="units in a shipping carton (receiving fees, AWD boxes)",
     )
     returns: Returns | None = Field(default=None, description="customer returns")
     demand: Demand
@@ -904,7 +907,53 @@ class TplNode(NodeBase, SellerCosts, SellerHealth):
     )
 
 
-NODE_KINDS = {"fba": FbaNode, "fbm": FbmNode, "sfp": SfpNode, "3pl": TplNode}
+# Auto-replenishment's target when the node does not set one. Amazon replenishes "to meet optimal
+# FBA inventory level as determined by our model" when no threshold is set (Seller Forums
+# announcement of AWD min/max thresholds) and publishes no number: 42 days (six weeks, inside
+# the 4-8 weeks of cover of Amazon's 2019 storage-discount programme, help BME4XLGJ54NSKHE) is
+# ILLUSTRATIVE.
+AWD_DAYS_OF_SUPPLY = 42.0
+
+
+class AwdNode(Strict):
+    """Amazon Warehousing and Distribution: bulk storage upstream of FBA. Fed by supply lanes,
+    it refills ``fba`` nodes by transfer (``replenish.<fba>.from: <this node>``) and never ships
+    to customers. Fees by date from ``sim/fees/data/awd.yaml`` (``sim.awd``)."""
+
+    type: Literal["awd"]
+    rate: Literal["base", "smart_storage", "amazon_managed"] = Field(
+        default="base",
+        description="the SKUs' AWD rate tier from 2025-04-01 (help GAYG62Q3MPE6STFS): base "
+        "(manual replenishment), smart_storage (needs auto_replenish), amazon_managed",
+    )
+    auto_replenish: bool = Field(
+        default=False,
+        description="AWD refills the FBA nodes it feeds by its own rule (days_of_supply of "
+        "FBA position) instead of the strategy's policy; such transfers skip the FBA capacity "
+        "limit and the FBA node pays no low-inventory-level fee (help GKH7ASMAL93YECBF)",
+    )
+    days_of_supply: float = Field(
+        default=AWD_DAYS_OF_SUPPLY,
+        gt=0,
+        le=MAX_HORIZON_DAYS,
+        description="auto_replenish target: FBA on hand + in transit up to the expected demand "
+        "of the next days_of_supply days, reviewed daily (default 42: illustrative)",
+    )
+    holding_cost_per_unit_day: float = Field(
+        default=0.0, ge=0, description="USD per unit-day on hand (cost of capital, insurance)"
+    )
+
+    @model_validator(mode="after")
+    def _smart_storage(self):
+        if self.rate == "smart_storage" and not self.auto_replenish:
+            raise ValueError(
+                "rate smart_storage applies to SKUs moved to FBA by AWD auto-replenishment "
+                "(help GAYG62Q3MPE6STFS): set auto_replenish: true, or rate: base"
+            )
+        return self
+
+
+NODE_KINDS = {"fba": FbaNode, "fbm": FbmNode, "sfp": SfpNode, "3pl": TplNode, "awd": AwdNode}
 Node = _tagged(
     NODE_KINDS,
     lambda v: _kind(v, "type", NODE_KINDS) if isinstance(v, Mapping) else None,
@@ -1055,7 +1104,11 @@ class Replenishment(Strict):
     lead_time_days: Duration | None = Field(
         default=None, description="days from order to receipt, rounded up, at least 1"
     )
-    policy: Policy
+    policy: Policy | None = Field(
+        default=None,
+        description="required, except on a lane from an awd node with auto_replenish (its "
+        "own rule)",
+    )
     freight_cost_per_unit: float = Field(
         default=0.0,
         ge=0,
@@ -1258,6 +1311,12 @@ def cross_check(sc: Scenario):
             for j, node in enumerate(nodes):
                 if node not in sc.nodes:
                     yield (*where, j), _unknown_node(node, sc.nodes)
+                elif sc.nodes[node].type == "awd":
+                    yield (
+                        (*where, j),
+                        f"node {node!r} is an awd node: AWD never ships to customers; feed an "
+                        f"fba node from it (replenish.<fba>.from: {node})",
+                    )
             if len(set(nodes)) != len(nodes):
                 yield where, "a node is listed twice"
         if isinstance(st.fulfil_from, dict) and "default" not in st.fulfil_from:
@@ -1279,12 +1338,14 @@ def cross_check(sc: Scenario):
                     f"node {rep.source!r} is not replenished in this strategy, so it has no "
                     f"stock to transfer after day 0 (add replenish.{rep.source})",
                 )
+            yield from _awd_lane(sc, node, rep, where)
             if rep.lane is not None and rep.lane not in sc.lanes:
                 hint = _did_you_mean(rep.lane, list(sc.lanes)) or (
                     f" (lanes: {', '.join(sc.lanes)})" if sc.lanes else " (no lanes are defined)"
                 )
                 yield (*where, "lane"), f"no lane named {rep.lane!r}{hint}"
-            yield from _per_sku_keys(rep.policy, (*where, "policy"), skus)
+            if rep.policy is not None:
+                yield from _per_sku_keys(rep.policy, (*where, "policy"), skus)
         cycle = _transfer_cycle(st)
         if cycle:
             yield (*at, "replenish"), "transfers form a cycle: " + " → ".join(cycle)
@@ -1334,6 +1395,14 @@ def _channel_problems(sc: Scenario):
             for j, node in enumerate(nodes):
                 if node not in sc.nodes:
                     yield (*at, channel, j), _unknown_node(node, sc.nodes)
+                elif sc.nodes[node].type == "awd":
+                    yield (
+                        (*at, channel, j),
+                        (
+                            f"node {node!r} is an awd node: AWD never ships to customers; list the "
+                            "fba node it feeds"
+                        ),
+                    )
             if len(set(nodes)) != len(nodes):
                 yield (*at, channel), "a node is listed twice"
         for channel in wanted:
@@ -1346,6 +1415,35 @@ def _channel_problems(sc: Scenario):
 
 
 SIZE_KEYS = ("length_in", "width_in", "height_in")
+
+
+def auto_replenisher(sc: Scenario, rep: Replenishment) -> AwdNode | None:
+    """The awd node that refills this lane by its own rule (``auto_replenish``), else None."""
+    source = sc.nodes.get(rep.source)
+    if source is not None and source.type == "awd" and source.auto_replenish:
+        return source
+    return None
+
+
+def _awd_lane(sc: Scenario, node: str, rep: Replenishment, where: tuple):
+    """An awd source feeds fba nodes only; its auto-replenishment replaces the lane's policy."""
+    source = sc.nodes.get(rep.source)
+    dest = sc.nodes.get(node)
+    if source is not None and source.type == "awd" and dest is not None and dest.type != "fba":
+        yield (
+            (*where, "from"),
+            f"an awd node feeds fba nodes only (node {node!r} is {dest.type}; AWD's "
+            "multi-channel distribution is not modelled)",
+        )
+    if auto_replenisher(sc, rep) is not None:
+        if rep.policy is not None:
+            yield (
+                (*where, "policy"),
+                f"node {rep.source!r} has auto_replenish: true, so AWD sets this lane's "
+                "policy (its days_of_supply): drop policy, or set auto_replenish: false",
+            )
+    elif rep.policy is None:
+        yield (*where, "policy"), "missing: how this node is refilled (e.g. {type: order_up_to, …})"
 
 
 def _sku_data_needed(sc: Scenario):
@@ -1378,6 +1476,10 @@ def _sku_data_needed(sc: Scenario):
                         needs.setdefault(key, why)
             if node.receiving_per_carton:
                 needs.setdefault("units_per_carton", f"receiving_per_carton of node {name!r}")
+        if node.type == "awd":
+            for key in SIZE_KEYS:
+                needs.setdefault(key, f"the AWD fees per cubic foot of node {name!r}")
+            needs.setdefault("units_per_carton", f"the AWD fees per box of node {name!r}")
     for name in sorted(used_lanes):
         lane = sc.lanes.get(name)
         if lane is None:
@@ -1390,7 +1492,7 @@ def _sku_data_needed(sc: Scenario):
     for i, sku in enumerate(sc.skus):
         for key, why in needs.items():
             if getattr(sku, key) is None:
-                unit = {"price": "", "weight_lb": " (or weight_kg)"}.get(
+                unit = {"price": "", "weight_lb": " (or weight_kg)", "units_per_carton": ""}.get(
                     key, f" (or {key[:-3]}_cm)"
                 )
                 yield ("skus", i, key), f"missing{unit}: needed by {why}"

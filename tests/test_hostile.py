@@ -333,7 +333,11 @@ def test_json_schema_states_the_default_bounds():
             "fee_overrides.surcharges.fuel_and_logistics.rat",
             "unknown key; did you mean 'rate'?",
         ),
-        ({"surcharges": {"fuel_and_logistics": {"rate": -0.1}}}, "fee_overrides.surcharges.fuel_and_logistics.rate", "≥ 0"),
+        (
+            {"surcharges": {"fuel_and_logistics": {"rate": -0.1}}},
+            "fee_overrides.surcharges.fuel_and_logistics.rate",
+            "≥ 0",
+        ),
         (
             {"surcharges": {"fuel_and_logistics": {"rate": "ten"}}},
             "fee_overrides.surcharges.fuel_and_logistics.rate",

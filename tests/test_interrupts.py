@@ -89,7 +89,12 @@ def test_sigterm_to_the_process_group_never_hangs_a_run(tmp_path):
         rows = list(csv.DictReader((out / "replications.csv").open()))
         assert len(rows) == len(summary["strategies"]) * summary["replications"]
         names = {p.name for p in out.iterdir()}  # plan.csv only when some order was placed
-        assert names - {"plan.csv"} == {"months.csv", "replications.csv", "skus.csv", "summary.json"}
+        assert names - {"plan.csv"} == {
+            "months.csv",
+            "replications.csv",
+            "skus.csv",
+            "summary.json",
+        }
         _no_process_left(proc.pid)
 
 

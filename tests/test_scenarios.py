@@ -71,6 +71,26 @@ PINNED = {
             },
         },
     ),
+    "awd-vs-3pl.yaml": (
+        100,
+        {
+            "direct-to-fba": {"profit": "$29.9k", "fill_rate": "55.2%", "on_time_rate": "97.0%"},
+            "awd-auto": {
+                "profit": "$37.5k",
+                "fill_rate": "100.0%",
+                "on_time_rate": "97.0%",
+                "cost_transfer": "$12.4k",
+                "cost_receiving": "$3.0k",
+                "cost_storage": "$9.1k",
+            },
+            "3pl-feeds-fba": {
+                "profit": "$32.5k",
+                "fill_rate": "100.0%",
+                "cost_transfer": "$15.9k",
+                "cost_storage": "$8.4k",
+            },
+        },
+    ),
     "abc-split.yaml": (
         100,
         {

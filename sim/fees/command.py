@@ -75,6 +75,13 @@ _MEASURES = (
     help="MCF: shipping speed.",
 )
 @click.option(
+    "--awd-rate",
+    type=click.Choice(["base", "smart_storage", "amazon_managed"]),
+    default="base",
+    show_default=True,
+    help="AWD rate tier of the AWD line (from 2025-04-01; smart_storage needs auto-replenishment).",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def fees(
@@ -87,6 +94,7 @@ def fees(
     channel: str,
     units_per_order: int,
     speed: str,
+    awd_rate: str,
     fmt: str,
     **measures: float | None,
 ) -> None:
@@ -103,7 +111,7 @@ def fees(
         if channel == "mcf":
             report = _mcf_report(product, day, units_per_order, speed)
         else:
-            report = _report(product, day, category)
+            report = _report(product, day, category, awd_rate)
     except FeeError as err:
         raise FeeError([(where.get(loc, loc), problem) for loc, problem in err.problems]) from None
     if fmt == "json":
@@ -175,7 +183,7 @@ def _key(option: str) -> str:
     return option.removeprefix("--").replace("-", "_")
 
 
-def _report(product: Product, day: dt.date, category: str | None) -> dict[str, Any]:
+def _report(product: Product, day: dt.date, category: str | None, awd_rate: str) -> dict[str, Any]:
     quote = fulfillment_fee(product, day)
     referral = referral_quote(product.price, category, day)
     volume = cubic_feet(product)
@@ -193,6 +201,25 @@ def _report(product: Product, day: dt.date, category: str | None) -> dict[str, A
             "rate_per_cubic_foot": storage_rate,
             "monthly_per_unit": round(volume * storage_rate, 4),
         },
+        "awd": _awd(volume, day, awd_rate),
+    }
+
+
+def _awd(volume: float, day: dt.date, rate: str) -> dict[str, Any]:
+    """AWD's rates on ``day`` for a unit of ``volume`` cu ft (``sim.awd``)."""
+    from sim.awd import awd_rates
+
+    r = awd_rates(rate, day)
+    return {
+        "rate": rate,
+        "storage_per_cubic_foot_month": r.storage_per_cubic_foot_month,
+        "storage_monthly_per_unit": round(volume * r.storage_per_cubic_foot_month, 4),
+        "inbound_processing_per_box": r.inbound_per_box,
+        "outbound_processing_per_box": r.outbound_per_box,
+        "transport_per_cubic_foot": r.transport_per_cubic_foot,
+        "transport_per_unit": round(volume * r.transport_per_cubic_foot, 4),
+        "verified": r.verified,
+        "source": list(r.source),
     }
 
 
@@ -223,9 +250,31 @@ def _table(report: dict[str, Any]) -> str:
             f"({storage['cubic_feet']:.4f} cu ft x ${storage['rate_per_cubic_foot']:.2f})",
         ),
         ("Verified", "yes" if report["verified"] else "no (defaults from secondary sources)"),
+        *_awd_lines(report["awd"]),
     ]
     text = "\n".join(f"{label:<20}{value}" for label, value in lines)
     return "\n".join([text, *(f"note: {note}" for note in report["notes"])])
+
+
+def _awd_lines(awd: dict[str, Any]) -> list[tuple[str, str]]:
+    mark = "" if awd["verified"] else " (unverified: later rates not confirmed)"
+    return [
+        (
+            "AWD storage",
+            f"${awd['storage_monthly_per_unit']:.4f} per unit per month "
+            f"(${awd['storage_per_cubic_foot_month']:.2f} per cu ft, {awd['rate']}){mark}",
+        ),
+        (
+            "AWD processing",
+            f"${awd['inbound_processing_per_box']:.2f} per box in + "
+            f"${awd['outbound_processing_per_box']:.2f} per box out",
+        ),
+        (
+            "AWD transport",
+            f"${awd['transport_per_unit']:.4f} per unit to FBA "
+            f"(${awd['transport_per_cubic_foot']:.2f} per cu ft)",
+        ),
+    ]
 
 
 def _categories(day: dt.date, fmt: str) -> str:

@@ -17,7 +17,7 @@ from sim.fees.product import FeeError
 
 DATA_PACKAGE = "sim.fees"
 DATA_FILE = "us.yaml"
-MCF_FILE = "mcf.yaml"  # Multi-Channel Fulfillment rates, loaded under the key ``mcf``
+SECTION_FILES = {"awd": "awd.yaml", "mcf": "mcf.yaml"}  # more tables, each under its key
 OZ_PER_LB = 16.0
 
 
@@ -45,13 +45,20 @@ class FeeTables:
 
 @functools.cache
 def default_tables() -> FeeTables:
-    """The bundled US tables (``us.yaml``, with ``mcf.yaml`` under ``mcf``), parsed on first
-    use and cached."""
-    folder = resources.files(DATA_PACKAGE).joinpath("data")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
-    data = yaml.load(folder.joinpath(DATA_FILE).read_text(encoding="utf-8"), Loader=loader)
-    data["mcf"] = yaml.load(folder.joinpath(MCF_FILE).read_text(encoding="utf-8"), Loader=loader)
+    """The bundled US tables, parsed on first use and cached: ``us.yaml``, plus each file of
+    ``SECTION_FILES`` under its key (the file's one top-level key of that name, or the whole
+    file)."""
+    data = _read(DATA_FILE)
+    for key, name in SECTION_FILES.items():
+        section = _read(name)
+        data[key] = section[key] if list(section) == [key] else section
     return FeeTables(data)
+
+
+def _read(name: str) -> dict:
+    text = resources.files(DATA_PACKAGE).joinpath("data", name).read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
+    return yaml.load(text, Loader=loader)
 
 
 def load_tables(overrides: Mapping[str, Any] | None = None) -> FeeTables:
