@@ -109,7 +109,7 @@ class Input:
 
     def value(self, u: float) -> float | int:
         x = self.dist.draw(u)
-        return int(round(x)) if self.integer else x
+        return round(x) if self.integer else x
 
 
 def find(data: Any) -> list[Input]:
@@ -146,15 +146,19 @@ def _spec(node: dict, path: tuple, named: tuple, found: list, problems: list) ->
     where = format_loc(path)
     if len(node) != 1:
         others = ", ".join(str(k) for k in node if k != KEY)
-        problems.append((where, f"an uncertain number is {{uncertain: {{…}}}} alone; also has {others}"))
+        problems.append(
+            (where, f"an uncertain number is {{uncertain: {{…}}}} alone; also has {others}")
+        )
         return
-    if path and path[0] in FIXED_KEYS or not path:
+    if not path or path[0] in FIXED_KEYS:
         problems.append((where, "this key shapes the run and cannot be uncertain"))
         return
     spec = node[KEY]
     at = f"{where}.{KEY}"
     if not isinstance(spec, dict):
-        problems.append((at, f"expected a mapping {{dist: uniform, low: …, high: …}}, got {excerpt(spec)}"))
+        problems.append(
+            (at, f"expected a mapping {{dist: uniform, low: …, high: …}}, got {excerpt(spec)}")
+        )
         return
     kind = spec.get("dist")
     if kind not in KINDS:
@@ -246,7 +250,7 @@ def check(
 
 
 def _fit(inp: Input, x: float):
-    return int(round(x)) if inp.integer else x
+    return round(x) if inp.integer else x
 
 
 def _integers(data: dict, inputs: list[Input], context: dict) -> list[Input]:
@@ -293,7 +297,9 @@ class Uncertainty:
         from sim.model import compile_scenario
 
         data = with_values(self.data, list(self.inputs), self.values(model.seed, replication))
-        drawn = compile_scenario(validate_plain(data, None, self.base_dir, self.allow_outside_files))
+        drawn = compile_scenario(
+            validate_plain(data, None, self.base_dir, self.allow_outside_files)
+        )
         return dataclasses.replace(
             model,
             catalog=drawn.catalog,
@@ -326,4 +332,6 @@ def describe_dist(spec: dict) -> str:
 
 def uncertain_lines(summary: dict) -> list[str]:
     """One line per uncertain input of a summary, for the terminal and the report."""
-    return [f"{where}: {describe_dist(spec)}" for where, spec in summary.get("uncertain", {}).items()]
+    return [
+        f"{where}: {describe_dist(spec)}" for where, spec in summary.get("uncertain", {}).items()
+    ]
