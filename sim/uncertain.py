@@ -232,7 +232,11 @@ def check(
     numbers). Raise ``UserError`` naming the input and the end that fails."""
     inputs = _integers(data, inputs, context)
     centres = [_fit(inp, inp.dist.centre()) for inp in inputs]
-    scenario = validate(with_values(data, inputs, centres))
+    scenario, base = None, []
+    try:
+        scenario = validate(with_values(data, inputs, centres))
+    except UserError as e:
+        base = list(e.problems)
     problems: list[tuple[str, str]] = []
     for i, inp in enumerate(inputs):
         for end, x in zip(("lowest", "highest"), inp.dist.support(), strict=True):
@@ -242,11 +246,50 @@ def check(
                 validate(with_values(data, inputs, values))
             except UserError as e:
                 for loc, msg in e.problems:
-                    text = f"at its {end} value {values[i]:g}: {loc}: {msg}"
-                    problems.append((f"{inp.where}.{KEY}", text))
+                    if (loc, msg) not in base:  # not already wrong at the centres
+                        text = f"at its {end} value {values[i]:g}: {loc}: {msg}"
+                        problems.append((f"{inp.where}.{KEY}", text))
+    for loc, msg in base:
+        owner = next((inp for i, inp in enumerate(inputs) if _at(loc, inp.where)), None)
+        if owner is None:
+            problems.append((loc, msg))
+        else:
+            centre = centres[inputs.index(owner)]
+            problems.append((f"{owner.where}.{KEY}", f"at its centre {centre:g}: {loc}: {msg}"))
+    if scenario is not None:
+        problems += _text_keys(scenario, inputs)
     if problems:
         raise UserError(problems)
     return scenario, inputs
+
+
+def _text_keys(scenario, inputs: list[Input]) -> list[tuple[str, str]]:
+    """Inputs at keys that hold text (a SKU id would read 12.5 as "12.5"): not numbers."""
+    from pydantic import BaseModel
+
+    out = []
+    for inp in inputs:
+        node = scenario
+        for part in inp.path:
+            if isinstance(node, BaseModel):
+                fields = type(node).model_fields
+                name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
+                node = getattr(node, name) if name else None
+            elif isinstance(node, dict | list):
+                try:
+                    node = node[part]
+                except (KeyError, IndexError, TypeError):
+                    node = None
+            else:
+                node = None
+        if isinstance(node, str):
+            out.append((f"{inp.where}.{KEY}", "this key holds text, not a number"))
+    return out
+
+
+def _at(loc: str, where: str) -> bool:
+    """Whether an error location (``skus[0].price (line 9)``) is at or below ``where``."""
+    return loc == where or (loc.startswith(where) and loc[len(where)] in " .[")
 
 
 def _fit(inp: Input, x: float):
