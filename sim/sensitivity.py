@@ -150,7 +150,7 @@ def defaults(data: dict, scenario: Scenario) -> tuple[list[Input], list[tuple[st
     )
     offer(
         "FBA fee level",
-        "fee_overrides.rate_cards (every fulfilment fee)",
+        "fee_overrides.rate_cards: every fulfilment fee",
         ("x0.9", "x1.1"),
         lambda d, end: _scale_fees(d, "rate_cards", (0.9, 1.1)[end]),
         None if fba else "no FBA node charging Amazon's fees",

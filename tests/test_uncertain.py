@@ -190,7 +190,9 @@ def test_exit_code_is_2(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     done = subprocess.run(
-        [sys.executable, str(ROOT / "simulate.py"), "validate", str(path)], capture_output=True, text=True
+        [sys.executable, str(ROOT / "simulate.py"), "validate", str(path)],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     assert done.stderr.startswith("skus[0].price.uncertain.dist")
