@@ -302,6 +302,11 @@ def notes(sc) -> list[tuple[str, str]]:
                     "(see README, 'Amazon fees'); replace them with fee_overrides",
                 )
             )
+    if sc.uncertainty is not None:
+        from sim.uncertain import describe_dist
+
+        for where, spec in sc.uncertainty.describe().items():
+            out.append((where, f"uncertain: {describe_dist(spec)}, drawn once per replication"))
     return out
 
 
