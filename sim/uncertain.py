@@ -117,27 +117,37 @@ def find(data: Any) -> list[Input]:
     the key) for a malformed one."""
     found: list[Input] = []
     problems: list[tuple[str, str]] = []
-    _walk(data, (), (), found, problems)
+    _walk(data, (), (), found, problems, set())
     if problems:
         raise UserError(problems)
     return found
 
 
-def _walk(node: Any, path: tuple, named: tuple, found: list, problems: list) -> None:
+MAX_DEPTH = 40  # scenario keys nest about 10 deep; deeper data is not searched (nor cycles)
+
+
+def _walk(node: Any, path: tuple, named: tuple, found: list, problems: list, stack: set) -> None:
+    if len(path) > MAX_DEPTH or id(node) in stack:  # a YAML alias can make data recursive
+        return
     if isinstance(node, dict):
         if KEY in node:
             _spec(node, path, named, found, problems)
             return
-        for k, v in node.items():
-            if isinstance(v, dict | list):
-                _walk(v, (*path, k), (*named, k), found, problems)
+        items = [(k, k, v) for k, v in node.items()]
     elif isinstance(node, list):
+        items = []
         for i, v in enumerate(node):
-            if isinstance(v, dict | list):
-                label = v.get("id", v.get("name", i)) if isinstance(v, dict) else i
-                if not isinstance(label, str | int) or isinstance(label, bool):
-                    label = i
-                _walk(v, (*path, i), (*named, label), found, problems)
+            label = v.get("id", v.get("name", i)) if isinstance(v, dict) else i
+            if not isinstance(label, str | int) or isinstance(label, bool):
+                label = i
+            items.append((i, label, v))
+    else:
+        return
+    stack.add(id(node))
+    for k, label, v in items:
+        if isinstance(v, dict | list):
+            _walk(v, (*path, k), (*named, label), found, problems, stack)
+    stack.discard(id(node))
 
 
 def _spec(node: dict, path: tuple, named: tuple, found: list, problems: list) -> None:
