@@ -195,3 +195,23 @@ def test_one_strategy_is_refused():
     data["strategies"] = data["strategies"][:1]
     with pytest.raises(UserError, match="only one"):
         se.prepare(data, {}, ROOT, se.parse_varies(["skus.0.demand.values.0=4,6"]))
+
+
+def test_default_set_on_fba_claim_check_names_the_fee_level_and_pick_and_pack():
+    # fba leads by ~$1.0k on ~9,240 orders. A 10% higher FBA fee costs it ~$0.54 × 9,240 ≈ $5k
+    # and 30% cheaper pick & pack saves fbm $0.27 × 9,240 ≈ $2.5k: both flip. A Prime uplift
+    # only adds to fba's demand, and ±20% storage moves both sides (FBA's table and the home
+    # node's rate) by a few hundred dollars: no flip.
+    loaded = load_scenario(CLAIM)
+    data, lines = parse_yaml(CLAIM.read_text())
+    inputs, skipped = se.defaults(data, loaded.scenario)
+    plan = se.prepare(data, lines, CLAIM.parent, inputs, {"replications": 3})
+    results, complete = se.run_plan(plan, workers=1)
+    rep = se.report(plan, results, complete, {"name": "c", "sha256": ""}, skipped)
+    rows = {r["input"]: r for r in rep["inputs"]}
+    assert rows["FBA fee level"]["flips"] and rows["FBA fee level"]["at_high"]["winner"] == "fbm"
+    assert rows["own pick & pack"]["flips"]
+    assert rows["own pick & pack"]["at_low"]["winner"] == "fbm"
+    for name in ("Prime uplift", "storage rates"):
+        assert not rows[name]["flips"]
+    assert rep["inputs"][0]["input"] == "Prime uplift"  # 0 → 0.1 adds ~$11k to fba
