@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sim import sensitivity as se
 from sim.cli import cli
 from sim.errors import UserError
-from sim.loader import load_scenario, parse_yaml
+from sim.loader import load_scenario, parse_yaml, validate
 from sim.metrics import DAYS_PER_MONTH
 from tests.helpers import ROOT
 from tests.test_sweep import DAYS, deterministic
@@ -97,7 +97,7 @@ def test_fba_claim_check_flips_with_own_pick_and_pack_not_with_a_small_uplift():
 
 def test_defaults_that_do_not_apply_are_skipped_with_a_reason():
     data = deterministic()  # FBM nodes only, empirical demand, order_cost (not pick & pack)
-    sc = load_scenario_dict(data)
+    sc = validate(data)
     chosen, skipped = se.defaults(data, sc)
     assert [i.name for i in chosen] == ["lead time"]
     assert [n for n, _ in skipped] == [
@@ -110,12 +110,6 @@ def test_defaults_that_do_not_apply_are_skipped_with_a_reason():
     d = json.loads(json.dumps(data))
     chosen[0].apply(d, 1)
     assert d["strategies"][0]["replenish"]["a"]["lead_time_days"] == 1.25
-
-
-def load_scenario_dict(data):
-    from sim.loader import validate
-
-    return validate(data)
 
 
 def test_defaults_on_fba_claim_check_scale_the_fee_tables():
