@@ -52,9 +52,6 @@ class Dist:
     kind: str
     params: tuple[tuple[str, float], ...]
 
-    def get(self, name: str, default: float | None = None) -> float | None:
-        return dict(self.params).get(name, default)
-
     def support(self) -> tuple[float, float]:
         """The lowest and highest value a draw can take."""
         p = dict(self.params)
