@@ -30,6 +30,7 @@ class LazyGroup(click.Group):
         "fees": "sim.fees.command:fees",
         "sweep": "sim.sweep_command:sweep",
         "optimize": "sim.optimize_command:optimize",
+        "sensitivity": "sim.sensitivity_command:sensitivity",
         "import-orders": "sim.import_orders:import_orders",
         "init": "sim.init_command:init",
     }
@@ -301,6 +302,15 @@ def notes(sc) -> list[tuple[str, str]]:
                     "(see README, 'Amazon fees'); replace them with fee_overrides",
                 )
             )
+        if node.type == "awd":
+            out.append(
+                (
+                    f"nodes.{name}",
+                    "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried on "
+                    "after 2025-09-30 as unverified defaults (see README, 'Amazon fees'); replace "
+                    "them with fee_overrides: {awd: …}",
+                )
+            )
     mcf = {
         c
         for st in sc.strategies
@@ -316,15 +326,11 @@ def notes(sc) -> list[tuple[str, str]]:
                 "README, 'Other sales channels')",
             )
         )
-        if node.type == "awd":
-            out.append(
-                (
-                    f"nodes.{name}",
-                    "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried on "
-                    "after 2025-09-30 as unverified defaults (see README, 'Amazon fees'); replace "
-                    "them with fee_overrides: {awd: …}",
-                )
-            )
+    if sc.uncertainty is not None:
+        from sim.uncertain import describe_dist
+
+        for where, spec in sc.uncertainty.describe().items():
+            out.append((where, f"uncertain: {describe_dist(spec)}, drawn once per replication"))
     return out
 
 

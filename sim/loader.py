@@ -215,8 +215,34 @@ def validate(
     """Validate plain data as a ``Scenario``; raise ``UserError`` with one line per problem.
 
     Files the scenario names are looked up from ``base_dir`` (default: the working folder) and
-    must lie inside it unless ``allow_outside_files`` (see ``resolve_scenario_file``).
+    must lie inside it unless ``allow_outside_files`` (see ``resolve_scenario_file``). Uncertain
+    numbers (``{uncertain: …}``, ``sim.uncertain``) are checked over their whole range; the
+    scenario returned holds them at their centres and carries them in ``uncertainty``.
     """
+    from sim import uncertain
+
+    inputs = uncertain.find(data)
+    if not inputs:
+        return validate_plain(data, lines, base_dir, allow_outside_files)
+    base_dir = base_dir or Path.cwd()
+    context = {"base_dir": base_dir, "allow_outside_files": allow_outside_files}
+    scenario, inputs = uncertain.check(
+        data,
+        inputs,
+        lambda d: validate_plain(d, lines, base_dir, allow_outside_files),
+        context,
+    )
+    scenario._uncertain = uncertain.Uncertainty(data, tuple(inputs), base_dir, allow_outside_files)
+    return scenario
+
+
+def validate_plain(
+    data: dict,
+    lines: dict[tuple, int] | None = None,
+    base_dir: Path | None = None,
+    allow_outside_files: bool = False,
+) -> Scenario:
+    """``validate`` for data without uncertain numbers."""
     lines = lines or {}
     context = {"base_dir": base_dir or Path.cwd(), "allow_outside_files": allow_outside_files}
     try:

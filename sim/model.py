@@ -12,7 +12,7 @@ import functools
 import math
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -334,6 +334,7 @@ class Model:
     lead_streams: tuple[tuple[str, ...], ...] = field(default=())
     path_skus: tuple[int, ...] = ()  # SKUs whose inventory paths the report charts
     check: bool = False  # check stock conservation every day (``run --check``; tests)
+    uncertain: Any = None  # sim.uncertain.Uncertainty: each replication compiles its own draws
 
     @property
     def strategy_names(self) -> list[str]:
@@ -375,6 +376,7 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
         lead_streams=tuple(sorted(streams)),
         path_skus=_top_skus(catalog, PATH_SKUS),
         check=os.environ.get("FULFILSIM_CHECK") == "1",
+        uncertain=scenario.uncertainty,
     )
 
 

@@ -225,6 +225,10 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
     Raises ReplicationError (naming strategy, replication and seed) if anything fails."""
     where = "(demand and lead times)"
     try:
+        if model.uncertain is not None:
+            where = "(uncertain inputs)"
+            model = model.uncertain.model_for(model, replication)
+            where = "(demand and lead times)"
         inputs = draw_inputs(model, replication)
         results = []
         for strategy in model.strategies:
@@ -239,7 +243,16 @@ def run_replication(model: Model, replication: int) -> list[Measured]:
 def run_batch(model: Model, replications: range) -> list[list[Measured]]:
     """``run_replication`` for each of ``replications``, simulated side by side (the same
     numbers). If anything fails, the replications are rerun one at a time, so that the
-    ReplicationError names the first that fails alone."""
+    ReplicationError names the first that fails alone. With uncertain inputs each replication
+    has a model of its own (``sim.uncertain``), so they run one at a time."""
+    if model.uncertain is not None:
+        done = []
+        for r in replications:
+            try:
+                done.append(run_replication(model, r))
+            except ReplicationError as failed:
+                raise ReplicationError(*failed.args[:4], done) from failed.__cause__
+        return done
     try:
         inputs = [draw_inputs(model, r) for r in replications]
         reps = list(replications)

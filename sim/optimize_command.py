@@ -110,6 +110,9 @@ def optimize(
         raise UserError(("--reps", "optimize needs at least 2 replications (for an interval)"))
     loaded = load_scenario(scenario, allow_outside_files)
     sc = _override(loaded.scenario, reps, seed)
+    if sc.uncertainty is not None:
+        where = next(iter(sc.uncertainty.describe()))
+        raise UserError((where, "optimize does not draw uncertain numbers: write a number here"))
     workers = workers or montecarlo.default_workers()
     check_optimize(sc, workers, backend, scheduler, None if quiet else _note)
     model = compile_scenario(sc)

@@ -32,6 +32,9 @@ RESULT_FILES = (
     "sweep.csv",
     "optimize.json",
     "optimize.csv",
+    "sensitivity.json",
+    "sensitivity.csv",
+    "sensitivity.html",
 )
 RESULT_GLOBS = ("chart-*.png",)
 # write_atomic's temporary names: ".<file>.<random>.tmp"

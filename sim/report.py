@@ -236,6 +236,11 @@ def _facts(summary: dict, start: dt.date | None) -> str:
         ("Strategies", f"{len(summary['strategies'])}, baseline {summary.get('baseline', '–')}"),
         ("Scenario file SHA-256", summary["scenario"]["sha256"]),
     ]
+    if summary.get("uncertain"):
+        from sim.uncertain import uncertain_lines
+
+        lines = "; ".join(uncertain_lines(summary))
+        rows.append(("Uncertain inputs (drawn once per replication)", lines))
     dl = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in rows)
     warning = ""
     if not summary["complete"] and reps == 0:

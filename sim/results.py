@@ -96,6 +96,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
         "comparisons": comparisons,
         "decision": decision(results.totals, names, conf),
     }
+    if model.uncertain is not None:  # drawn once per replication: part of every interval
+        summary["uncertain"] = model.uncertain.describe()
     summary["recommendation"] = recommend(summary)
     return summary
 

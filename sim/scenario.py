@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationInfo,
     field_validator,
@@ -1237,6 +1238,12 @@ class Scenario(Strict):
         "key by key",
     )
     strategies: list[Strategy] = Field(min_length=1, max_length=MAX_STRATEGIES)
+    _uncertain: Any = PrivateAttr(default=None)  # sim.uncertain.Uncertainty, set by the loader
+
+    @property
+    def uncertainty(self) -> Any:
+        """The uncertain numbers (``sim.uncertain.Uncertainty``), None when there are none."""
+        return self._uncertain
 
     @field_validator("start_date", mode="before")
     @classmethod

@@ -127,6 +127,12 @@ def comparison_table(summary: dict) -> str:
     best = (summary.get("decision") or {}).get("probability_best")
     if best and len(names) > 1:
         rows.append(["P(most profitable)", *(f"{100 * best[n]:.0f}%" for n in names)])
+    unknown = summary.get("uncertain")
+    if unknown:
+        from sim.uncertain import uncertain_lines
+
+        head += "\nuncertain inputs (drawn once per replication, shared by the strategies):"
+        head += "".join(f"\n  {line}" for line in uncertain_lines(summary))
     parts = [head, "", render(_fit(rows))]
     comps = [c for c in summary["comparisons"] if c["metric"] in COMPARED]
     if comps:
