@@ -6,6 +6,7 @@ tables, policy numbers per SKU, lead-time distributions); the engine adds per-re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -209,6 +210,8 @@ class Lane:
     lead_months: tuple[WholeDays, ...] | None = None  # lead time by month of the order day
     check_in_months: tuple[WholeDays, ...] | None = None  # check-in by month of arrival
     day_months: np.ndarray | None = None  # (days,) calendar month of each day (0 = January)
+    # (skus,) False for a SKU this node must not stock (per-SKU routes that do not use the node)
+    active: np.ndarray | None = None
 
     @property
     def is_transfer(self) -> bool:
@@ -350,6 +353,19 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
 
 
 PATH_SKUS = 5
+
+
+def compile_strategy(scenario: sc.Scenario, model: Model):
+    """A function compiling further strategies of ``scenario`` (already compiled as ``model``)
+    as ``compile_scenario`` would, Amazon's fee tables read once (``assign`` builds one strategy
+    per candidate assignment)."""
+    tables = _fee_tables(scenario)
+    fba_fees: dict[str, FbaFees] = {}
+
+    def compile_one(st: sc.Strategy) -> StrategyModel:
+        return _strategy(scenario, st, model.catalog, model.calendar, tables, fba_fees)
+
+    return compile_one
 
 
 def _top_skus(catalog: CatalogModel, k: int) -> tuple[int, ...]:
@@ -598,6 +614,13 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         initial[index[node]] = _per_sku(value, ids, round_to=np.rint)
     fulfil = tuple(index[n] for n in st.fulfil_nodes())
     routes = [[index[n] for n in st.route(sku)] for sku in ids]
+    if isinstance(st.fulfil_from, dict):  # per-SKU routes: a node stocks only the SKUs it serves
+        stocked = stocked_nodes(st, used, ids)
+        initial *= stocked
+        lanes = tuple(
+            lane if stocked[lane.node].all() else dataclasses.replace(lane, active=stocked[lane.node])
+            for lane in lanes
+        )
     if all(r == routes[0] for r in routes):
         steps = tuple((n, None) for n in routes[0])
     else:
@@ -624,6 +647,21 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         first=np.array([r[0] for r in routes], dtype=np.int64),
         min_orders=scenario.account_health.min_orders,
     )
+
+
+def stocked_nodes(st: sc.Strategy, nodes: list[str], ids) -> np.ndarray:
+    """(nodes, skus) True where SKU j may hold stock at a node: the node is on the SKU's route,
+    or feeds (by transfer, at any depth) a node that is. Per-SKU routes stock nothing elsewhere:
+    a node's replenishment orders nothing and starts with nothing for the SKUs it does not serve."""
+    index = {name: i for i, name in enumerate(nodes)}
+    out = np.zeros((len(nodes), len(ids)), dtype=bool)
+    for j, sku in enumerate(ids):
+        for name in st.route(sku):
+            while name != sc.SUPPLIER and not out[index[name], j]:
+                out[index[name], j] = True
+                rep = st.replenish.get(name)
+                name = sc.SUPPLIER if rep is None else rep.source
+    return out
 
 
 def _depth(st: sc.Strategy, node: str) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 from sim.errors import UserError, shorten
 
 WHERE = "--out"
-# every file a run, sweep or optimize writes (chart-*.png: the report's charts)
+# every file a run, sweep, optimize or assign writes (chart-*.png: the report's charts)
 RESULT_FILES = (
     "summary.json",
     "replications.csv",
@@ -32,6 +32,9 @@ RESULT_FILES = (
     "sweep.csv",
     "optimize.json",
     "optimize.csv",
+    "assign.json",
+    "assign.yaml",
+    "assign.csv",
 )
 RESULT_GLOBS = ("chart-*.png",)
 # write_atomic's temporary names: ".<file>.<random>.tmp"
