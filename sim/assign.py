@@ -373,12 +373,18 @@ class Search:
         self.progress = progress
         self.max_evaluations = max_evaluations
         self.conf = problem.model.confidence
+        # the nodes each route needs: its own and those feeding them (the template's replenish)
+        self.route_nodes = [
+            tuple(dict.fromkeys([*r, *_feeders(problem.template, r)])) for r in problem.routes
+        ]
         self.real = compile_strategy(problem.scenario, problem.model)
-        coupled = capacity_nodes(problem.scenario) & {n for r in problem.routes for n in r}
+        coupled = capacity_nodes(problem.scenario) & {n for r in self.route_nodes for n in r}
         self.free = compile_strategy(relaxed(problem.scenario), problem.model) if coupled else None
         self.capacity = coupled
         self.seen: dict[bytes, Evaluation] = {}
         self.moves = 0
+        self.tried = 0
+        self.best: tuple[np.ndarray, Evaluation] | None = None
 
     # -- running assignments
 
@@ -431,8 +437,8 @@ class Search:
         routes, mean = self.p.routes, self.mean
         n_skus = len(choice)
         out: list[tuple[str, np.ndarray]] = []
-        nodes = list(dict.fromkeys(n for r in routes for n in r))
-        has = {n: np.array([n in r for r in routes]) for n in nodes}
+        nodes = list(dict.fromkeys(n for r in self.route_nodes for n in r))
+        has = {n: np.array([n in r for r in self.route_nodes]) for n in nodes}
         uses = {n: has[n][choice] for n in nodes}
         for n in nodes:
             if uses[n].any() and (~has[n]).any():  # close n
@@ -525,31 +531,41 @@ class Search:
                     [np.nanmean(e.sku(c.metric), axis=0) for e in own]
                 )
         self.progress("the template strategy")
-        template = self.ev.evaluate(self.real(p.template))
+        self.template = self.ev.evaluate(self.real(p.template))
+        self.single = single
         choice = self.mean.argmax(axis=0)
-        current = self.run_choice(choice)
+        self.best = (choice, self.run_choice(choice))
         capped = False
         improved = True
         while improved:
             improved = False
-            for label, new in self.candidates(choice):
+            for label, new in self.candidates(self.best[0]):
                 if self.ev.evaluations >= self.max_evaluations:
                     capped = True
                     break
-                self.progress(f"evaluation {self.ev.evaluations + 1}: {label}")
+                self.progress(f"move {self.tried + 1}: {label}")
+                self.tried += 1
                 got = self.run_choice(new)
-                if self.better(got, current):
-                    choice, current, improved = new, got, True
+                if self.better(got, self.best[1]):
+                    self.best, improved = (new, got), True
                     self.moves += 1
                     break
             if capped:
                 break
-        return self.report(choice, current, template, single, capped)
+        return self.report(capped)
+
+    def partial(self) -> dict:
+        """After an interrupt: the best assignment found so far ({} before there is one)."""
+        if getattr(self, "best", None) is None:
+            return {}
+        return self.report(False)
 
     # -- the report
 
-    def report(self, choice, current, template, single, capped) -> dict:
+    def report(self, capped: bool) -> dict:
+        """The report's per-SKU and total parts for the best assignment found."""
         p, conf = self.p, self.conf
+        (choice, current), template, single = self.best, self.template, self.single
         skus = {}
         for j, sku in enumerate(p.ids):
             c = int(choice[j])
@@ -608,6 +624,7 @@ class Search:
             "total": total,
             "routes_used": counts,
             "moves": self.moves,
+            "moves_tried": self.tried,
             "stopped_at_cap": capped,
         }
 
@@ -618,6 +635,17 @@ class Search:
             out[m] = {**pair.diff.to_dict(), "win_rate": pair.win_rate}
             out[m].pop("std", None)
         return out
+
+
+def _feeders(template: sc.Strategy, route: tuple[str, ...]) -> list[str]:
+    """The nodes that feed ``route``'s nodes by transfer in ``template``, at any depth."""
+    out: list[str] = []
+    for node in route:
+        rep = template.replenish.get(node)
+        while rep is not None and rep.source != sc.SUPPLIER and rep.source not in out:
+            out.append(rep.source)
+            rep = template.replenish.get(rep.source)
+    return out
 
 
 def _halving(n: int) -> list[int]:
@@ -645,7 +673,8 @@ def assign(
     scheduler: str | None = None,
     max_evaluations: int = MAX_EVALUATIONS,
 ) -> dict:
-    """The content of ``assign.json`` (Ctrl-C: ``"complete": false`` and no assignment)."""
+    """The content of ``assign.json``. Ctrl-C: ``"complete": false`` with the best assignment
+    found so far (none when the per-route runs were not all finished)."""
     model = problem.model
     if model.replications < 2:
         raise UserError(
@@ -658,15 +687,16 @@ def assign(
     body: dict = {}
     complete = True
     with Evaluator(model, rows, workers=workers, backend=backend, scheduler=scheduler) as ev:
+        search = Search(problem, ev, progress, max_evaluations)
         try:
             with interrupts.live():
-                body = Search(problem, ev, progress, max_evaluations).run()
+                body = search.run()
         except KeyboardInterrupt:
-            complete = False
+            complete, body = False, search.partial()
         except WorkerLost:
             if interrupts.received() is None:
                 raise
-            complete = False
+            complete, body = False, search.partial()
         evaluations = ev.evaluations
     return {
         "schema_version": 1,
@@ -684,6 +714,7 @@ def assign(
         "total": body.get("total", {}),
         "routes_used": body.get("routes_used", {}),
         "moves": body.get("moves", 0),
+        "moves_tried": body.get("moves_tried", 0),
         "stopped_at_cap": body.get("stopped_at_cap", False),
         "evaluations": evaluations,
     }

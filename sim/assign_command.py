@@ -127,7 +127,8 @@ def assign(
         click.echo(table(rep))
         click.echo(f"\nResults: {out}")
     if not rep["complete"]:
-        click.echo("interrupted: no assignment (the search did not finish)", err=True)
+        kept = "the best assignment found so far" if rep["skus"] else "no assignment yet"
+        click.echo(f"interrupted: kept {kept} in {out}", err=True)
         sys.exit(interrupts.exit_code())
     stopped_after(out)
 
@@ -177,9 +178,11 @@ def yaml_text(rep: dict) -> str:
         "# paste under the strategy; drop the replenish entries of nodes no route below uses",
         "# (a node in the strategy pays its fixed_cost_per_month)",
     ]
-    if not rep["complete"]:
-        lines.append("# INCOMPLETE: the search was interrupted; no assignment")
+    if not rep["skus"]:
+        lines.append("# INCOMPLETE: the search was interrupted before any assignment")
         return "\n".join(lines) + "\n"
+    if not rep["complete"]:
+        lines.append("# INCOMPLETE: interrupted; the best assignment found so far")
     lines.append("fulfil_from:")
     for sku, e in rep["skus"].items():
         lines.append(f"  {json.dumps(sku, ensure_ascii=False)}: [{', '.join(e['route'])}]")
@@ -204,12 +207,12 @@ def table(rep: dict) -> str:
     parts = [
         f"{rep['scenario']['name']}: a route per SKU from strategy {rep['strategy']}, {goal}; "
         f"{rep['replications']} replications, seed {rep['seed']}, common random numbers",
-        f"local search: {rep['evaluations']} whole-catalog evaluations, {rep['moves']} moves "
-        "taken (a local optimum of these moves, not a proven best)"
+        f"local search: {rep['evaluations']} whole-catalog evaluations, {rep['moves_tried']} "
+        f"moves tried, {rep['moves']} taken (a local optimum of these moves, not a proven best)"
         + ("; stopped at the evaluation cap" if rep["stopped_at_cap"] else "")
-        + ("" if rep["complete"] else "  [INCOMPLETE: interrupted]"),
+        + ("" if rep["complete"] else "  [INCOMPLETE: interrupted; the best found so far]"),
     ]
-    if not rep["complete"]:
+    if not rep["skus"]:
         return "\n".join(parts)
     what = "profit" if rep["objective"] == "profit" else "cost saved"
     rows = [["SKU", "route", "runner-up", f"{what} vs runner-up [{pct}% CI]", "wins", "verdict"]]

@@ -618,7 +618,9 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         stocked = stocked_nodes(st, used, ids)
         initial *= stocked
         lanes = tuple(
-            lane if stocked[lane.node].all() else dataclasses.replace(lane, active=stocked[lane.node])
+            lane
+            if stocked[lane.node].all()
+            else dataclasses.replace(lane, active=stocked[lane.node])
             for lane in lanes
         )
     if all(r == routes[0] for r in routes):

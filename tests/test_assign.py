@@ -294,3 +294,31 @@ def test_a_route_node_the_template_does_not_replenish_is_refused(tmp_path, capsy
         main(["assign", str(path), "--strategy", "both", "--routes", "fba", "--routes", "spare"])
     assert e.value.code == 2
     assert "--routes: node 'spare' has no replenish settings" in capsys.readouterr().err
+
+
+def test_the_same_answer_on_any_worker_count():
+    """Results are gathered in replication order: 2 workers give 1 worker's numbers."""
+    d = catalog([item(s, v) for s, v in SIZES.items()], storage_nodes(), reps=6)
+    d["skus"][0]["demand"] = {"distribution": "poisson", "mean_per_day": 1}  # some noise
+    one = solve(d)
+    scenario = validate(d)
+    problem = asg.Problem(
+        scenario, compile_scenario(scenario), scenario.strategies[0], [("fba",), ("home",)]
+    )
+    two = asg.assign(problem, workers=2)
+    assert one == two
+
+
+def test_an_interrupt_keeps_the_best_assignment_found_so_far(monkeypatch):
+    """Ctrl-C during the moves: "complete": false, with the starting assignment (each SKU on
+    its own best route) and its comparisons."""
+
+    def interrupted(self, choice):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(asg.Search, "candidates", interrupted)
+    rep = solve(catalog([item(s, v) for s, v in SIZES.items()], storage_nodes(rent=100.0)))
+    assert rep["complete"] is False
+    assert rep["skus"]["BULKY-1"]["route"] == ["home"]  # not yet moved by closing home
+    assert rep["total"]["against"][0]["name"] == "template both"
+    assert rep["evaluations"] == 4  # two routes, the template, the start
