@@ -433,44 +433,39 @@ class Search:
         return own - self._fixed(choice)
 
     def candidates(self, choice: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        """Moves from ``choice``: close / open a node, capacity groups, single SKUs."""
+        """Moves from ``choice``: for every node, close it (its SKUs to their best route
+        without it) or open it (the SKUs better off with it), and move groups of halving size
+        off it (smallest advantage first) or onto it (largest first), the advantage per cubic
+        foot of stock at a node with a capacity limit; then single SKUs back to their own best
+        route, and, under constraints, groups of SKUs to their best route on the metric."""
         routes, mean = self.p.routes, self.mean
         n_skus = len(choice)
+        here = mean[choice, np.arange(n_skus)]
         out: list[tuple[str, np.ndarray]] = []
         nodes = list(dict.fromkeys(n for r in self.route_nodes for n in r))
         has = {n: np.array([n in r for r in self.route_nodes]) for n in nodes}
-        uses = {n: has[n][choice] for n in nodes}
         for n in nodes:
-            if uses[n].any() and (~has[n]).any():  # close n
-                alt = np.where(has[n][:, None], -np.inf, mean)
-                new = np.where(uses[n], alt.argmax(axis=0), choice)
-                out.append((f"close {n}", new))
-            with_n = np.where(has[n][:, None], mean, -np.inf)
-            best_n = with_n.argmax(axis=0)
-            gain = with_n.max(axis=0) - mean[choice, np.arange(n_skus)]
-            movers = ~uses[n] & (gain > 0)
-            if movers.any():  # open n (or move more SKUs onto it)
-                out.append((f"open {n}", np.where(movers, best_n, choice)))
-        for n in sorted(self.capacity):
-            if n not in has:
-                continue
-            volume = self.volume
+            uses = has[n][choice]
+            scale = self.volume if n in self.capacity else np.ones(n_skus)
             without = np.where(has[n][:, None], -np.inf, mean)
             alt, alt_value = without.argmax(axis=0), without.max(axis=0)
-            on = np.flatnonzero(uses[n] & np.isfinite(alt_value))
+            on = np.flatnonzero(uses & np.isfinite(alt_value))
             if len(on):
-                dens = (mean[choice[on], on] - alt_value[on]) / volume[on]
-                order = on[np.argsort(dens, kind="stable")]  # smallest value per cu ft first
+                out.append((f"close {n}", np.where(uses, alt, choice)))
+                order = on[np.argsort((here[on] - alt_value[on]) / scale[on], kind="stable")]
                 for k in _halving(len(order)):
                     new = choice.copy()
                     new[order[:k]] = alt[order[:k]]
                     out.append((f"move {k} SKU(s) off {n}", new))
             with_n = np.where(has[n][:, None], mean, -np.inf)
             best_n, value_n = with_n.argmax(axis=0), with_n.max(axis=0)
-            off = np.flatnonzero(~uses[n])
+            gain = value_n - here
+            movers = ~uses & np.isfinite(value_n) & (gain > 0)
+            if movers.any():
+                out.append((f"open {n}", np.where(movers, best_n, choice)))
+            off = np.flatnonzero(movers | (~uses & np.isfinite(value_n) & (n in self.capacity)))
             if len(off):
-                dens = (value_n[off] - mean[choice[off], off]) / volume[off]
-                order = off[np.argsort(-dens, kind="stable")]
+                order = off[np.argsort(-gain[off] / scale[off], kind="stable")]
                 for k in _halving(len(order)):
                     new = choice.copy()
                     new[order[:k]] = best_n[order[:k]]
