@@ -55,7 +55,7 @@ from sim import optimize as opt
 from sim import scenario as sc
 from sim.errors import UserError
 from sim.metrics import INDEX, METRICS, RATES, bounded
-from sim.model import Model, StrategyModel, compile_strategy
+from sim.model import DAYS_PER_MONTH, Model, StrategyModel, compile_strategy
 from sim.montecarlo import batch_size, batches, run_strategy_batch
 from sim.stats import interval, paired
 from sim.workers import WorkerLost
@@ -64,6 +64,8 @@ WHERE_ROUTES = "--routes"
 WHERE_CONSTRAINT = "--constraint"
 MAX_EVALUATIONS = 400  # whole-catalog runs at most (the search says when it stops there)
 PER_SKU = ("profit", "total_cost", "cost_fixed", "avg_on_hand_units")
+# the whole assignment's metrics the report always gives (plus those of the constraints)
+SHOWN = ("profit", "total_cost", "fill_rate", "on_time_rate", "account_health_breach_rate")
 
 
 # --------------------------------------------------------------------------- the question
@@ -198,7 +200,8 @@ def assignment_strategy(
 
 
 def relaxed(scenario: sc.Scenario) -> sc.Scenario:
-    """``scenario`` without what couples SKUs: capacity limits lifted, no fixed costs."""
+    """``scenario`` without what couples SKUs: capacity limits lifted, no fixed costs, no
+    per-shipment costs (a shipment's cost is shared by the SKUs in it)."""
     nodes = {}
     for name, node in scenario.nodes.items():
         update = {}
@@ -209,7 +212,42 @@ def relaxed(scenario: sc.Scenario) -> sc.Scenario:
         if getattr(node, "fixed_cost_per_month", 0):
             update["fixed_cost_per_month"] = 0.0
         nodes[name] = node.model_copy(update=update) if update else node
-    return scenario.model_copy(update={"nodes": nodes})
+    lanes = {
+        n: lane.model_copy(update={"cost_per_shipment": 0.0}) for n, lane in scenario.lanes.items()
+    }
+    strategies = [
+        st.model_copy(
+            update={
+                "replenish": {
+                    n: rep.model_copy(update={"cost_per_shipment": 0.0})
+                    for n, rep in st.replenish.items()
+                }
+            }
+        )
+        for st in scenario.strategies
+    ]
+    return scenario.model_copy(update={"nodes": nodes, "lanes": lanes, "strategies": strategies})
+
+
+def shipment_cost(scenario: sc.Scenario, rep: sc.Replenishment) -> float:
+    """A replenishment's cost per shipment (its own and its lane's)."""
+    lane = scenario.lanes[rep.lane].cost_per_shipment if rep.lane is not None else 0.0
+    return rep.cost_per_shipment + lane
+
+
+def reviews(policy, days: int) -> int:
+    """Reviews in ``days`` at the policy's shortest ``review_days`` (every review of a catalog
+    orders something: one shipment each)."""
+    values = _numbers(policy.review_days)
+    return math.ceil(days / max(1.0, min(values) if values else 1.0))
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _numbers(v)]
+    return []
 
 
 def capacity_nodes(scenario: sc.Scenario) -> set[str]:
@@ -354,10 +392,6 @@ def own_values(ev: Evaluation, objective: str) -> np.ndarray:
     return -(ev.sku("total_cost") - ev.sku("cost_fixed"))
 
 
-def _node_months(model: Model) -> float:
-    return (model.calendar.days - model.calendar.warmup) / 30.4375
-
-
 class Search:
     """The local search (see the module docstring); ``run()`` returns the report's content."""
 
@@ -378,9 +412,18 @@ class Search:
             tuple(dict.fromkeys([*r, *_feeders(problem.template, r)])) for r in problem.routes
         ]
         self.real = compile_strategy(problem.scenario, problem.model)
-        coupled = capacity_nodes(problem.scenario) & {n for r in self.route_nodes for n in r}
-        self.free = compile_strategy(relaxed(problem.scenario), problem.model) if coupled else None
-        self.capacity = coupled
+        used = {n for r in self.route_nodes for n in r}
+        self.capacity = capacity_nodes(problem.scenario) & used
+        shipments = any(
+            shipment_cost(problem.scenario, problem.template.replenish[n]) > 0
+            for n in used
+            if n in problem.template.replenish
+        )
+        self.free = (
+            compile_strategy(relaxed(problem.scenario), problem.model)
+            if self.capacity or shipments
+            else None
+        )
         self.seen: dict[bytes, Evaluation] = {}
         self.moves = 0
         self.tried = 0
@@ -419,18 +462,24 @@ class Search:
 
     # -- moves
 
-    def _fixed(self, choice: np.ndarray) -> float:
-        """Fixed costs of the nodes an assignment uses, over the counted days."""
+    def shared_costs(self, choice: np.ndarray) -> float:
+        """What the SKUs of an assignment share, over the counted days: the fixed costs of the
+        nodes it uses and a shipment per review on every lane into them (an estimate)."""
         st = assignment_strategy(self.p.template, self.p.routes, choice, self.p.ids, "x")
         used = set(st.replenish) | set(st.fulfil_nodes())
-        months = _node_months(self.p.model)
-        return sum(self.p.scenario.nodes[n].fixed_cost_per_month * months for n in used)
+        cal = self.p.model.calendar
+        counted = cal.days - cal.warmup
+        fixed = sum(self.p.scenario.nodes[n].fixed_cost_per_month for n in used)
+        ships = sum(
+            shipment_cost(self.p.scenario, rep) * reviews(rep.policy, counted)
+            for rep in st.replenish.values()
+        )
+        return fixed * counted / DAYS_PER_MONTH + ships
 
     def predicted(self, choice: np.ndarray) -> float:
-        """The objective the per-SKU values and fixed costs predict (capacity left out)."""
+        """The objective the per-SKU values and shared costs predict (capacity left out)."""
         j = np.arange(len(choice))
-        own = float(self.mean[choice, j].sum())
-        return own - self._fixed(choice)
+        return float(self.mean[choice, j].sum()) - self.shared_costs(choice)
 
     def candidates(self, choice: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """Moves from ``choice``: for every node, close it (its SKUs to their best route
@@ -599,7 +648,7 @@ class Search:
                     **self._versus(current, ev),
                 }
             )
-        metrics = {"profit", "total_cost", "fill_rate", *(c.metric for c in p.constraints)}
+        metrics = {*SHOWN, *(c.metric for c in p.constraints)}
         total = {
             m: bounded(m, interval(current.total(m), conf).to_dict())
             for m in sorted(metrics, key=METRICS.index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -185,8 +186,18 @@ def yaml_text(rep: dict) -> str:
         lines.append("# INCOMPLETE: interrupted; the best assignment found so far")
     lines.append("fulfil_from:")
     for sku, e in rep["skus"].items():
-        lines.append(f"  {json.dumps(sku, ensure_ascii=False)}: [{', '.join(e['route'])}]")
+        lines.append(f"  {_yaml_key(sku)}: [{', '.join(e['route'])}]")
     return "\n".join(lines) + "\n"
+
+
+YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+
+
+def _yaml_key(key: str) -> str:
+    """``key`` bare when YAML reads it back as that string, else quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]*", key) and key.lower() not in YAML_WORDS:
+        return key
+    return json.dumps(key, ensure_ascii=False)
 
 
 def _money(stat: dict, signed: bool = False) -> str:
@@ -234,7 +245,9 @@ def table(rep: dict) -> str:
     parts += [
         "",
         f"assignment ({used}): profit {_money(total['profit'])}, total cost "
-        f"{_money(total['total_cost'])}",
+        f"{_money(total['total_cost'])}, fill rate {fmt(total['fill_rate']['mean'], 'pct')}, "
+        f"on time {fmt(total['on_time_rate']['mean'], 'pct')}, account-health breach in "
+        f"{fmt(total['account_health_breach_rate']['mean'], 'pct')} of replications",
     ]
     for c in total["constraints"]:
         parts.append(

@@ -322,3 +322,12 @@ def test_an_interrupt_keeps_the_best_assignment_found_so_far(monkeypatch):
     assert rep["skus"]["BULKY-1"]["route"] == ["home"]  # not yet moved by closing home
     assert rep["total"]["against"][0]["name"] == "template both"
     assert rep["evaluations"] == 4  # two routes, the template, the start
+
+
+def test_the_pasted_mapping_quotes_only_keys_yaml_would_misread():
+    from sim.assign_command import _yaml_key
+
+    assert _yaml_key("MUG-11OZ") == "MUG-11OZ"
+    assert _yaml_key("no") == '"no"' and _yaml_key("123") == '"123"'
+    assert _yaml_key("A B: c") == '"A B: c"'
+    assert yaml.safe_load(f"{_yaml_key('On')}: 1") == {"On": 1}
