@@ -14,30 +14,39 @@ same seed and replication indices, the inputs drawn once), so all comparisons ar
 
 Why the search is shaped this way. Without coupling, a SKU's results do not depend on the other
 SKUs (its demand has its own stream), so one whole-catalog run per route, with every SKU on that
-route, gives every SKU's value on every route at once: R runs, not R × SKUs. Those values leave out
-what couples the SKUs: fixed costs (paid once per node in use), capacity limits (FBA
-``capacity_cubic_feet``, ``daily_order_capacity``: shared), and per-shipment costs split over the
-SKUs of a shipment. So:
+route, gives every SKU's value on every route at once: R runs, not R × SKUs. What couples the
+SKUs is left out of those values: fixed costs (paid once per node in use), per-shipment costs (one
+shipment carries every SKU ordered at a review: its cost is shared) and capacity limits (FBA
+``capacity_cubic_feet``, ``daily_order_capacity``: shared). Those need whole-catalog runs of the
+assignment itself. So:
 
-1. *Per-SKU values.* One run per route with every SKU on it, with the capacity limits lifted
-   (when a node has one) and each SKU's share of the fixed costs added back: ``values[r]``, per
-   replication and SKU, the SKU's own (variable) profit on route r (or minus its cost).
+1. *Per-SKU values.* One run per route with every SKU on it, with the capacity limits lifted and
+   no fixed or per-shipment costs (when the routes have any): ``values[r]``, per replication and
+   SKU, the SKU's own profit on route r (or minus its own cost). These runs are the per-SKU
+   evaluation; the same runs with the real scenario are the single-route strategies the
+   assignment is compared with.
 2. *Start.* Each SKU on its best route by mean value.
-3. *Local search on whole-catalog runs.* Moves: close a node (its SKUs to their best route
-   without it), open a node (the SKUs better off with it), for a node with a capacity limit move
-   the SKUs with the smallest value per cubic foot of stock off it (or the largest onto it) in
-   groups of halving size, and single-SKU moves back to a SKU's own best route. Candidates are
-   tried in order of the gain the per-SKU values and fixed costs predict; a move is taken when the
-   paired difference of the whole-catalog objective over the replications has its interval above
-   zero (it improves the mean by more than its noise), and the search stops when none does. It is
-   a local search: the result is a local optimum of these moves, not a proven best assignment.
+3. *Local search on whole-catalog runs.* Moves, for every node: close it (its SKUs to their best
+   route without it), open it (the SKUs better off with it), and move groups of halving size off
+   it (the smallest advantage first) or onto it (the largest first), the advantage per cubic
+   foot of stock at a node with a capacity limit; single SKUs back to their own best route; and,
+   under constraints, groups of SKUs to their best route on the constrained metric. Candidates
+   are tried in the order of the objective the per-SKU values minus the shared costs predict
+   (fixed costs, and one shipment per review on each lane in use); a move is taken when the
+   paired difference of the whole-catalog objective over the replications has its interval
+   above zero (it improves the mean by more than its noise), and the search stops when none
+   does. An assignment already run is not run again. It is a local search: the result is a
+   local optimum of these moves, not a proven best assignment. With constraints (on the mean
+   over replications of a strategy metric), an assignment that meets more of them (less total
+   relative shortfall) is better whatever its profit.
 
 Per SKU the report gives the chosen route, the runner-up (its best other route by its own value)
-and their paired difference with interval and win rate: ``clear`` when the interval is above 0,
-``too close to call`` when it holds 0, ``coupled`` when it is below 0 (on its own the SKU would do
-better on the runner-up; the whole catalog does better with it here: a fixed cost or a shared
-capacity). Then the whole assignment against the template strategy and against every
-single-route strategy, as paired differences of profit (and of total cost).
+and their paired difference of its own value with interval and win rate: ``clear`` when the
+interval is above 0, ``too close to call`` when it holds 0, ``coupled`` when it is below 0 (on
+its own the SKU would do better on the runner-up; the whole catalog does better with it here: a
+fixed cost, shipments or a shared capacity). Then the whole assignment against the template
+strategy and against every single-route strategy, as paired differences of profit (and of total
+cost).
 """
 
 from __future__ import annotations
@@ -419,11 +428,11 @@ class Search:
             for n in used
             if n in problem.template.replenish
         )
-        self.free = (
-            compile_strategy(relaxed(problem.scenario), problem.model)
-            if self.capacity or shipments
-            else None
-        )
+        self.free = None  # (compile, template) of the scenario without coupling, when it has any
+        if self.capacity or shipments:
+            loose = relaxed(problem.scenario)
+            template = next(s for s in loose.strategies if s.name == problem.template.name)
+            self.free = (compile_strategy(loose, problem.model), template)
         self.seen: dict[bytes, Evaluation] = {}
         self.moves = 0
         self.tried = 0
@@ -431,11 +440,12 @@ class Search:
 
     # -- running assignments
 
-    def strategy(
-        self, choice: np.ndarray, compiler=None, name: str = "assignment"
-    ) -> StrategyModel:
-        st = assignment_strategy(self.p.template, self.p.routes, choice, self.p.ids, name)
-        return (compiler or self.real)(st)
+    def strategy(self, choice: np.ndarray, free: bool = False) -> StrategyModel:
+        """The compiled assignment ``choice`` (``free``: in the scenario without coupling)."""
+        compile_one, template = self.free if free else (self.real, self.p.template)
+        return compile_one(
+            assignment_strategy(template, self.p.routes, choice, self.p.ids, "assignment")
+        )
 
     def run_choice(self, choice: np.ndarray) -> Evaluation:
         key = choice.astype(np.int16).tobytes()
@@ -560,7 +570,7 @@ class Search:
             free = (
                 single[-1]
                 if self.free is None
-                else self.ev.evaluate(self.strategy(all_r, self.free))
+                else self.ev.evaluate(self.strategy(all_r, free=True))
             )
             own.append(free)
         self.values = np.stack([own_values(e, p.objective) for e in own])  # (routes, reps, skus)

@@ -331,3 +331,16 @@ def test_the_pasted_mapping_quotes_only_keys_yaml_would_misread():
     assert _yaml_key("no") == '"no"' and _yaml_key("123") == '"123"'
     assert _yaml_key("A B: c") == '"A B: c"'
     assert yaml.safe_load(f"{_yaml_key('On')}: 1") == {"On": 1}
+
+
+def test_a_shared_shipment_cost_is_paid_once_per_lane():
+    """home's lane costs $5 a shipment; it ships every day something is ordered (daily review):
+    about 61 × $5 = $305 whoever is in it, against the bulky SKUs' 2 × $17.60 of savings. Every
+    SKU to fba; the per-SKU values leave the shipments out (the bulky SKUs are 'coupled')."""
+    d = catalog([item(s, v) for s, v in SIZES.items()], storage_nodes())
+    d["strategies"][0]["replenish"]["home"] = {**LANE, "cost_per_shipment": 5.0}
+    rep = solve(d)
+    assert {tuple(e["route"]) for e in rep["skus"].values()} == {("fba",)}
+    bulky = rep["skus"]["BULKY-1"]
+    assert bulky["verdict"] == "coupled"
+    assert bulky["diff"]["mean"] == pytest.approx(30.5 - storage(2.0))
