@@ -73,9 +73,10 @@ def assign(
     fixed_cost_per_month is paid only when some SKU uses it; capacity limits are shared. Every
     candidate assignment runs over the same replications (common random numbers), so every
     comparison is paired. The search is local: one run per route gives each SKU's own value on
-    every route; from each SKU's best route it tries moves (close or open a node, move groups
-    of SKUs off or onto a node with a capacity limit, single SKUs) on whole-catalog runs, and
-    keeps one when the paired difference's interval lies above 0, until none does.
+    every route (without rent, shipment costs and capacity limits, which the SKUs share); from
+    each SKU's best route it tries moves (close or open a node, move groups of SKUs off or onto
+    a node, single SKUs) on whole-catalog runs, and keeps one when the paired difference's
+    interval lies above 0, until none does.
 
     \b
     Prints per SKU the route, the runner-up, the paired difference between them (interval,
@@ -239,6 +240,9 @@ def table(rep: dict) -> str:
                 e["verdict"],
             ]
         )
+    width = max(len(r[-1]) for r in rows)
+    for r in rows:  # the verdict reads left-aligned
+        r[-1] = r[-1].ljust(width)
     parts += ["", render(rows, right_from=3)]
     total = rep["total"]
     used = ", ".join(f"{n} SKUs on {r}" for r, n in rep["routes_used"].items() if n)
@@ -253,8 +257,12 @@ def table(rep: dict) -> str:
         parts.append(
             f"constraint {c['constraint']}: mean {c['mean']:.4g} ({'met' if c['met'] else 'NOT met'})"
         )
+    metric = "profit" if rep["objective"] == "profit" else "total_cost"
     for a in total["against"]:
-        p = a["profit"]
+        p = a[metric]
         wins = "" if p["win_rate"] is None else f", wins {100 * p['win_rate']:.0f}%"
-        parts.append(f"against {a['name']}: profit {_money(p, signed=True)}{wins} (paired)")
+        parts.append(
+            f"against {a['name']}: {metric.replace('_', ' ')} {_money(p, signed=True)}{wins} "
+            "(paired)"
+        )
     return "\n".join(parts)

@@ -120,6 +120,17 @@ def test_each_sku_goes_to_its_cheaper_route():
     assert rep["complete"] and rep["evaluations"] >= 4
 
 
+def test_the_cost_objective_saves_the_same_per_sku_amounts():
+    """Revenue is the same on both routes here, so minimising cost picks the same routes, and
+    the per-SKU difference is the cost the route saves."""
+    rep = solve(catalog([item(s, v) for s, v in SIZES.items()], storage_nodes()), objective="cost")
+    assert [e["route"] for e in rep["skus"].values()] == [["fba"], ["fba"], ["home"], ["home"]]
+    assert rep["skus"]["BULKY-1"]["diff"]["mean"] == pytest.approx(storage(2.0) - 30.5)
+    template = rep["total"]["against"][0]
+    assert template["total_cost"]["mean"] == pytest.approx(-(2 * storage(2.0) - 2 * 30.5))
+    assert template["total_cost"]["win_rate"] == 1.0  # lower cost wins
+
+
 def test_a_rent_larger_than_the_savings_sends_every_sku_to_fba():
     """home's rent $100 a month is 100 · 61 / 30.4375 = $200.41 over the run; the bulky SKUs
     save only 2 · $17.60 there. Closing home wins: every SKU to fba, the bulky ones marked
