@@ -355,3 +355,18 @@ def test_a_shared_shipment_cost_is_paid_once_per_lane():
     bulky = rep["skus"]["BULKY-1"]
     assert bulky["verdict"] == "coupled"
     assert bulky["diff"]["mean"] == pytest.approx(30.5 - storage(2.0))
+
+
+def test_help_does_not_import_the_search():
+    """``--help`` lists assign through its command module alone (sim.assign is imported when
+    the command runs)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from sim.cli import cli; "
+        "out = CliRunner().invoke(cli, ['--help']).output; assert 'assign' in out, out; "
+        "assert 'sim.assign' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
