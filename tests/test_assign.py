@@ -370,3 +370,19 @@ def test_help_does_not_import_the_search():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_bundled_catalog_runs(tmp_path):
+    """scenarios/catalog-50.yaml with the README's command (3 replications: a smoke test; the
+    header's figures are measured at the file's 40)."""
+    from tests.helpers import ROOT
+
+    done = invoke(
+        ROOT / "scenarios" / "catalog-50.yaml", "--strategy", "fba-with-home-backup",
+        "--routes", "fba", "--routes", "home", "--routes", "fba,home", "--reps", "3",
+        "--workers", "1", "--out", tmp_path / "o", "--format", "json",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    rep = json.loads(done.output)
+    assert len(rep["skus"]) == 50 and sum(rep["routes_used"].values()) == 50
+    assert rep["skus"]["CURTAIN-ROD-120IN"]["route"] == ["home"]  # a 120" rod: bulky in FBA
