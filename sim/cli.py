@@ -30,6 +30,7 @@ class LazyGroup(click.Group):
         "fees": "sim.fees.command:fees",
         "sweep": "sim.sweep_command:sweep",
         "optimize": "sim.optimize_command:optimize",
+        "assign": "sim.assign_command:assign",
         "sensitivity": "sim.sensitivity_command:sensitivity",
         "import-orders": "sim.import_orders:import_orders",
         "init": "sim.init_command:init",

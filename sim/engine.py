@@ -474,6 +474,7 @@ class Replications:
         if lane.forecast is not None:
             levels = np.stack([lane.forecast.replication_levels(s) for s in self.streams], axis=1)
         capacity_days = lane.capacity_days
+        active = lane.active
         source = (
             (self.on_hand[:, lane.source], self.stock[:, :, lane.source])
             if lane.is_transfer
@@ -513,6 +514,8 @@ class Replications:
             np.maximum(q, 0, out=q)
             if not every:
                 q *= t % lane.review_days == 0
+            if active is not None:
+                q *= active
             if limited:  # on hand + inbound must fit: the rest waits
                 cap = capacity if capacity_days is None else capacity_days[t]
                 for r in range(reps):

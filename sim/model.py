@@ -212,6 +212,8 @@ class Lane:
     lead_months: tuple[WholeDays, ...] | None = None  # lead time by month of the order day
     check_in_months: tuple[WholeDays, ...] | None = None  # check-in by month of arrival
     day_months: np.ndarray | None = None  # (days,) calendar month of each day (0 = January)
+    # (skus,) False for a SKU this node must not stock (per-SKU routes that do not use the node)
+    active: np.ndarray | None = None
 
     @property
     def is_transfer(self) -> bool:
@@ -381,6 +383,19 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
 
 
 PATH_SKUS = 5
+
+
+def compile_strategy(scenario: sc.Scenario, model: Model):
+    """A function compiling further strategies of ``scenario`` (already compiled as ``model``)
+    as ``compile_scenario`` would, Amazon's fee tables read once (``assign`` builds one strategy
+    per candidate assignment)."""
+    tables = _fee_tables(scenario)
+    fba_fees: dict[str, FbaFees] = {}
+
+    def compile_one(st: sc.Strategy) -> StrategyModel:
+        return _strategy(scenario, st, model.catalog, model.calendar, tables, fba_fees)
+
+    return compile_one
 
 
 def _top_skus(catalog: CatalogModel, k: int) -> tuple[int, ...]:
@@ -680,6 +695,15 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         initial[index[node]] = _per_sku(value, ids, round_to=np.rint)
     fulfil = tuple(index[n] for n in st.fulfil_nodes())
     routes = [[index[n] for n in st.route(sku)] for sku in ids]
+    if isinstance(st.fulfil_from, dict):  # per-SKU routes: a node stocks only the SKUs it serves
+        stocked = stocked_nodes(st, used, ids, [list(s.channel_demand) for s in scenario.skus])
+        initial *= stocked
+        lanes = tuple(
+            lane
+            if stocked[lane.node].all()
+            else dataclasses.replace(lane, active=stocked[lane.node])
+            for lane in lanes
+        )
     if all(r == routes[0] for r in routes):
         steps = tuple((n, None) for n in routes[0])
     else:
@@ -744,6 +768,24 @@ def _auto_replenished(scenario, st: sc.Strategy, nodes: tuple, index) -> tuple:
             fees = dataclasses.replace(node.fba, lil_per_unit=None)
             out[index[name]] = dataclasses.replace(node, fba=fees)
     return tuple(out)
+
+
+def stocked_nodes(st: sc.Strategy, nodes: list[str], ids, channels=None) -> np.ndarray:
+    """(nodes, skus) True where SKU j may hold stock at a node: the node is on the SKU's route,
+    or on the route of a channel the SKU sells on (``channels[j]``, channel names), or feeds (by
+    transfer, at any depth) a node that is. Per-SKU routes stock nothing elsewhere: a node's
+    replenishment orders nothing and starts with nothing for the SKUs it does not serve."""
+    index = {name: i for i, name in enumerate(nodes)}
+    out = np.zeros((len(nodes), len(ids)), dtype=bool)
+    for j, sku in enumerate(ids):
+        routes = [st.route(sku)]
+        routes += [st.channel_fulfil_from.get(c, []) for c in (channels[j] if channels else ())]
+        for name in (n for route in routes for n in route):
+            while name != sc.SUPPLIER and not out[index[name], j]:
+                out[index[name], j] = True
+                rep = st.replenish.get(name)
+                name = sc.SUPPLIER if rep is None else rep.source
+    return out
 
 
 def _depth(st: sc.Strategy, node: str) -> int:

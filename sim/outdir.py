@@ -20,7 +20,7 @@ from pathlib import Path
 from sim.errors import UserError, shorten
 
 WHERE = "--out"
-# every file a run, sweep or optimize writes (chart-*.png: the report's charts)
+# every file a run, sweep, optimize or assign writes (chart-*.png: the report's charts)
 RESULT_FILES = (
     "summary.json",
     "replications.csv",
@@ -35,6 +35,9 @@ RESULT_FILES = (
     "sensitivity.json",
     "sensitivity.csv",
     "sensitivity.html",
+    "assign.json",
+    "assign.yaml",
+    "assign.csv",
 )
 RESULT_GLOBS = ("chart-*.png",)
 # write_atomic's temporary names: ".<file>.<random>.tmp"

@@ -143,6 +143,20 @@ def test_seller_node_charges_its_own_costs_for_channel_orders():
     assert rows[1][CHANNEL_INDEX["cost_fulfillment"]] == pytest.approx(180 * 5.25)
 
 
+def test_per_sku_routes_stock_a_node_that_only_a_channel_ships_from():
+    # Amazon orders of A come from home (a per-SKU route), web orders from FBA stock: FBA
+    # must still hold A (model.stocked_nodes counts channel routes), and every web unit pays MCF.
+    d = copy.deepcopy(DETERMINISTIC)
+    d["nodes"]["home"] = {"type": "fbm", "pick_pack_per_order": 1.25}
+    d["strategies"][0]["fulfil_from"] = {"A": ["home"]}
+    d["strategies"][0]["initial_on_hand"] = {"fba": 1000, "home": 1000}
+    m, rows = one(d)
+    assert rows[1][CHANNEL_INDEX["sold_units"]] == 180
+    assert m["cost_mcf"] == pytest.approx(180 * 4.95)
+    assert m["cost_referral"] == pytest.approx(300 * 0.15 * 20.0)
+    assert m["cost_fulfillment"] == pytest.approx(300 * 1.25)
+
+
 def test_amazon_is_served_first_then_channels_in_order():
     """10 units at FBA, 5 Amazon + 3 web + 4 b2b a day, no refill: day 0 ships Amazon 5, web 3
     and b2b 2 (of 4); nothing is left after."""

@@ -115,6 +115,22 @@ PINNED = {
             },
         },
     ),
+    "catalog-50.yaml": (
+        40,
+        {
+            "all-fba": {
+                "profit": "$267.8k",
+                "fill_rate": "99.3%",
+                "account_health_breach_rate": "0%",
+            },
+            "all-home": {"profit": "$198.7k", "fill_rate": "99.6%"},
+            "fba-with-home-backup": {
+                "profit": "$243.3k",
+                "fill_rate": "100.0%",
+                "account_health_breach_rate": "77.5%",
+            },
+        },
+    ),
     "bulky-3pl-feeds-fba.yaml": (
         150,
         {
