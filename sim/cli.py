@@ -34,10 +34,34 @@ class LazyGroup(click.Group):
         "init": "sim.init_command:init",
     }
 
+    # the first paragraph of each lazy command's help: what the group's --help lists, without
+    # importing the command (``optimize`` alone took longer to import than the rest of start-up);
+    # tests/test_cli.py checks them against the commands
+    summaries: ClassVar[dict[str, str]] = {
+        "fees": "FBA size tier and fee breakdown of one product (Amazon US).",
+        "sweep": "Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.",
+        "optimize": "Find, per strategy, SKU and stocked node, the smallest order-up-to level "
+        "whose per-SKU METRIC interval lower bound reaches the --target (or, with --objective "
+        "profit, the level with the largest mean profit).",
+        "import-orders": "Fit per-SKU demand from an Amazon order report and print a `skus:` "
+        "section.",
+        "init": "Write a commented starter scenario that validates and runs as written.",
+    }
+    listing = False
+
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
 
+    def format_commands(self, ctx, formatter):
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
+
     def get_command(self, ctx, name):
+        if self.listing and name in self.summaries:
+            return click.Command(name, help=self.summaries[name])
         if name in self.lazy:
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
