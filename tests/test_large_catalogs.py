@@ -174,3 +174,22 @@ def test_start_up_imports_only_what_the_command_needs():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_transit_drawn_in_day_blocks_is_the_draw_all_at_once(monkeypatch):
+    """Blocks of days keep the multinomial draws in the same order (day by day, SKU by SKU)."""
+    from sim.shipping import Shipper
+
+    rng = np.random.default_rng(0)
+    units = rng.poisson(2.0, (365, 2, 700))[:, 1]  # a strided view, as the engine's served
+    probs = np.array([0.5, 0.3, 0.2])
+    ok = (rng.random((365, 3)) < 0.7).astype(np.int64)
+    offsets = rng.integers(1, 6, (365, 3))
+    monkeypatch.setattr("sim.shipping.TRANSIT_BLOCK", 3 * 700 * 40)  # 40 days a block
+    ship = SimpleNamespace(
+        rng=np.random.default_rng(9), rule=SimpleNamespace(transit=SimpleNamespace(probs=probs))
+    )
+    on_time, days_sum = Shipper._transit(ship, units, ok, offsets)
+    counts = np.random.default_rng(9).multinomial(units, probs)
+    assert np.array_equal(on_time, np.einsum("dsk,dk->ds", counts, ok))
+    assert np.array_equal(days_sum, np.einsum("dsk,dk->ds", counts, offsets))
