@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import catalog  # noqa: E402
+from suite import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 365
@@ -122,9 +122,7 @@ def main() -> None:
             ]
             wall, peak, _ = measure(cmd, tmp)
             rate = skus * DAYS * a.reps * 3 / wall
-            _, _, base_out = measure(
-                [sys.executable, "-c", BASELINE, str(skus), str(a.reps)], tmp
-            )
+            _, _, base_out = measure([sys.executable, "-c", BASELINE, str(skus), str(a.reps)], tmp)
             base = skus * DAYS * a.reps / float(base_out)
             print(
                 f"{skus:>8,} {workers:>7} {wall:>7.1f}s {rate / 1e6:>18.2f} M {peak:>8.0f}"

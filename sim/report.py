@@ -432,10 +432,7 @@ def _skus(summary: dict) -> str:
             return -(st["mean"] or 0.0) if st else 0.0
 
         skus = sorted(skus, key=demand)[:MAX_SKUS]
-        note = (
-            f"The {MAX_SKUS} SKUs with the most demand of {total:,}; "
-            "every SKU is in skus.csv."
-        )
+        note = f"The {MAX_SKUS} SKUs with the most demand of {total:,}; every SKU is in skus.csv."
     pct = round(100 * summary["confidence"])
     head = "".join(f'<th scope="col">{_metric_head(m)}</th>' for m in SKU_METRICS)
     body = []

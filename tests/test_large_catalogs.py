@@ -146,7 +146,9 @@ def test_lil_fee_of_paying_skus_in_blocks_is_the_rule_bit_for_bit(warmup):
 
 
 def test_constant_negative_binomial_draws_as_the_daily_form():
-    demand = NegativeBinomial(distribution="negative_binomial", mean_per_day=2.5, variance_to_mean=1.8)
+    demand = NegativeBinomial(
+        distribution="negative_binomial", mean_per_day=2.5, variance_to_mean=1.8
+    )
     sampler = DemandSampler(demand, np.ones(365))
     assert sampler.constant
     got = sampler.sample(np.random.default_rng(11))
