@@ -13,8 +13,10 @@ The numpy baseline is the plain-numpy loop of the reference workload W (``shared
 reproduced below so that the script runs from a fresh clone): Poisson demand over (replications,
 SKUs), daily order-up-to, lead time 6 days, lost sales. It runs in the same session, at the same
 SKU count and replications, as a child process timed around the simulation only; the ``vs numpy``
-column is the baseline's SKU-days per second over the engine's strategy-SKU-days per second (how
-many times slower the full model is than the plain loop, per simulated SKU-day).
+column is how many times more time the full model takes per simulated SKU-day than the plain
+loop: the engine's whole-process CPU seconds per strategy-SKU-day over the baseline's seconds
+per SKU-day (CPU time both, steadier than wall time on a shared machine; the baseline's is
+its simulation loop's).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ means = np.geomspace(1.0, 100.0, skus)
 S = np.array([int(round(m * lead + 1.65 * math.sqrt(m * lead))) for m in means], dtype=np.int64)
 rng = np.random.default_rng(1)
 shape = (reps, skus)
-t0 = time.perf_counter()
+t0 = time.process_time()
 on_hand = np.broadcast_to(S, shape).copy()
 pipeline = np.zeros((lead,) + shape, dtype=np.int64)
 position = on_hand.copy()
@@ -62,18 +64,19 @@ for t in range(days):
     q = S - position
     pipeline[slot] += q
     position += q
-print(time.perf_counter() - t0)
+print(time.process_time() - t0)
 """
 
 PROBE = (
     "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, "
-    "text=True); sys.stdout.write(r.stdout); "
-    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    "text=True); sys.stdout.write(r.stdout); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(r.returncode, u.ru_maxrss, u.ru_utime + u.ru_stime)"
 )
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall seconds, peak memory (MB) and stdout of one child process running ``cmd``.
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak memory (MB) and stdout of one child process running
+    ``cmd`` (CPU: user + system time of the child and its own children).
 
     With several workers the children's peak is the largest single process (``ru_maxrss`` of
     the waited-for descendants is a maximum, not a sum).
@@ -84,10 +87,10 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     )
     wall = time.perf_counter() - t0
     *out, last = done.stdout.rstrip("\n").split("\n")
-    code, rss = last.split()
+    code, rss, cpu = last.split()
     if code != "0":
         sys.exit(f"{' '.join(cmd)} failed ({code}):\n{done.stderr}")
-    return wall, int(rss) / 1024, "\n".join(out)
+    return wall, float(cpu), int(rss) / 1024, "\n".join(out)
 
 
 def main() -> None:
@@ -99,8 +102,8 @@ def main() -> None:
     cases = [(n, 1) for n in a.skus] + ([(100_000, 2)] if a.huge else [])
     print(f"full model, 365 days x {a.reps} replications x 3 strategies (one a hybrid)")
     print(
-        f"{'SKUs':>8} {'workers':>7} {'wall':>8} {'strategy-SKU-days/s':>20} {'peak MB':>8}"
-        f" {'numpy SKU-days/s':>17} {'vs numpy':>9}"
+        f"{'SKUs':>8} {'workers':>7} {'wall':>8} {'CPU':>8} {'strategy-SKU-days/s':>20}"
+        f" {'peak MB':>8} {'numpy SKU-days/s':>17} {'vs numpy':>9}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -120,13 +123,17 @@ def main() -> None:
                 "--out",
                 str(tmp / f"out-{skus}"),
             ]
-            wall, peak, _ = measure(cmd, tmp)
+            wall, cpu, peak, _ = measure(cmd, tmp)
             rate = skus * DAYS * a.reps * 3 / wall
-            _, _, base_out = measure([sys.executable, "-c", BASELINE, str(skus), str(a.reps)], tmp)
+            _, _, _, base_out = measure(
+                [sys.executable, "-c", BASELINE, str(skus), str(a.reps)], tmp
+            )
             base = skus * DAYS * a.reps / float(base_out)
+            # per simulated SKU-day, on CPU time (steadier than wall time on a shared machine)
+            slower = (cpu / (skus * DAYS * a.reps * 3)) / (float(base_out) / (skus * DAYS * a.reps))
             print(
-                f"{skus:>8,} {workers:>7} {wall:>7.1f}s {rate / 1e6:>18.2f} M {peak:>8.0f}"
-                f" {base / 1e6:>15.1f} M {base / rate:>8.1f}x",
+                f"{skus:>8,} {workers:>7} {wall:>7.1f}s {cpu:>7.1f}s {rate / 1e6:>18.2f} M"
+                f" {peak:>8.0f} {base / 1e6:>15.1f} M {slower:>8.1f}x",
                 flush=True,
             )
 
