@@ -32,6 +32,7 @@ SKUS = "skus.csv"
 # skus.csv; larger ones in skus.csv only (summary.json says so with ``skus_file``): at 10,000
 # SKUs the per-SKU part made summary.json 99 MB and took longer to write than to simulate.
 SKUS_IN_SUMMARY = 1000
+CSV_CHUNK = 2**16  # rows of a CSV file joined as text at once
 
 
 def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, warmup: int) -> dict:
@@ -407,7 +408,8 @@ def write_columns_atomic(
                         columns[c] = [safe[v] for v in columns[c]]
                     cr = cr or any(isinstance(v, str) and "\r" in v for v in safe.values())
                 if not cr and len(columns) > 1:
-                    f.write(_lines(columns))
+                    for lo in range(0, len(columns[0]), CSV_CHUNK):
+                        f.write(_lines([c[lo : lo + CSV_CHUNK] for c in columns]))
                     continue
                 for row in zip(*columns, strict=True):
                     has_cr = any(isinstance(row[c], str) and "\r" in row[c] for c in text)

@@ -74,7 +74,7 @@ def test_summary_points_to_skus_csv_above_the_bound(tmp_path, monkeypatch):
     assert ">B<" in html and ">C<" in html and ">A<" not in html
 
 
-def test_columns_write_the_bytes_of_csv_text(tmp_path):
+def test_columns_write_the_bytes_of_csv_text(tmp_path, monkeypatch):
     names = ["=SUM(A1)", "plain", "a\rb", "", "-1", "x,y", 'say "hi"']
     values = [1.5, -0.0, 1e-17, "", 3.0, 2.25, float("inf")]
     rows = [{"name": n, "value": v, "text": n[::-1]} for n, v in zip(names, values, strict=True)]
@@ -92,6 +92,9 @@ def test_columns_write_the_bytes_of_csv_text(tmp_path):
     columns = [names, values, [2.5] * len(names)]
     write_columns_atomic(tmp_path / "z.csv", ["name", "value", "x"], [(columns, (0,))])
     assert (tmp_path / "z.csv").read_bytes() == csv_text(rows).encode()
+    monkeypatch.setattr(results, "CSV_CHUNK", 3)  # rows joined 3 at a time
+    write_columns_atomic(tmp_path / "w.csv", ["name", "value", "x"], [(columns, (0,))])
+    assert (tmp_path / "w.csv").read_bytes() == csv_text(rows).encode()
 
 
 def test_cents_are_pythons_round():
