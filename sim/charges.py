@@ -345,10 +345,12 @@ def _older_than(ages: np.ndarray, t: int, on_hand: np.ndarray, cum: np.ndarray) 
 
 
 def _lil_charge(fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup: int) -> np.ndarray:
-    first, rate = lil_rates(fees, on_hand, shipped, warmup)
-    if rate is None:
-        return np.zeros(fees.skus)
-    return _dot(shipped[first:], rate)
+    total = np.zeros(fees.skus)
+    first, cols, rate = _lil_payers(fees, on_hand, shipped, warmup)
+    if rate is not None:
+        # C order, as the full array's: einsum then sums each column day by day in order
+        total[cols] = _dot(np.ascontiguousarray(np.asarray(shipped)[first:, cols]), rate)
+    return total
 
 
 def lil_rates(
@@ -356,13 +358,52 @@ def lil_rates(
 ) -> tuple[int, np.ndarray | None]:
     """The first day charged and the ``(days - first, skus)`` LIL fee per unit shipped on each
     day from it (None when no day is charged)."""
-    first = max(fees.lil_first_day, warmup)
-    if fees.lil_per_unit is None or first >= fees.days:
+    first, cols, rate = _lil_payers(fees, on_hand, shipped, warmup)
+    if rate is None:
         return first, None
-    zero = np.zeros((1, fees.skus))
-    cum_on = np.concatenate([zero, np.cumsum(on_hand, axis=0, dtype=float)])
-    cum_sh = np.concatenate([zero, np.cumsum(shipped, axis=0, dtype=float)])
+    full = np.zeros((fees.days - first, fees.skus))
+    full[:, cols] = rate
+    return first, full
+
+
+LIL_BLOCK = 256  # SKUs priced at once: each (days, block) temporary fits in the CPU cache
+
+
+def _lil_payers(
+    fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup: int
+) -> tuple[int, np.ndarray, np.ndarray | None]:
+    """The first day charged, the SKUs that pay a LIL fee on some day (indices, increasing) and
+    their ``(days - first, payers)`` fee per unit shipped on each day from it (None when no
+    day is charged). A SKU pays on no day on which fewer than ``LIL_EXEMPT_BELOW_UNITS`` units
+    shipped over the previous ``LIL_EXEMPT_WINDOW`` days, so most slow movers are skipped
+    before their days of supply are worked out; the others go in blocks of ``LIL_BLOCK``."""
+    first = max(fees.lil_first_day, warmup)
+    none = np.zeros(0, dtype=np.int64)
+    if fees.lil_per_unit is None or first >= fees.days:
+        return first, none, None
     days = np.arange(first, fees.days)  # window of day t: days max(0, t - W) .. t - 1
+    sold_days = np.asarray(shipped)[: fees.days - 1]
+    cum_sh = np.concatenate([np.zeros((1, fees.skus)), np.cumsum(sold_days, axis=0, dtype=float)])
+    recent = cum_sh[days] - cum_sh[days - LIL_EXEMPT_WINDOW]
+    charged = recent >= LIL_EXEMPT_BELOW_UNITS
+    cols = np.flatnonzero(charged.any(axis=0))
+    rate = np.zeros((len(days), len(cols)))
+    for lo in range(0, len(cols), LIL_BLOCK):
+        block = cols[lo : lo + LIL_BLOCK]
+        part = rate[:, lo : lo + LIL_BLOCK]
+        part[:] = _lil_block(fees, on_hand[:, block], cum_sh[:, block], days, block)
+        part[~charged[:, block]] = 0.0
+    return first, cols, rate
+
+
+def _lil_block(
+    fees: FbaFees, on_hand: np.ndarray, cum_sh: np.ndarray, days: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """The LIL fee per unit shipped of the SKUs ``cols`` on ``days`` by their days of supply
+    (before the exemption): ``on_hand`` and ``cum_sh`` (shipped, cumulated from day 0, with a
+    leading row of 0) are those SKUs' columns."""
+    zero = np.zeros((1, len(cols)))
+    cum_on = np.concatenate([zero, np.cumsum(on_hand[:-1], axis=0, dtype=float)])
     supply = []
     for window in LIL_WINDOWS:
         lo = np.maximum(0, days - window)
@@ -370,10 +411,8 @@ def lil_rates(
         stock = cum_on[days] - cum_on[lo]
         supply.append(np.divide(stock, sold, out=np.full_like(stock, np.inf), where=sold > 0))
     days_of_supply = np.maximum(*supply)
-    recent = cum_sh[days] - cum_sh[days - LIL_EXEMPT_WINDOW]
     band = np.searchsorted(fees.lil_thresholds, days_of_supply, side="right")
-    rate = fees.lil_per_unit[fees.period_of_day[days][:, None], band, np.arange(fees.skus)]
-    return first, np.where(recent >= LIL_EXEMPT_BELOW_UNITS, rate, 0.0)
+    return fees.lil_per_unit[fees.period_of_day[days][:, None], band, cols]
 
 
 def _month_pieces(fees: FbaFees, warmup: int) -> Iterator[tuple[int, int]]:

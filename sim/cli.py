@@ -36,10 +36,41 @@ class LazyGroup(click.Group):
         "init": "sim.init_command:init",
     }
 
+    # the first paragraph of each lazy command's help: what the group's --help lists, without
+    # importing the command (``optimize`` alone took longer to import than the rest of start-up);
+    # tests/test_cli.py checks them against the commands
+    summaries: ClassVar[dict[str, str]] = {
+        "fees": "FBA size tier and fee breakdown of one product (Amazon US); with --channel mcf, "
+        "its Multi-Channel Fulfillment fee.",
+        "sweep": "Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.",
+        "optimize": "Find, per strategy, SKU and stocked node, the smallest order-up-to level "
+        "whose per-SKU METRIC interval lower bound reaches the --target (or, with --objective "
+        "profit, the level with the largest mean profit).",
+        "assign": "Choose, for every SKU, one of the candidate --routes, starting from the "
+        "--strategy template, to maximise expected profit (or minimise cost, or profit subject to "
+        "constraints).",
+        "sensitivity": "Which inputs decide SCENARIO's recommendation: one input at a time at a "
+        "low and a high value, the profit difference between the best strategy and the runner-up "
+        "at each, and whether the winner changes (a tornado chart, ordered by swing).",
+        "import-orders": "Fit per-SKU demand from an Amazon order report and print a `skus:` "
+        "section.",
+        "init": "Write a commented starter scenario that validates and runs as written.",
+    }
+    listing = False
+
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
 
+    def format_commands(self, ctx, formatter):
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
+
     def get_command(self, ctx, name):
+        if self.listing and name in self.summaries:
+            return click.Command(name, help=self.summaries[name])
         if name in self.lazy:
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
@@ -203,9 +234,14 @@ def run(
         cap = None if target is None else target.max_reps
         check_run(sc, workers, backend, scheduler, None if quiet else _note, cap)
         model = compile_scenario(sc)
+        # what the rest needs of the scenario: its validated objects go (about 120 MB at 10,000
+        # SKUs, all alive during the simulation otherwise)
+        name, horizon, warmup = sc.name, sc.horizon_days, sc.warmup_days
+        sha256, path = loaded.sha256, loaded.path
+        del sc, loaded
     if check:
         model = dataclasses.replace(model, check=True)
-    out = out or default_out(sc.name)
+    out = out or default_out(name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes
     with outdir.claimed(out, force):  # checked before simulating
         with _progress(model.replications, quiet) as bar:
@@ -219,13 +255,13 @@ def run(
                 scheduler=scheduler,
                 first=replication or 0,
             )
-        summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
+        summary = summarize(results, name, sha256, horizon, warmup)
         outdir.clear(out, force)
         write_results(out, summary, results)
         if not no_report:
             from sim.report import write_report  # lazy: --no-report never imports matplotlib
 
-            text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
+            text = path.read_bytes().decode("utf-8-sig", errors="replace")
             write_report(out, summary, results, text)
     if fmt == "json":
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)

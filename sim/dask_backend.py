@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from sim.errors import UserError
 from sim.metrics import Measured
 from sim.model import Model
+from sim.montecarlo import batch_size, each_replication, run_batch
 
 RETRIES = 3
 CONNECT_SECONDS = 10.0  # to reach the scheduler and hear it answer as one
@@ -28,8 +29,6 @@ WHERE = "--scheduler"
 
 
 def _batch(model: Model, start: int, stop: int) -> list[list[Measured]]:
-    from sim.montecarlo import run_batch
-
     return run_batch(model, range(start, stop))
 
 
@@ -172,8 +171,6 @@ def dask_runner(model: Model, workers: int, scheduler: str | None):
     """A ``montecarlo.Runner`` on Dask (see the module docstring)."""
     with dask_client(workers, scheduler) as client:
         from distributed import as_completed  # installed: dask_client checked
-
-        from sim.montecarlo import batch_size, each_replication
 
         shared = client.scatter(model, broadcast=True, hash=False)
         cores = max(1, sum(client.nthreads().values()))

@@ -205,6 +205,11 @@ class DemandSampler:
                 return rng.poisson(self.mean[0], len(self.mean))
             return rng.poisson(self.mean)
         if self.kind == "negative_binomial":
+            if self.constant:  # the same draws, in the same order, without broadcasting
+                d = rng.negative_binomial(self.n[0], self.p, len(self.mean))
+                if self.zero[0]:
+                    d[:] = 0
+                return d
             d = rng.negative_binomial(self.n, self.p)
             d[self.zero] = 0
             return d

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -447,6 +448,18 @@ def default_workers() -> int:
 
 Runner = Callable[[range], Iterator[list[Measured]]]
 
+# Backends other than local processes plug into the runner: ``name -> "module:function"``, the
+# function a context manager ``(model, workers, scheduler) -> Runner`` built on this module's
+# ``run_batch`` / ``each_replication``. The module is imported only when its backend is used
+# (Dask is an optional extra), and this module never imports it by name.
+BACKENDS = {"dask": "sim.dask_backend:dask_runner"}
+
+
+def plugged_in(backend: str) -> Callable:
+    """The runner factory of ``backend`` (see ``BACKENDS``)."""
+    module, attr = BACKENDS[backend].split(":")
+    return getattr(importlib.import_module(module), attr)
+
 
 @contextmanager
 def runner(
@@ -455,11 +468,9 @@ def runner(
     """A function that yields replications' results in replication order, computed serially,
     by ``workers`` local processes, or on Dask (``backend="dask"``: a local cluster of
     ``workers`` processes, or the scheduler at ``scheduler``). Workers start once per context."""
-    if backend == "dask":
-        from sim.dask_backend import dask_runner  # only when asked for: dask is an extra
-
-        with dask_runner(model, workers, scheduler) as run_on_dask:
-            yield run_on_dask
+    if backend != "local":
+        with plugged_in(backend)(model, workers, scheduler) as run_elsewhere:
+            yield run_elsewhere
         return
     size = batch_size(model)
     if workers <= 1:

@@ -149,15 +149,27 @@ def lane_name(model: StrategyModel, lane) -> str:
 def plan_rows(
     model: Model, parts: list[list[PlanPart]], skus: Sequence[int] | None = None
 ) -> Iterator[dict]:
-    """``plan.csv``'s rows, strategy by strategy: ``kind`` ``order`` (units ordered on a lane
-    in an ISO week, ``date`` its Monday) then ``fba_on_hand`` and ``fba_on_hand_in_transit``
-    (units at FBA at the start of November 1, ``date``, without and with those on the way).
-    ``skus``: only these SKUs (indices, in catalog order), default all."""
+    """``plan.csv``'s rows as dicts (keys ``COLUMNS``), in the order of :func:`plan_blocks`."""
+    for columns, _ in plan_blocks(model, parts, skus):
+        for row in zip(*columns, strict=True):
+            yield dict(zip(COLUMNS, row, strict=True))
+
+
+def plan_blocks(
+    model: Model, parts: list[list[PlanPart]], skus: Sequence[int] | None = None
+) -> Iterator[tuple[list[list], tuple[int, ...]]]:
+    """``plan.csv``'s rows in blocks of columns (``COLUMNS``) with the indices of the columns
+    holding user text, strategy by strategy: ``kind`` ``order`` (units ordered on a lane in an
+    ISO week, ``date`` its Monday) then ``fba_on_hand`` and ``fba_on_hand_in_transit`` (units at
+    FBA at the start of November 1, ``date``, without and with those on the way). ``skus``:
+    only these SKUs (indices, in catalog order), default all. Units are rounded to the cent."""
     pc = plan_calendar(model.calendar)
     start = model.calendar.start
     ids = model.catalog.ids
     chosen = np.zeros(len(ids), dtype=bool)
     chosen[list(range(len(ids)) if skus is None else skus)] = True
+    text = (0, 2, 3)  # strategy, lane, sku
+    mondays = [d.isoformat() for d in pc.mondays]
     for s, strategy in enumerate(model.strategies):
         kept = parts[s] if s < len(parts) else []
         if not kept:
@@ -172,30 +184,58 @@ def plan_rows(
             q = np.quantile(units[:, i].astype(float), QUANTILES, axis=0)
             arrivals = np.stack([p.arrival[i] for p in kept])  # (reps, weeks)
             arrive = {k: _arrival_week(arrivals[:, k], start) for k in np.unique(cells[:, 0])}
-            for k, j in cells.tolist():
-                yield _row(
-                    strategy.name,
-                    "order",
-                    name,
-                    ids[j],
-                    pc.labels[k],
-                    pc.mondays[k],
-                    q[:, k, j],
-                    arrive[k],
-                )
+            week, sku = cells[:, 0], cells[:, 1]
+            rows = len(cells)
+            weeks = week.tolist()
+            yield (
+                [
+                    [strategy.name] * rows,
+                    ["order"] * rows,
+                    [name] * rows,
+                    [ids[j] for j in sku.tolist()],
+                    [pc.labels[k] for k in weeks],
+                    [mondays[k] for k in weeks],
+                    *(_cents(q[c, week, sku]) for c in range(len(QUANTILES))),
+                    [arrive[k] for k in weeks],
+                ],
+                text,
+            )
         fba = np.stack([p.fba for p in kept])  # (reps, nov1s, 2, skus)
         if not fba.shape[1] or not any(node.fba is not None for node in strategy.nodes):
             continue
         q = np.quantile(fba.astype(float), QUANTILES, axis=0)  # (3, nov1s, 2, skus)
         where = "+".join(node.name for node in strategy.nodes if node.fba is not None)
+        picked = np.flatnonzero(chosen)
+        sku_ids = [ids[j] for j in picked.tolist()]
+        rows = len(sku_ids)
         for n, t in enumerate(pc.nov1):
             day = start + dt.timedelta(days=t)
             for c, kind in enumerate(("fba_on_hand", "fba_on_hand_in_transit")):
-                for j in np.flatnonzero(chosen).tolist():
-                    sku = ids[j]
-                    yield _row(
-                        strategy.name, kind, where, sku, iso_week(day), day, q[:, n, c, j], ""
-                    )
+                yield (
+                    [
+                        [strategy.name] * rows,
+                        [kind] * rows,
+                        [where] * rows,
+                        sku_ids,
+                        [iso_week(day)] * rows,
+                        [day.isoformat()] * rows,
+                        *(_cents(q[x, n, c, picked]) for x in range(len(QUANTILES))),
+                        [""] * rows,
+                    ],
+                    text,
+                )
+
+
+def _cents(values: np.ndarray) -> list[float]:
+    """``round(x, 2)`` of each value, as Python floats (Python's correctly rounded ``round``,
+    not NumPy's, whose scaling by 100 can land a half-cent on the other side). Multiples of
+    0.25 are their own rounding (exact in two decimals) and most quantiles of whole units are
+    such: only the others go through ``round``."""
+    out = values.tolist()
+    quarters = values * 4
+    for i in np.flatnonzero(quarters != np.floor(quarters)).tolist():
+        out[i] = round(out[i], 2)
+    return out
 
 
 def _arrival_week(due: np.ndarray, start: dt.date) -> str:
@@ -205,14 +245,3 @@ def _arrival_week(due: np.ndarray, start: dt.date) -> str:
     if not len(due):
         return ""
     return iso_week(start + dt.timedelta(days=int(np.quantile(due, 0.5, method="lower"))))
-
-
-def _row(strategy, kind, lane, sku, week, day, q, arrive) -> dict:
-    median, p10, p90 = (round(float(x), 2) for x in q)
-    return dict(
-        zip(
-            COLUMNS,
-            (strategy, kind, lane, sku, week, day.isoformat(), median, p10, p90, arrive),
-            strict=True,
-        )
-    )

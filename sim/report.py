@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sim.health import BREACH_METRICS, TARGETS
 from sim.metrics import LOWER_IS_BETTER
-from sim.results import write_atomic
+from sim.results import top_skus, write_atomic
 from sim.table import channel_breakdown, fmt, fmt_ci, kind_of
 
 REPORT = "report.html"
@@ -144,6 +144,8 @@ def write_report(
     from sim.plan_report import plan_section
 
     out = Path(out)
+    if results is not None and any("skus" not in st for st in summary["strategies"].values()):
+        summary = top_skus(summary, results, MAX_SKUS)  # a large catalog's: skus.csv only
     start = _start_date(results)
     paths = results.inventory_paths() if results is not None else None
     charts = render_charts(summary, paths, start)
@@ -463,17 +465,15 @@ def _skus(summary: dict) -> str:
     if not skus:
         return ""
     note = f"All {len(skus):,} SKUs, in catalogue order."
-    if len(skus) > MAX_SKUS:
+    total = summary.get("sku_total", len(skus))
+    if total > MAX_SKUS:
 
         def demand(sku: str) -> float:
             st = strategies[base]["skus"].get(sku, {}).get("metrics", {}).get("demand_units")
             return -(st["mean"] or 0.0) if st else 0.0
 
         skus = sorted(skus, key=demand)[:MAX_SKUS]
-        note = (
-            f"The {MAX_SKUS} SKUs with the most demand of {len(strategies[base]['skus']):,}; "
-            "every SKU is in skus.csv."
-        )
+        note = f"The {MAX_SKUS} SKUs with the most demand of {total:,}; every SKU is in skus.csv."
     pct = round(100 * summary["confidence"])
     head = "".join(f'<th scope="col">{_metric_head(m)}</th>' for m in SKU_METRICS)
     body = []

@@ -22,11 +22,16 @@ from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
 from sim.months import MONTH_METRICS
 from sim.plan import COLUMNS as PLAN_COLUMNS
-from sim.plan import plan_rows
-from sim.stats import interval, interval_dicts, paired
+from sim.plan import plan_blocks
+from sim.stats import interval, interval_arrays, paired
 
 SCHEMA_VERSION = 1
 PLAN = "plan.csv"
+SKUS = "skus.csv"
+# Catalogs up to this many SKUs have their per-SKU results in summary.json as well as in
+# skus.csv; larger ones in skus.csv only (summary.json says so with ``skus_file``): at 10,000
+# SKUs the per-SKU part made summary.json 99 MB and took longer to write than to simulate.
+SKUS_IN_SUMMARY = 1000
 
 
 def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, warmup: int) -> dict:
@@ -40,22 +45,14 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
             m: bounded(m, interval(results.totals[:, s, k], conf).to_dict())
             for k, m in enumerate(METRICS)
         }
-        by_sku = interval_dicts(  # rows: SKUs, columns: metrics
-            results.sku_count[s].T, results.sku_mean[s].T, results.sku_m2[s].T, conf
-        )
-        rates = [(k, m) for k, m in enumerate(METRICS) if m in RATES]
-        for row in by_sku:
-            for k, m in rates:
-                row[k] = bounded(m, row[k])
-        skus = {
-            sku: {"metrics": dict(zip(METRICS, row, strict=True))}
-            for sku, row in zip(model.catalog.ids, by_sku, strict=True)
-        }
         strategies[name] = {
             "metrics": metrics,
             "account_health_breaches": account_health_breaches(metrics),
-            "skus": skus,
         }
+        if len(model.catalog.ids) <= SKUS_IN_SUMMARY:
+            strategies[name]["skus"] = sku_dicts(results, s)
+        else:
+            strategies[name]["skus_file"] = SKUS
         if results.months is not None:
             strategies[name]["months"] = month_intervals(results, s)
         if results.channels is not None:
@@ -169,18 +166,88 @@ def replications_rows(results: Results) -> list[dict]:
     return rows
 
 
-def sku_rows(summary: dict) -> list[dict]:
-    """One row per (strategy, SKU): mean and interval of every metric (``skus.csv``)."""
-    rows = []
-    for name, strat in summary["strategies"].items():
-        for sku, data in strat["skus"].items():
-            row = {"strategy": name, "sku": sku}
-            for m, st in data["metrics"].items():
-                row[m] = _cell(st["mean"])
-                row[f"{m}_ci_low"] = _cell(st["ci_low"])
-                row[f"{m}_ci_high"] = _cell(st["ci_high"])
-            rows.append(row)
-    return rows
+def sku_intervals(results: Results, s: int) -> tuple[np.ndarray, ...]:
+    """``(n, mean, ci_low, ci_high, std)`` of strategy ``s`` per metric and SKU, each
+    ``(metrics, skus)``: the per-SKU results (rates' bounds clipped as :func:`bounded` does).
+    ``n`` counts the replications with a value: no mean without one, no interval without two."""
+    conf = results.model.confidence
+    n, mean, low, high, std = interval_arrays(
+        results.sku_count[s], results.sku_mean[s], results.sku_m2[s], conf
+    )
+    for k, m in enumerate(METRICS):
+        if m in RATES:
+            low[k] = np.minimum(np.maximum(low[k], 0.0), 1.0)
+            high[k] = np.minimum(np.maximum(high[k], 0.0), 1.0)
+    return n, mean, low, high, std
+
+
+def sku_dicts(results: Results, s: int, skus: Sequence[int] | None = None) -> dict:
+    """``{sku: {"metrics": {metric: interval dict}}}`` of strategy ``s`` (summary.json's
+    ``skus``), for the SKUs ``skus`` (indices, in that order; default all)."""
+    ids = results.model.catalog.ids
+    pick = slice(None) if skus is None else list(skus)
+    n, mean, low, high, std = (a[:, pick].T.tolist() for a in sku_intervals(results, s))
+    chosen = ids if skus is None else [ids[j] for j in skus]
+    out = {}
+    for sku, *row in zip(chosen, n, mean, low, high, std, strict=True):
+        cells = {}
+        for m, k, mu, lo, hi, sd in zip(METRICS, *row, strict=True):
+            if k > 1:
+                cells[m] = {"mean": mu, "ci_low": lo, "ci_high": hi, "std": sd}
+            else:
+                cells[m] = {"mean": mu if k else None, "ci_low": None, "ci_high": None, "std": None}
+        out[sku] = {"metrics": cells}
+    return out
+
+
+def top_skus(summary: dict, results: Results, count: int) -> dict:
+    """A copy of ``summary`` whose strategies hold the per-SKU results (``skus``) of the
+    ``count`` SKUs with the most mean demand under the baseline (catalog order among equals),
+    in that order, and ``sku_total`` the catalog's size: for the report of a catalog too large
+    for summary.json to hold every SKU."""
+    names = results.model.strategy_names
+    base = names.index(results.model.baseline)
+    k = METRICS.index("demand_units")
+    n, mean = results.sku_count[base, k], results.sku_mean[base, k]
+    order = np.argsort(-np.where(n > 0, mean, 0.0), kind="stable")[:count].tolist()
+    strategies = {
+        name: {**summary["strategies"][name], "skus": sku_dicts(results, s, order)}
+        for s, name in enumerate(names)
+    }
+    return {**summary, "strategies": strategies, "sku_total": len(results.model.catalog.ids)}
+
+
+def sku_columns(results: Results) -> tuple[list[str], list[list]]:
+    """``skus.csv``'s header and columns: one row per (strategy, SKU), the mean and interval of
+    every metric ("" where there is none), straight from the per-SKU moment arrays."""
+    ids = list(results.model.catalog.ids)
+    header = ["strategy", "sku"]
+    for m in METRICS:
+        header += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    columns: list[list] = [[], list(ids) * len(results.model.strategy_names)]
+    for name in results.model.strategy_names:
+        columns[0] += [name] * len(ids)
+    cells = [[] for _ in range(3 * len(METRICS))]
+    for s in range(len(results.model.strategy_names)):
+        n, mean, low, high, _ = sku_intervals(results, s)
+        for k in range(len(METRICS)):
+            for c, (values, least) in enumerate(((mean, 1), (low, 2), (high, 2))):
+                cells[3 * k + c] += _present(values[k], n[k] >= least)
+    return header, columns + cells
+
+
+def _present(values: np.ndarray, ok: np.ndarray) -> list:
+    """``values`` as Python floats, "" where not ``ok``."""
+    got = values.tolist()
+    if ok.all():
+        return got
+    return [v if o else "" for v, o in zip(got, ok.tolist(), strict=True)]
+
+
+def sku_rows(results: Results) -> list[dict]:
+    """One dict per (strategy, SKU): the rows of ``skus.csv``."""
+    header, columns = sku_columns(results)
+    return [dict(zip(header, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _cell(v):
@@ -264,8 +331,12 @@ def summary_json(summary: dict) -> str:
                     [
                         f'"metrics": {mapping(s["metrics"], "      ")}',
                         f'"account_health_breaches": {enc(s["account_health_breaches"])}',
-                        f'"skus": {mapping(s["skus"], "      ")}',
                     ]
+                    + (
+                        [f'"skus": {mapping(s["skus"], "      ")}']
+                        if "skus" in s
+                        else [f'"skus_file": {enc(s["skus_file"])}']
+                    )
                     + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else [])
                     + (
                         [f'"channels": {mapping(s["channels"], "      ")}']
@@ -287,11 +358,11 @@ def summary_json(summary: dict) -> str:
 
 
 def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
-    """Write summary.json, replications.csv and skus.csv into ``out``; return the paths."""
+    """Write summary.json, replications.csv, skus.csv (and months.csv, plan.csv when the run
+    has them) into ``out``; return the paths."""
     files = {
         "summary.json": summary_json(summary),
         "replications.csv": csv_text(replications_rows(results)),
-        "skus.csv": csv_text(sku_rows(summary)),
     }
     if any("months" in s for s in summary["strategies"].values()):
         files["months.csv"] = csv_text(month_rows(summary))
@@ -299,23 +370,47 @@ def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
     for name, text in files.items():
         write_atomic(out / name, text)
         paths.append(out / name)
+    header, columns = sku_columns(results)
+    write_columns_atomic(out / SKUS, header, [(columns, (0, 1))])
+    paths.insert(2, out / SKUS)
     if any(results.plan):
-        write_csv_atomic(out / PLAN, plan_rows(results.model, results.plan), PLAN_COLUMNS)
+        blocks = plan_blocks(results.model, results.plan)
+        write_columns_atomic(out / PLAN, list(PLAN_COLUMNS), blocks)
         paths.append(out / PLAN)
     return paths
 
 
-def write_csv_atomic(path: Path, rows: Iterable[dict], columns: Sequence[str]) -> None:
-    """``csv_text`` of ``rows`` streamed to ``path`` (atomically, as ``write_atomic``): the
-    rows are written as they come, never all held in memory."""
+def write_columns_atomic(
+    path: Path, header: Sequence[str], blocks: Iterable[tuple[Sequence[list], Sequence[int]]]
+) -> None:
+    """A CSV file (the same bytes as ``csv_text`` of its rows) written atomically, as
+    ``write_atomic``, from blocks of columns: each block is ``(columns, text)``, equally long
+    lists of cells and the indices of the columns that hold user text (the only cells that may
+    need the formula prefix or the quoting of a lone ``\r``). Rows are written block by block,
+    never all held as dicts."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+            writer = csv.writer(f, lineterminator="\n")
+            quoted = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+            writer.writerow(header)
+            for columns, text in blocks:
+                columns = list(columns)
+                cr = False
+                for c in text:  # few distinct names: each checked once
+                    safe = {v: _safe_cell(v) for v in set(columns[c])}
+                    if any(v is not k for k, v in safe.items()):
+                        columns[c] = [safe[v] for v in columns[c]]
+                    cr = cr or any(isinstance(v, str) and "\r" in v for v in safe.values())
+                if not cr:
+                    writer.writerows(zip(*columns, strict=True))
+                    continue
+                for row in zip(*columns, strict=True):
+                    has_cr = any(isinstance(row[c], str) and "\r" in row[c] for c in text)
+                    (quoted if has_cr else writer).writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:

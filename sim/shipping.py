@@ -31,6 +31,7 @@ from sim.model import DeliveryRule
 # and delivered late (what Seller Fulfilled Prime counts against on-time shipment), and the
 # orders shipped on labels bought outside Buy Shipping, all and delivered on time
 SHIPPED, LATE, ON_TIME, LATE_AND_LATE, OUTSIDE, OUTSIDE_ON_TIME = range(6)
+TRANSIT_BLOCK = 2**18  # transit counts drawn at once (2 MB of int64)
 
 
 class Shipper:
@@ -180,9 +181,7 @@ class Shipper:
                 on_time = units if ok.all() else units * ok[:, :1]
                 days_sum = units * offsets[:, :1]
             else:
-                counts = self.rng.multinomial(units, rule.transit.probs)  # (days, skus, K)
-                on_time = np.einsum("dsk,dk->ds", counts, ok.astype(np.int64))
-                days_sum = np.einsum("dsk,dk->ds", counts, offsets)
+                on_time, days_sum = self._transit(units, ok.astype(np.int64), offsets)
             if not unit_orders:
                 units, on_time, days_sum = units * w, on_time * w, days_sum * w
             if k == 0:  # the first group sets the tables (no zero-filled copies to add to)
@@ -197,3 +196,23 @@ class Shipper:
             self.delivery_days = self.delivery_days.astype(float)
         for fill in fills:
             self.order(fill.day, fill.units, fill.order_day)
+
+    def _transit(
+        self, units: np.ndarray, ok: np.ndarray, offsets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Orders on time and days to delivery summed, each ``(days, skus)``, of ``units``
+        shipped by order day with random transit times: each day's units are split over the
+        transit values (multinomial), ``ok`` and ``offsets`` being ``(days, K)``. Drawn a few
+        days at a time, in day order (the same draws as all at once), so that the
+        ``(days, skus, K)`` counts stay small enough for the CPU cache."""
+        probs = self.rule.transit.probs
+        days, skus = units.shape
+        step = max(1, TRANSIT_BLOCK // max(1, skus * len(probs)))
+        on_time = np.empty((days, skus), dtype=np.int64)
+        days_sum = np.empty((days, skus), dtype=np.int64)
+        for lo in range(0, days, step):
+            hi = min(days, lo + step)
+            counts = self.rng.multinomial(units[lo:hi], probs)  # (block, skus, K)
+            on_time[lo:hi] = np.einsum("dsk,dk->ds", counts, ok[lo:hi])
+            days_sum[lo:hi] = np.einsum("dsk,dk->ds", counts, offsets[lo:hi])
+        return on_time, days_sum

@@ -98,19 +98,30 @@ def interval_from_moments(n: int, mean: float, m2: float, confidence: float) -> 
     return Interval(float(mean), float(mean - half), float(mean + half), std, n)
 
 
-def interval_dicts(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, confidence: float) -> list:
-    """``interval_from_moments(...).to_dict()`` for whole 2-D arrays of counts, means and sums
-    of squared deviations at once (the same numbers, element by element): a list of rows."""
+def interval_arrays(
+    n: np.ndarray, mean: np.ndarray, m2: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, mean, ci_low, ci_high, std)`` of :func:`interval_from_moments` for whole arrays of
+    counts, means and sums of squared deviations at once (the same numbers, element by
+    element). Entries with ``n <= 1`` have no interval (their ``ci_low``, ``ci_high`` and
+    ``std`` are meaningless) and entries with ``n == 0`` no mean: the caller masks them."""
     n = np.asarray(n, dtype=np.int64)
+    mean = np.asarray(mean)
     tq = np.zeros(n.shape)
     for df in np.unique(n[n > 1] - 1).tolist():
         tq[n == df + 1] = t_quantile(0.5 + confidence / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         std = np.sqrt(np.maximum(m2, 0.0) / (n - 1))
         half = tq * std / np.sqrt(n)
+    return n, mean, mean - half, mean + half, std
+
+
+def interval_dicts(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, confidence: float) -> list:
+    """``interval_from_moments(...).to_dict()`` for whole 2-D arrays of counts, means and sums
+    of squared deviations at once (the same numbers, element by element): a list of rows."""
     rows = []
     for n_row, *row in zip(
-        *(a.tolist() for a in (n, mean, mean - half, mean + half, std)), strict=True
+        *(a.tolist() for a in interval_arrays(n, mean, m2, confidence)), strict=True
     ):
         cells = []
         for k, m, lo, hi, sd in zip(n_row, *row, strict=True):

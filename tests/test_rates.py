@@ -56,10 +56,10 @@ def test_rate_intervals_are_clipped_to_0_1_and_mean_std_kept():
     assert stat["mean"] == pytest.approx(0.4)
     assert stat["std"] == pytest.approx(np.sqrt(0.3))
     assert (stat["ci_low"], stat["ci_high"]) == (0.0, 1.0)
-    # per SKU too (skus.csv is built from the summary)
+    # per SKU too (summary.json and skus.csv)
     sku = summary["strategies"]["other"]["skus"]["A"]["metrics"]["account_health_breach_rate"]
     assert (sku["ci_low"], sku["ci_high"]) == (0.0, 1.0) and sku["mean"] == pytest.approx(0.4)
-    row = next(r for r in sku_rows(summary) if r["strategy"] == "other" and r["sku"] == "A")
+    row = next(r for r in sku_rows(results) if r["strategy"] == "other" and r["sku"] == "A")
     assert (
         row["account_health_breach_rate_ci_low"],
         row["account_health_breach_rate_ci_high"],

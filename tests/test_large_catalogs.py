@@ -1,0 +1,204 @@
+"""Large catalogs at flat cost: per-SKU output from arrays, the summary's size bound, the LIL fee
+for paying SKUs only, scalar negative-binomial draws, and a start-up that imports only what
+the command needs. Every faster path is checked against the plain computation it replaces."""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sim import charges, report, results
+from sim.cli import LazyGroup, cli
+from sim.distributions import DemandSampler
+from sim.loader import validate
+from sim.model import compile_scenario
+from sim.montecarlo import run
+from sim.plan import _cents
+from sim.results import csv_text, summarize, top_skus, write_columns_atomic, write_results
+from sim.scenario import NegativeBinomial
+from tests.helpers import ROOT
+from tests.test_modes import const, scen, strategy, up_to
+
+
+def three_skus() -> dict:
+    """SKUs A, B, C with constant demand 1, 5 and 3 a day from one warehouse, 3 replications."""
+    skus = [
+        {"id": "A", "price": 20.0, "unit_cost": 6.0, "demand": const(1)},
+        {"id": "B", "price": 30.0, "unit_cost": 9.0, "demand": const(5)},
+        {"id": "C", "price": 25.0, "unit_cost": 7.0, "demand": const(3)},
+    ]
+    wh = {"type": "fbm", "handling_days": 0, "transit_days": 1, "promise_days": 3}
+    st = strategy(["wh"], {"wh": up_to({"A": 4, "B": 12, "C": 8}, lead=2)})
+    return scen(skus, {"wh": wh}, [st], 30, replications=3)
+
+
+def test_summary_points_to_skus_csv_above_the_bound(tmp_path, monkeypatch):
+    res = run(compile_scenario(validate(three_skus())))
+    whole = summarize(res, "t", "0" * 64, 30, 0)
+    write_results(tmp_path / "whole", whole, res)
+    monkeypatch.setattr(results, "SKUS_IN_SUMMARY", 2)
+    big = summarize(res, "t", "0" * 64, 30, 0)
+    write_results(tmp_path / "big", big, res)
+    for name, strat in big["strategies"].items():
+        assert "skus" not in strat and strat["skus_file"] == "skus.csv"
+        assert strat["metrics"] == whole["strategies"][name]["metrics"]
+    on_disk = json.loads((tmp_path / "big" / "summary.json").read_text())
+    assert on_disk == big
+    # skus.csv does not depend on the bound, and holds what summary.json holds below it
+    text = (tmp_path / "big" / "skus.csv").read_text()
+    assert text == (tmp_path / "whole" / "skus.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["sku"] for r in rows] == ["A", "B", "C"]
+    for row in rows:
+        stats = whole["strategies"][row["strategy"]]["skus"][row["sku"]]["metrics"]
+        assert float(row["demand_units"]) == stats["demand_units"]["mean"]
+        assert float(row["profit_ci_low"]) == stats["profit"]["ci_low"]
+    # the report's per-SKU table: the top SKUs by mean demand (30, 150, 90 units), in order
+    top = top_skus(big, res, 2)
+    name = res.model.strategy_names[0]
+    assert list(top["strategies"][name]["skus"]) == ["B", "C"]
+    assert top["sku_total"] == 3
+    for sku in ("B", "C"):
+        assert top["strategies"][name]["skus"][sku] == whole["strategies"][name]["skus"][sku]
+    monkeypatch.setattr(report, "MAX_SKUS", 2)
+    html = report._skus(top)
+    assert "The 2 SKUs with the most demand of 3" in html
+    assert ">B<" in html and ">C<" in html and ">A<" not in html
+
+
+def test_columns_write_the_bytes_of_csv_text(tmp_path):
+    names = ["=SUM(A1)", "plain", "a\rb", "", "-1", "x,y", 'say "hi"']
+    values = [1.5, -0.0, 1e-17, "", 3.0, 2.25, float("inf")]
+    rows = [{"name": n, "value": v, "text": n[::-1]} for n, v in zip(names, values, strict=True)]
+    columns = [names, values, [n[::-1] for n in names]]
+    write_columns_atomic(tmp_path / "x.csv", ["name", "value", "text"], [(columns, (0, 2))])
+    assert (tmp_path / "x.csv").read_bytes() == csv_text(rows).encode()
+    # in several blocks, and a block without a carriage return
+    blocks = [([c[:2] for c in columns], (0, 2)), ([c[2:] for c in columns], (0, 2))]
+    write_columns_atomic(tmp_path / "y.csv", ["name", "value", "text"], blocks)
+    assert (tmp_path / "y.csv").read_bytes() == csv_text(rows).encode()
+    # without a carriage return (quotes, commas, new lines, -0.0, inf, NaN)
+    names = ["=SUM(A1)", "x,y", 'say "hi"', "a\nb", "", "+1", "plain"]
+    values = [-0.0, float("nan"), float("-inf"), "", 0.1 + 0.2, 1e300, 7.0]
+    rows = [{"name": n, "value": v, "x": 2.5} for n, v in zip(names, values, strict=True)]
+    columns = [names, values, [2.5] * len(names)]
+    write_columns_atomic(tmp_path / "z.csv", ["name", "value", "x"], [(columns, (0,))])
+    assert (tmp_path / "z.csv").read_bytes() == csv_text(rows).encode()
+
+
+def test_cents_are_pythons_round():
+    rng = np.random.default_rng(7)
+    units = rng.integers(0, 60, (10, 4000)).astype(float)
+    values = np.concatenate(
+        [
+            np.quantile(units, (0.5, 0.1, 0.9), axis=0).ravel(),
+            rng.random(4000) * 500,
+            np.arange(0, 100, 0.005),  # every half-cent, where NumPy's rounding can differ
+        ]
+    )
+    assert _cents(values) == [round(float(v), 2) for v in values]
+
+
+def lil_by_the_rule(fees, on_hand, shipped, warmup):
+    """The LIL fee per unit shipped on every day from the first charged one, for every SKU, as
+    the module docstring of ``sim.charges`` states it (windows of 30 and 90 days ending the day
+    before, the larger days of supply, no fee after fewer than 20 units in 7 days)."""
+    first = max(fees.lil_first_day, warmup)
+    cum_on = np.concatenate([np.zeros((1, fees.skus)), np.cumsum(on_hand, axis=0, dtype=float)])
+    cum_sh = np.concatenate([np.zeros((1, fees.skus)), np.cumsum(shipped, axis=0, dtype=float)])
+    days = np.arange(first, fees.days)
+    supply = []
+    for window in (30, 90):
+        lo = np.maximum(0, days - window)
+        sold, stock = cum_sh[days] - cum_sh[lo], cum_on[days] - cum_on[lo]
+        supply.append(np.divide(stock, sold, out=np.full_like(stock, np.inf), where=sold > 0))
+    band = np.searchsorted(fees.lil_thresholds, np.maximum(*supply), side="right")
+    rate = fees.lil_per_unit[fees.period_of_day[days][:, None], band, np.arange(fees.skus)]
+    return first, np.where(cum_sh[days] - cum_sh[days - 7] >= 20, rate, 0.0)
+
+
+@pytest.mark.parametrize("warmup", [0, 45])
+def test_lil_fee_of_paying_skus_in_blocks_is_the_rule_bit_for_bit(warmup):
+    rng = np.random.default_rng(3)
+    days, skus = 365, 1200  # more than LIL_BLOCK SKUs pay: several blocks
+    mean = rng.lognormal(1.0, 1.2, skus)
+    shipped = rng.poisson(mean, (days, skus))
+    on_hand = rng.poisson(mean * rng.uniform(1, 60, skus), (days, skus))
+    per_unit = rng.random((3, 4, skus)) * (np.arange(4) < 3)[None, :, None]  # > 28 days: free
+    fees = SimpleNamespace(
+        days=days,
+        skus=skus,
+        lil_per_unit=per_unit,
+        lil_first_day=30,
+        lil_thresholds=np.array([14.0, 21.0, 28.0]),
+        period_of_day=np.repeat([0, 1, 2], [100, 100, 165]),
+    )
+    stacked = np.stack([on_hand, shipped], axis=1)  # strided views, as the engine's trace gives
+    first, want = lil_by_the_rule(fees, on_hand, shipped, warmup)
+    got_first, got = charges.lil_rates(fees, stacked[:, 0], stacked[:, 1], warmup)
+    assert got_first == first and np.array_equal(got, want)
+    payers = np.flatnonzero(want.any(axis=0))
+    assert charges.LIL_BLOCK < len(payers) < skus  # some SKUs skipped
+    total = charges._lil_charge(fees, stacked[:, 0], stacked[:, 1], warmup)
+    plain = np.einsum("ij,ij->j", shipped[first:], want, dtype=float)
+    assert total.tobytes() == plain.tobytes()
+
+
+def test_constant_negative_binomial_draws_as_the_daily_form():
+    demand = NegativeBinomial(
+        distribution="negative_binomial", mean_per_day=2.5, variance_to_mean=1.8
+    )
+    sampler = DemandSampler(demand, np.ones(365))
+    assert sampler.constant
+    got = sampler.sample(np.random.default_rng(11))
+    n = np.full(365, 2.5 / 0.8)
+    want = np.random.default_rng(11).negative_binomial(n, 1 / 1.8)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_group_help_lists_lazy_commands_from_their_own_help():
+    for name in LazyGroup.lazy:
+        command = LazyGroup.get_command(cli, None, name)
+        first = inspect.cleandoc(command.help).split("\n\n")[0]
+        assert LazyGroup.summaries[name] == " ".join(first.split())  # as click reflows it
+
+
+def test_start_up_imports_only_what_the_command_needs():
+    probe = (
+        "import sys; from click.testing import CliRunner; from sim.cli import cli; "
+        "CliRunner().invoke(cli, sys.argv[1:]); import sim.montecarlo; "
+        "print(sorted(m for m in ('sim.optimize', 'sim.dask_backend', 'sim.sweep') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_transit_drawn_in_day_blocks_is_the_draw_all_at_once(monkeypatch):
+    """Blocks of days keep the multinomial draws in the same order (day by day, SKU by SKU)."""
+    from sim.shipping import Shipper
+
+    rng = np.random.default_rng(0)
+    units = rng.poisson(2.0, (365, 2, 700))[:, 1]  # a strided view, as the engine's served
+    probs = np.array([0.5, 0.3, 0.2])
+    ok = (rng.random((365, 3)) < 0.7).astype(np.int64)
+    offsets = rng.integers(1, 6, (365, 3))
+    monkeypatch.setattr("sim.shipping.TRANSIT_BLOCK", 3 * 700 * 40)  # 40 days a block
+    ship = SimpleNamespace(
+        rng=np.random.default_rng(9), rule=SimpleNamespace(transit=SimpleNamespace(probs=probs))
+    )
+    on_time, days_sum = Shipper._transit(ship, units, ok, offsets)
+    counts = np.random.default_rng(9).multinomial(units, probs)
+    assert np.array_equal(on_time, np.einsum("dsk,dk->ds", counts, ok))
+    assert np.array_equal(days_sum, np.einsum("dsk,dk->ds", counts, offsets))
