@@ -61,6 +61,14 @@ allow_outside_option = click.option(
 )
 
 
+estimate_option = click.option(
+    "--estimate",
+    is_flag=True,
+    help="Print how long the command would take and the memory it needs (estimate: about N s, "
+    "M MB on W workers), from a short timed pilot, and exit without running.",
+)
+
+
 def _out_folder(ctx, param, value):
     """``--out`` as a Path; an empty value is refused (it would mean the current folder)."""
     if value is None:
@@ -159,6 +167,13 @@ def run_options(f):
     metavar="N",
     help="Run replication N alone (same random numbers as in a full run): to rerun a failure.",
 )
+@estimate_option
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="After the table, say in plain words what its numbers mean (mean ± half-width, paired "
+    "difference, wins, service levels, counted days).",
+)
 def run(
     scenario,
     reps,
@@ -175,12 +190,15 @@ def run(
     max_reps,
     check,
     replication,
+    estimate,
+    explain,
     allow_outside_files,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
     with paused_collector():
         from sim import montecarlo
         from sim.budget import check_run
+        from sim.estimate import long_note, run_estimate, worth_a_pilot
         from sim.loader import load_scenario
         from sim.model import compile_scenario
         from sim.results import summarize, write_results
@@ -199,8 +217,16 @@ def run(
         workers = workers or montecarlo.default_workers()
         # before compiling: the model's arrays over days × SKUs are the first large ones
         cap = None if target is None else target.max_reps
-        check_run(sc, workers, backend, scheduler, None if quiet else _note, cap)
+        echo = None if quiet else _note
+        shape, need = check_run(sc, workers, backend, scheduler, echo, cap, timed=False)
         model = compile_scenario(sc)
+    if estimate or (echo is not None and worth_a_pilot(shape, workers)):
+        est = run_estimate(model, shape, need, workers, backend, report=not no_report)
+        if estimate:
+            click.echo(est.line())
+            return
+        if long_note(est):
+            _note(f"note: {long_note(est)}")
     if check:
         model = dataclasses.replace(model, check=True)
     out = out or default_out(sc.name)
@@ -229,6 +255,10 @@ def run(
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
         click.echo(comparison_table(summary))
+        if explain:
+            from sim.glossary import glossary_text
+
+            click.echo("\n" + glossary_text(summary))
         click.echo(f"\nResults: {out}")
     if results.error is not None:
         e = results.error
