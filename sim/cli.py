@@ -244,6 +244,10 @@ def run(
                 first=replication or 0,
             )
         summary = summarize(results, sc.name, loaded.sha256, sc.horizon_days, sc.warmup_days)
+        if target is not None:
+            summary["precision"] = target.record(results.totals, model.confidence)
+        if replication is not None:
+            summary["rerun_replication"] = replication
         outdir.clear(out, force)
         write_results(out, summary, results)
         if not no_report:
@@ -260,6 +264,8 @@ def run(
 
             click.echo("\n" + glossary_text(summary))
         click.echo(f"\nResults: {out}")
+    if target is not None and results.complete and not quiet:
+        _note(precision_line(summary["precision"], results.replications, target.max_reps))
     if results.error is not None:
         e = results.error
         click.echo(f"error: {e}", err=True)
@@ -299,10 +305,26 @@ def validate(scenario, allow_outside_files) -> None:
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
     for loc, note in notes(sc):
         click.echo(f"{loc}: note: {note}", err=True)
-    click.echo(
-        f"ok: {sc.name}: {len(sc.skus)} SKUs, {len(sc.nodes)} nodes, "
-        f"{len(sc.strategies)} strategies, {sc.replications} replications × {sc.horizon_days} days"
+    sizes = ", ".join(
+        count(n, word)
+        for n, word in (
+            (len(sc.skus), "SKU"),
+            (len(sc.nodes), "node"),
+            (len(sc.strategies), "strategy"),
+        )
     )
+    click.echo(
+        f"ok: {sc.name}: {sizes}, {count(sc.replications, 'replication')} × "
+        f"{count(sc.horizon_days, 'day')}"
+    )
+
+
+def count(n: int, word: str) -> str:
+    """``1 node``, ``2 nodes``, ``1 strategy``, ``3 strategies``."""
+    if n == 1:
+        return f"1 {word}"
+    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{n} {plural}"
 
 
 @cli.command()
@@ -438,6 +460,30 @@ def check_backend(backend: str, scheduler: str | None) -> None:
     """``--scheduler`` belongs to ``--backend dask``."""
     if scheduler is not None and backend != "dask":
         raise UserError(("--scheduler", "only used with --backend dask"))
+
+
+def precision_line(p: dict, replications: int, cap: int) -> str:
+    """What ``--precision`` reached: the target met, or where ``--max-reps`` stopped short."""
+    from sim.table import fmt, kind_of
+
+    kind = kind_of(p["metric"])
+
+    def half(x: float | None) -> str:
+        if x is None:
+            return "unknown (fewer than two replications)"
+        return fmt(x, kind) if kind == "money" else f"{x:,.4g}"
+
+    if p["reached"]:
+        return (
+            f"precision: every strategy's {p['metric']} interval is within ± {half(p['target'])} "
+            f"after {replications:,} replications (widest ± {half(p['half_width'])})"
+        )
+    return (
+        f"precision: NOT reached: --max-reps {cap:,} stopped the run before every strategy's "
+        f"{p['metric']} interval was within ± {half(p['target'])}; the widest is "
+        f"± {half(p['half_width'])} after {replications:,} replications (raise --max-reps, "
+        "or accept a wider interval)"
+    )
 
 
 MIN_HALF_WIDTH = 1e-9  # rates are shares: 1e-9 is already beyond any reachable precision
