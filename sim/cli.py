@@ -323,7 +323,7 @@ def count(n: int, word: str) -> str:
     """``1 node``, ``2 nodes``, ``1 strategy``, ``3 strategies``."""
     if n == 1:
         return f"1 {word}"
-    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    plural = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
     return f"{n} {plural}"
 
 
