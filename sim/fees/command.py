@@ -79,7 +79,7 @@ def fees(
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
-        click.echo(_table(report))
+        click.echo(_table(report, today=on is None))
 
 
 def _read_measures(
@@ -130,11 +130,13 @@ def _report(product: Product, day: dt.date, category: str | None) -> dict[str, A
     }
 
 
-def _table(report: dict[str, Any]) -> str:
+def _table(report: dict[str, Any], today: bool = False) -> str:
+    """The fee breakdown, the date it is for first (``today``: no --date was given)."""
     referral, storage = report["referral"], report["storage"]
     peak = "estimated " if report["peak_estimated"] else ""
+    when = "today, no --date given; " if today else ""
     lines = [
-        ("Date", f"{report['date']} (fee schedule {report['fee_schedule']})"),
+        ("Date", f"{report['date']} ({when}fee schedule {report['fee_schedule']})"),
         ("Size tier", report["size_tier"]),
         ("Unit weight", f"{report['unit_weight_lb']:.3f} lb"),
         ("Dimensional weight", f"{report['dimensional_weight_lb']:.3f} lb"),
