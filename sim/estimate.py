@@ -6,7 +6,9 @@ node's per-order account-health draws, a backlog), far more than any count of SK
 tell. So the estimate times a short **pilot**: the first ``PILOT_REPLICATIONS`` replications of
 every strategy, simulated side by side as a run does, in CPU time (so that other processes on a
 busy machine do not inflate it), then scales that up to the run's replications over its workers
-and adds start-up, the workers' start and the report. A rough figure from the sizes alone
+and adds start-up, the workers' start and the report; on a machine busy with other work (its
+load average above the cores left over) the simulation is stretched by the share of the cores
+it will get. A rough figure from the sizes alone
 (``budget.run_seconds``, which never overstates the simulation by much) decides whether a run is
 long enough for the pilot to be worth its cost before the automatic note; ``--estimate`` always
 runs it. Calibrated on the bundled scenarios at 100 and 2,000 replications (``bench/estimate.py``
@@ -15,6 +17,7 @@ prints estimate against actual).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -77,26 +80,43 @@ def cores() -> int:
     return montecarlo.default_workers()
 
 
+def load() -> float:
+    """Processes already running or waiting for a core (the 1-minute load average; 0 where the
+    system does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return 0.0
+
+
+def sharing(parallel: int) -> float:
+    """How much slower than alone the run's ``parallel`` processes go on a busy machine: with
+    ``load`` other processes wanting the cores too, each gets cores ÷ (load + parallel) of one
+    (1 when there are cores to spare)."""
+    return max(1.0, (load() + parallel) / cores())
+
+
 def simulation_seconds(per_replication: float, replications: int, workers: int) -> float:
     """Wall seconds of ``replications`` at ``per_replication`` CPU seconds each over ``workers``
-    (no faster than the cores allow), the workers' start included."""
+    (no faster than the cores allow, slower while other processes share them), the workers'
+    start included."""
     parallel = max(1, min(workers, replications, cores()))
     start = WORKER_START_SECONDS * workers if workers > 1 else 0.0
-    return per_replication * replications / parallel + start
+    return per_replication * replications / parallel * sharing(parallel) + start
 
 
-def overhead_seconds(shape: Shape, backend: str, report: bool) -> float:
+def overhead_seconds(shape: Shape, backend: str, report: bool, startup: bool = True) -> float:
     """What a command costs besides the simulation: start-up, building Amazon's fee tables,
-    writing the results, the report."""
+    writing the results, the report (one process: slower while others share the cores)."""
     from sim.budget import FEE_SKU_DAYS_PER_SECOND
     from sim.metrics import METRICS
 
     rows = len(shape.strategies) * (shape.skus * len(METRICS) + shape.replications)
-    out = STARTUP_SECONDS + shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND
+    out = (STARTUP_SECONDS if startup else 0.0) + shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND
     out += WRITE_SECONDS_PER_ROW * rows
     if backend == "dask":
         out += DASK_START_SECONDS
-    return out + (REPORT_SECONDS if report else 0.0)
+    return (out + (REPORT_SECONDS if report else 0.0)) * sharing(1)
 
 
 def run_estimate(
@@ -115,10 +135,10 @@ def sweep_estimate(scenarios: list, shapes: list[Shape], need: Need, workers: in
 
     ends = [0, len(scenarios) - 1] if len(scenarios) > 1 else [0]
     per = sum(replication_seconds(compile_scenario(scenarios[i])) for i in ends) / len(ends)
-    seconds = overhead_seconds(shapes[0], backend, report=False)
+    seconds = STARTUP_SECONDS * sharing(1) + (DASK_START_SECONDS if backend == "dask" else 0.0)
     for shape in shapes:
         seconds += simulation_seconds(per, shape.replications, workers)
-        seconds += overhead_seconds(shape, "local", False) - STARTUP_SECONDS
+        seconds += overhead_seconds(shape, "local", False, startup=False)
     return Estimate(seconds, need.total, workers)
 
 
