@@ -182,31 +182,42 @@ def matches(expected: str, actual: str) -> bool:
     return expected.rstrip() == actual.rstrip()
 
 
-def missing(excerpt: list[str], printed: list[str]) -> int | None:
-    """Index of the first excerpt line not found (in order) in ``printed``, or None."""
-    at = 0
-    for i, line in enumerate(excerpt):
+def positions(excerpt: list[str], printed: list[str]) -> list[int]:
+    """Where each excerpt line is found in ``printed``, in order, until the first that is not
+    (``...`` and blank lines are skipped)."""
+    at, found = 0, []
+    for line in excerpt:
         if line.strip() in ELLIPSIS or not line.strip():
             continue
         while at < len(printed) and not matches(line, printed[at]):
             at += 1
         if at == len(printed):
-            return i
+            break
+        found.append(at)
         at += 1
-    return None
+    return found
+
+
+def missing(excerpt: list[str], printed: list[str]) -> int | None:
+    """Index of the first excerpt line not found (in order) in ``printed``, or None."""
+    shown = [i for i, line in enumerate(excerpt) if line.strip() and line.strip() not in ELLIPSIS]
+    found = positions(excerpt, printed)
+    return None if len(found) == len(shown) else shown[len(found)]
 
 
 def explain(excerpt: list[str], printed: list[str], i: int) -> str:
     """A readable failure: the README line, the closest printed line, and a diff of the
-    README's block against the printed lines it is closest to."""
+    README's block against the printed lines it covers."""
     want = excerpt[i]
     close = difflib.get_close_matches(want, printed, n=1, cutoff=0.0)
-    shown = [line for line in excerpt if line.strip() not in ELLIPSIS]
+    shown = [line for line in excerpt if line.strip() and line.strip() not in ELLIPSIS]
+    found = positions(excerpt, printed)
     anchor = printed.index(close[0]) if close else 0
-    first = max(0, anchor - excerpt.index(want))
-    region = printed[first : first + len(excerpt) + 5]
+    first = found[0] if found else max(0, anchor - shown.index(want))
+    last = max([anchor, *found]) + len(shown) - len(found)
+    region = printed[first : last + 1]
     diff = "\n".join(
-        difflib.unified_diff(shown, region, "README", "printed now", lineterm="", n=2)
+        difflib.unified_diff(shown, region, "README", "printed now", lineterm="", n=len(region))
     )
     return (
         f"README line not printed:\n  {want!r}\nclosest printed line:\n  "
