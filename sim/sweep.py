@@ -462,7 +462,7 @@ def break_even_lines(rep: dict) -> list[str]:
     pct = round(100 * rep["confidence"])
     key = rep["parameter"][0] if isinstance(rep["parameter"], list) else rep["parameter"]
     grid = sorted({float(v) for v in first})
-    spacing = min((b - a for a, b in zip(grid, grid[1:], strict=False)), default=0.0)
+    spacing = min((b - a for a, b in itertools.pairwise(grid)), default=0.0)
     lines = []
     for b in rep["break_even"]:
         at = "".join(f", {k}={_text(v)}" for k, v in b.get("at", {}).items())

@@ -61,7 +61,9 @@ def test_fees_says_which_date_first():
     first = today.output.splitlines()[0]
     assert first.startswith(f"Date                {dt.date.today().isoformat()} (today, no --date")
     given = CliRunner().invoke(fees, [*args, "--price", "24.99", "--date", "2026-03-01"])
-    assert given.output.splitlines()[0] == "Date                2026-03-01 (fee schedule 2026-01-15)"
+    assert (
+        given.output.splitlines()[0] == "Date                2026-03-01 (fee schedule 2026-01-15)"
+    )
 
 
 def test_bench_runs_from_a_clean_copy_of_the_repository(tmp_path):

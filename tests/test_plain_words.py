@@ -87,7 +87,7 @@ def test_precision_not_reached_says_so_and_records_it(two_strategies, tmp_path):
         "precision: NOT reached: --max-reps 30 stopped the run before every strategy's profit "
         "interval was within ± $0.01; the widest is ± "
     )
-    assert f"after 30 replications" in line
+    assert "after 30 replications" in line
     shown = line.split("the widest is ± ")[1].split(" after")[0]
     assert shown == fmt(widest, "money")
 
@@ -190,7 +190,7 @@ def test_equal_in_every_replication_has_no_wins():
     same = np.array([3.0, 1.0, 2.0])
     assert paired(same, same.copy(), 0.95, lower_is_better=False).win_rate is None
     # one replication apart: wins are counted again (a tie is not a win)
-    assert paired(same + [0, 0, 1], same, 0.95, lower_is_better=False).win_rate == 1 / 3
+    assert paired(same + np.array([0, 0, 1]), same, 0.95, lower_is_better=False).win_rate == 1 / 3
 
 
 def test_table_shows_no_wins_between_equals(two_strategies, tmp_path):
