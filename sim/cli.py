@@ -277,7 +277,8 @@ def run(
         sys.exit(1)
     if not results.complete:
         click.echo(
-            f"interrupted: kept {results.replications} finished replications in {out}", err=True
+            f"interrupted: kept {count(results.replications, 'finished replication')} in {out}",
+            err=True,
         )
         sys.exit(interrupts.exit_code())
     stopped_after(out)
