@@ -6,9 +6,9 @@ node's per-order account-health draws, a backlog), far more than any count of SK
 tell. So the estimate times a short **pilot**: the first ``PILOT_REPLICATIONS`` replications of
 every strategy, simulated side by side as a run does, in CPU time (so that other processes on a
 busy machine do not inflate it), then scales that up to the run's replications over its workers
-and adds start-up, the workers' start and the report; on a machine busy with other work (its
-load average above the cores left over) the simulation is stretched by the share of the cores
-it will get. A rough figure from the sizes alone
+and adds start-up, the workers' start and the report; on a machine busy with other work the
+whole is stretched by the share of the cores it will get, judged from the share the pilot got
+(its CPU time ÷ its wall time; the 1-minute load average lags by minutes). A rough figure from the sizes alone
 (``budget.run_seconds``, which never overstates the simulation by much) decides whether a run is
 long enough for the pilot to be worth its cost before the automatic note; ``--estimate`` always
 runs it. Calibrated on the bundled scenarios at 100 and 2,000 replications (``bench/estimate.py``
@@ -33,6 +33,8 @@ WORKER_START_SECONDS = 0.1  # each local worker process (forked)
 DASK_START_SECONDS = 3.0  # a local Dask cluster
 REPORT_SECONDS = 1.5  # matplotlib and the charts of report.html (bundled: 0.9 to 1.7 s)
 WRITE_SECONDS_PER_ROW = 2e-5  # summary, CSV files: per strategy × SKU × metric and per row
+MIN_PILOT_WALL = 0.02  # a pilot shorter than this tells nothing of the machine's load
+_others: float | None = None  # other processes the last pilot shared the cores with
 PILOT_ABOVE_SECONDS = 2.0  # rough simulation time above which the note pilots first
 # optimize: each search step reruns one strategy on the cached replication inputs (demand and
 # lead times drawn once), about this many steps per searched node, plus one confirmation run
@@ -71,11 +73,22 @@ def _round(x: float) -> str:
 def replication_seconds(model, replications: int = PILOT_REPLICATIONS) -> float:
     """CPU seconds of one replication of every strategy of the compiled ``model``, from a pilot
     of its first replications side by side, as a run's batches of 16 would cost them."""
+    global _others
     k = max(1, min(replications, model.replications))
-    t0 = time.process_time()
+    t0, w0 = time.process_time(), time.perf_counter()
     montecarlo.run_batch(model, range(k))
-    spent = time.process_time() - t0
+    spent, wall = time.process_time() - t0, time.perf_counter() - w0
+    _others = others_from(spent / wall) if wall >= MIN_PILOT_WALL else None
     return spent / k * (BATCH_GAIN if model.replications > k else 1.0)
+
+
+def others_from(share: float) -> float:
+    """Other processes wanting the cores, from the share of a core the pilot got (CPU ÷ wall
+    time): n others and the pilot on C cores give it C ÷ (n + 1) of one. A share near 1 says
+    only that there was a core to spare: counted as none."""
+    if share >= 0.9:
+        return 0.0
+    return max(0.0, cores() / max(share, 1e-3) - 1)
 
 
 def cores() -> int:
@@ -84,8 +97,10 @@ def cores() -> int:
 
 
 def load() -> float:
-    """Processes already running or waiting for a core (the 1-minute load average; 0 where the
-    system does not tell)."""
+    """Processes already running or waiting for a core: as the last pilot found them (the
+    load of the moment), else the 1-minute load average (0 where the system does not tell)."""
+    if _others is not None:
+        return _others
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - not Unix

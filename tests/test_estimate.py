@@ -89,6 +89,29 @@ def test_the_pilot_times_its_replications_in_cpu_time(monkeypatch):
     assert calls == [range(4)]
 
 
+@pytest.mark.parametrize(("share", "others"), [(1.0, 0.0), (0.95, 0.0), (0.5, 3.0), (0.25, 7.0)])
+def test_the_pilot_tells_how_busy_the_machine_is(share, others, monkeypatch):
+    """On 2 cores, n other processes leave the pilot 2 / (n + 1) of a core."""
+    monkeypatch.setattr(est, "cores", lambda: 2)
+    assert est.others_from(share) == pytest.approx(others)
+
+
+def test_a_busy_pilot_stretches_the_estimate(monkeypatch):
+    monkeypatch.setattr(est, "_others", None)  # restored after the test
+    monkeypatch.setattr(est, "cores", lambda: 2)
+    monkeypatch.setattr(est.montecarlo, "run_batch", lambda m, r: None)
+    cpu, wall = iter([0.0, 0.1]), iter([0.0, 0.4])  # a quarter of a core: 7 others
+    monkeypatch.setattr(est.time, "process_time", lambda: next(cpu))
+    monkeypatch.setattr(est.time, "perf_counter", lambda: next(wall))
+
+    class Model:
+        replications = 4
+
+    est.replication_seconds(Model())
+    assert est.load() == pytest.approx(7.0)
+    assert est.sharing(2) == pytest.approx((7 + 2) / 2)
+
+
 def test_a_run_of_fewer_replications_than_the_pilot_is_timed_whole(monkeypatch):
     monkeypatch.setattr(est.montecarlo, "run_batch", lambda m, r: None)
     clock = iter([0.0, 0.3])
