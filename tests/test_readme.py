@@ -10,6 +10,9 @@ How the README is read (see its "Development" section):
 - in every other fenced block, each ``python simulate.py …`` command (after ``&&``, before a
   ``# comment``) is run and must exit 0.
 
+A command whose output is shown may also exit 2 (``validate`` of a file with mistakes); none may
+print a traceback.
+
 An excerpt matches when its lines appear in the output in the same order (rows a README leaves
 out need no marker); a line ``...`` or ``…`` stands for any lines, and a line ending in `` …``
 matches any output line that starts with the text before it. Commands run once each, in a
