@@ -26,8 +26,12 @@ from sim.budget import LONG_RUN_SECONDS, Need, Shape, run_seconds
 
 PILOT_REPLICATIONS = 4  # simulated side by side; their cost is ≤ 1 % of a run worth timing
 # a replication in a batch of 16 costs about this share of one in a batch of 4 (bundled
-# scenarios: 0.7 to 1.0)
-BATCH_GAIN = 0.85
+# scenarios: 0.7 to 1.0; 1 measured closer at 2,000 replications, where the workers' pipes and
+# memory traffic take back what the wider batch saves)
+BATCH_GAIN = 1.0
+# the parent's own work per replication and strategy while the workers simulate (its share of
+# the cores): the running moments per SKU, the months, the plan (starter: about 0.6 ms)
+REDUCE_SECONDS = 5e-4
 STARTUP_SECONDS = 0.8  # Python, numpy, pydantic, SimPy, click; loading and checking the scenario
 WORKER_START_SECONDS = 0.1  # each local worker process (forked)
 DASK_START_SECONDS = 3.0  # a local Dask cluster
@@ -142,7 +146,8 @@ def run_estimate(
 ) -> Estimate:
     """``run``: the pilot scaled to the run's replications (``shape.replications``, which is
     ``--precision``'s cap when given)."""
-    sim = simulation_seconds(replication_seconds(model), shape.replications, workers)
+    per = replication_seconds(model) + REDUCE_SECONDS * len(shape.strategies)
+    sim = simulation_seconds(per, shape.replications, workers)
     return Estimate(sim + overhead_seconds(shape, backend, report), need.total, workers)
 
 
@@ -153,6 +158,7 @@ def sweep_estimate(scenarios: list, shapes: list[Shape], need: Need, workers: in
 
     ends = [0, len(scenarios) - 1] if len(scenarios) > 1 else [0]
     per = sum(replication_seconds(compile_scenario(scenarios[i])) for i in ends) / len(ends)
+    per += REDUCE_SECONDS * len(shapes[0].strategies)
     seconds = STARTUP_SECONDS * sharing(1) + (DASK_START_SECONDS if backend == "dask" else 0.0)
     for shape in shapes:
         seconds += simulation_seconds(per, shape.replications, workers)
