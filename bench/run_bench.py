@@ -1,8 +1,8 @@
 """Benchmark: workload W through the real command line against the pure-numpy baseline.
 
-    python bench/run_bench.py [--skus 100] [--reps 100] [--repeat 3] [--shared ../shared/bench]
+    python bench/run_bench.py [--skus 100] [--reps 100] [--repeat 3] [--shared bench/w]
 
-Writes W with ``shared/bench/make_scenario.py``, times ``simulate.py run W --workers 1
+Writes W with ``bench/w/make_scenario.py``, times ``simulate.py run W --workers 1
 --no-report --quiet`` and ``numpy_baseline.py`` as whole processes (start-up included, best of
 ``--repeat``, after one untimed warm-up run of each), and prints wall times, the ratio, SKU-days
 per second and peak memory. Both run with Python's bytecode cache allowed (the warm-up fills
@@ -54,7 +54,7 @@ def main() -> None:
     p.add_argument("--skus", type=int, default=100)
     p.add_argument("--reps", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "bench")
+    p.add_argument("--shared", type=Path, default=ROOT / "bench" / "w")
     a = p.parse_args()
     shared = a.shared.resolve()
     with tempfile.TemporaryDirectory() as tmp:

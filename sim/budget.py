@@ -35,6 +35,9 @@ FEE_BYTES = 32
 SUMMARY_BYTES = 640
 
 SKU_DAYS_PER_SECOND = 4e6  # simulated, per worker and strategy (the 1,000-SKU benchmark: 4.6e6)
+# and at least this per simulated day of each strategy and replication, however few the SKUs
+# (the day's array operations; bundled scenarios: 5 µs for a plain FBM node to 100 µs for SFP)
+SECONDS_PER_STRATEGY_DAY = 5e-6
 FEE_SKU_DAYS_PER_SECOND = 4e5  # Amazon's daily fee tables built (starter, 1,000 SKUs: 4.1e5)
 DRAIN_DAYS_PER_SECOND = 2e6  # backlog shipped after the horizon (measured 1.7e6 to 4.4e6)
 LONG_RUN_SECONDS = 60  # announce runs longer than this
@@ -233,12 +236,12 @@ def check_memory(need: Need, shape: Shape, what: str = "") -> None:
 
 
 def run_seconds(shape: Shape, workers: int) -> float:
-    """Rough seconds of a run: building Amazon's fee tables, then SKU-days of every strategy
-    and replication over the workers."""
-    work = shape.skus * shape.days * shape.replications * len(shape.strategies)
-    return shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND + work / (
-        SKU_DAYS_PER_SECOND * max(1, workers)
-    )
+    """Rough seconds of a run from its sizes alone: building Amazon's fee tables, then SKU-days
+    (and at least a fixed cost per day) of every strategy and replication over the workers.
+    A lower figure than most runs take: ``sim.estimate`` times a pilot for the real one."""
+    days = shape.days * shape.replications * len(shape.strategies)
+    work = max(shape.skus * days / SKU_DAYS_PER_SECOND, days * SECONDS_PER_STRATEGY_DAY)
+    return shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND + work / max(1, workers)
 
 
 def _duration(seconds: float) -> str:
@@ -271,8 +274,15 @@ def backlogs(scenario: sc.Scenario) -> list[tuple[str, float, float, float]]:
     return out
 
 
-def notes(scenario: sc.Scenario, shape: Shape, workers: int, extra_seconds: float = 0.0) -> list:
-    """``location: note`` lines for a long run or a backlog that grows without bound."""
+def notes(
+    scenario: sc.Scenario,
+    shape: Shape,
+    workers: int,
+    extra_seconds: float = 0.0,
+    timed: bool = True,
+) -> list:
+    """``location: note`` lines for a long run (unless ``timed`` is false: the caller times it
+    with ``sim.estimate``) or a backlog that grows without bound."""
     out = []
     drain = 0.0
     for name, orders, per_day, days in backlogs(scenario):
@@ -288,7 +298,7 @@ def notes(scenario: sc.Scenario, shape: Shape, workers: int, extra_seconds: floa
         drain += days
     seconds = run_seconds(shape, workers) + extra_seconds
     seconds += drain * shape.replications * len(shape.strategies) / DRAIN_DAYS_PER_SECOND
-    if seconds > LONG_RUN_SECONDS:
+    if timed and seconds > LONG_RUN_SECONDS:
         out.append(
             (
                 "",
@@ -311,52 +321,71 @@ def check_run(
     scheduler: str | None,
     echo,
     replications: int | None = None,
-) -> None:
+    timed: bool = True,
+) -> tuple[Shape, Need]:
     """What ``run`` (and commands like it) does before compiling: refuse a run that cannot fit
-    in memory, then ``echo`` the notes on its time and backlogs (``echo=None``: quiet).
-    ``replications``: the most the run may make (``--precision``'s cap), if more."""
+    in memory, then ``echo`` the notes on its time (unless ``timed`` is false) and backlogs
+    (``echo=None``: quiet). ``replications``: the most the run may make (``--precision``'s
+    cap), if more. Returns the run's sizes and memory (for ``sim.estimate``)."""
     if replications is not None and replications > scenario.replications:
         scenario = scenario.model_copy(update={"replications": replications})
     shape = shape_of(scenario)
-    check_memory(run_need(shape, workers, backend, local=not scheduler), shape)
+    need = run_need(shape, workers, backend, local=not scheduler)
+    check_memory(need, shape)
     if echo is not None:
-        for loc, text in notes(scenario, shape, workers):
+        for loc, text in notes(scenario, shape, workers, timed=timed):
             echo(f"{loc}: note: {text}" if loc else f"note: {text}")
+    return shape, need
 
 
 def check_sweep(
-    scenarios: list[sc.Scenario], workers: int, backend: str, scheduler: str | None, echo
-) -> None:
+    scenarios: list[sc.Scenario],
+    workers: int,
+    backend: str,
+    scheduler: str | None,
+    echo,
+    timed: bool = True,
+) -> tuple[list[Shape], Need]:
     """``sweep`` before compiling any grid point: every point's model and results are kept, so
-    all of them count; the notes give the time of the whole grid."""
+    all of them count; the notes give the time of the whole grid (unless ``timed`` is false).
+    Returns the points' sizes and the memory."""
     shapes = [shape_of(s) for s in scenarios]
     need = sweep_need(shapes, workers, backend, local=not scheduler)
     largest = max(shapes, key=lambda s: s.model_bytes + s.worker_bytes())
     check_memory(need, largest, f"sweep over {len(shapes)} grid points: ")
     if echo is None:
-        return
+        return shapes, need
     seconds = sum(run_seconds(s, workers) for s in shapes) - run_seconds(shapes[0], workers)
-    for loc, text in notes(scenarios[0], shapes[0], workers, extra_seconds=seconds):
+    for loc, text in notes(scenarios[0], shapes[0], workers, seconds, timed):
         echo(f"{loc}: note: {text}" if loc else f"note: {text}")
+    return shapes, need
 
 
 def check_optimize(
-    scenario: sc.Scenario, workers: int, backend: str, scheduler: str | None, echo
-) -> None:
+    scenario: sc.Scenario,
+    workers: int,
+    backend: str,
+    scheduler: str | None,
+    echo,
+    timed: bool = True,
+) -> tuple[Shape, Need]:
     """``optimize`` before compiling: its workers keep replication inputs besides a run's
-    arrays; each pass over the replications costs about a run (the search makes a few dozen)."""
+    arrays; each pass over the replications costs about a run (the search makes a few dozen).
+    Returns the sizes and the memory."""
     shape = shape_of(scenario)
     workers = max(1, min(workers, shape.replications))
-    check_memory(optimize_need(shape, workers, backend, local=not scheduler), shape)
+    need = optimize_need(shape, workers, backend, local=not scheduler)
+    check_memory(need, shape)
     if echo is None:
-        return
+        return shape, need
     for loc, text in notes(scenario, shape, workers):
         if loc:
             echo(f"{loc}: note: {text}")
     seconds = run_seconds(shape, workers)
-    if seconds > LONG_RUN_SECONDS:
+    if timed and seconds > LONG_RUN_SECONDS:
         echo(
             f"note: a large optimization: each pass over the replications takes about "
             f"{_duration(seconds)} on {workers} worker(s) (rough estimate), and the search "
             "makes a few dozen passes"
         )
+    return shape, need

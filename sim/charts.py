@@ -484,7 +484,7 @@ def inventory_chart(
             handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1 - 0.06 / height), ncol=3
         )
         png = _png(fig)
-    kept = f"{reps} replications"
+    kept = f"{reps} replication{'' if reps == 1 else 's'}"
     if replications is not None and replications > reps:
         kept = f"the first {reps} of {replications:,} replications"
     more = (

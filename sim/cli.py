@@ -94,6 +94,14 @@ allow_outside_option = click.option(
 )
 
 
+estimate_option = click.option(
+    "--estimate",
+    is_flag=True,
+    help="Print how long the command would take and the memory it needs (estimate: about N s, "
+    "M MB on W workers), from a short timed pilot, and exit without running.",
+)
+
+
 def _out_folder(ctx, param, value):
     """``--out`` as a Path; an empty value is refused (it would mean the current folder)."""
     if value is None:
@@ -192,6 +200,13 @@ def run_options(f):
     metavar="N",
     help="Run replication N alone (same random numbers as in a full run): to rerun a failure.",
 )
+@estimate_option
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="After the table, say in plain words what its numbers mean (mean ± half-width, paired "
+    "difference, wins, service levels, counted days).",
+)
 def run(
     scenario,
     reps,
@@ -208,12 +223,15 @@ def run(
     max_reps,
     check,
     replication,
+    estimate,
+    explain,
     allow_outside_files,
 ) -> None:
     """Run every strategy of SCENARIO and compare them."""
     with paused_collector():
         from sim import montecarlo
         from sim.budget import check_run
+        from sim.estimate import long_note, run_estimate, worth_a_pilot
         from sim.loader import load_scenario
         from sim.model import compile_scenario
         from sim.results import summarize, write_results
@@ -232,13 +250,21 @@ def run(
         workers = workers or montecarlo.default_workers()
         # before compiling: the model's arrays over days × SKUs are the first large ones
         cap = None if target is None else target.max_reps
-        check_run(sc, workers, backend, scheduler, None if quiet else _note, cap)
+        echo = None if quiet else _note
+        shape, need = check_run(sc, workers, backend, scheduler, echo, cap, timed=False)
         model = compile_scenario(sc)
         # what the rest needs of the scenario: its validated objects go (about 120 MB at 10,000
         # SKUs, all alive during the simulation otherwise)
         name, horizon, warmup = sc.name, sc.horizon_days, sc.warmup_days
         sha256, path = loaded.sha256, loaded.path
         del sc, loaded
+    if estimate or (echo is not None and worth_a_pilot(shape, workers)):
+        est = run_estimate(model, shape, need, workers, backend, report=not no_report)
+        if estimate:
+            click.echo(est.line())
+            return
+        if long_note(est):
+            _note(f"note: {long_note(est)}")
     if check:
         model = dataclasses.replace(model, check=True)
     out = out or default_out(name)
@@ -256,6 +282,10 @@ def run(
                 first=replication or 0,
             )
         summary = summarize(results, name, sha256, horizon, warmup)
+        if target is not None:
+            summary["precision"] = target.record(results.totals, model.confidence)
+        if replication is not None:
+            summary["rerun_replication"] = replication
         outdir.clear(out, force)
         write_results(out, summary, results)
         if not no_report:
@@ -267,7 +297,13 @@ def run(
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
         click.echo(comparison_table(summary))
+        if explain:
+            from sim.glossary import glossary_text
+
+            click.echo("\n" + glossary_text(summary))
         click.echo(f"\nResults: {out}")
+    if target is not None and results.complete and not quiet:
+        _note(precision_line(summary["precision"], results.replications, target.max_reps))
     if results.error is not None:
         e = results.error
         click.echo(f"error: {e}", err=True)
@@ -279,7 +315,8 @@ def run(
         sys.exit(1)
     if not results.complete:
         click.echo(
-            f"interrupted: kept {results.replications} finished replications in {out}", err=True
+            f"interrupted: kept {count(results.replications, 'finished replication')} in {out}",
+            err=True,
         )
         sys.exit(interrupts.exit_code())
     stopped_after(out)
@@ -307,10 +344,26 @@ def validate(scenario, allow_outside_files) -> None:
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
     for loc, note in notes(sc):
         click.echo(f"{loc}: note: {note}", err=True)
-    click.echo(
-        f"ok: {sc.name}: {len(sc.skus)} SKUs, {len(sc.nodes)} nodes, "
-        f"{len(sc.strategies)} strategies, {sc.replications} replications × {sc.horizon_days} days"
+    sizes = ", ".join(
+        count(n, word)
+        for n, word in (
+            (len(sc.skus), "SKU"),
+            (len(sc.nodes), "node"),
+            (len(sc.strategies), "strategy"),
+        )
     )
+    click.echo(
+        f"ok: {sc.name}: {sizes}, {count(sc.replications, 'replication')} × "
+        f"{count(sc.horizon_days, 'day')}"
+    )
+
+
+def count(n: int, word: str) -> str:
+    """``1 node``, ``2 nodes``, ``1 strategy``, ``3 strategies``."""
+    if n == 1:
+        return f"1 {word}"
+    plural = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{n} {plural}"
 
 
 @cli.command()
@@ -475,6 +528,30 @@ def check_backend(backend: str, scheduler: str | None) -> None:
     """``--scheduler`` belongs to ``--backend dask``."""
     if scheduler is not None and backend != "dask":
         raise UserError(("--scheduler", "only used with --backend dask"))
+
+
+def precision_line(p: dict, replications: int, cap: int) -> str:
+    """What ``--precision`` reached: the target met, or where ``--max-reps`` stopped short."""
+    from sim.table import fmt, kind_of
+
+    kind = kind_of(p["metric"])
+
+    def half(x: float | None) -> str:
+        if x is None:
+            return "unknown (fewer than two replications)"
+        return fmt(x, kind) if kind == "money" else f"{x:,.4g}"
+
+    if p["reached"]:
+        return (
+            f"precision: every strategy's {p['metric']} interval is within ± {half(p['target'])} "
+            f"after {replications:,} replications (widest ± {half(p['half_width'])})"
+        )
+    return (
+        f"precision: NOT reached: --max-reps {cap:,} stopped the run before every strategy's "
+        f"{p['metric']} interval was within ± {half(p['target'])}; the widest is "
+        f"± {half(p['half_width'])} after {replications:,} replications (raise --max-reps, "
+        "or accept a wider interval)"
+    )
 
 
 MIN_HALF_WIDTH = 1e-9  # rates are shares: 1e-9 is already beyond any reachable precision

@@ -92,7 +92,13 @@ def recommend(summary: dict) -> list[str]:
     diff = d["difference"]
     prob = d["probability_best"][best]
     weak = diff["ci_low"] is None or diff["ci_low"] <= 0
-    if not weak:
+    if d["replications"] < 2:
+        lines.append(
+            f"{best} makes {fmt(diff['mean'], 'money')} more profit than {second} over {days} "
+            "days in this single replication; one replication gives no interval, so run more "
+            "to see how sure that is."
+        )
+    elif not weak:
         lines.append(
             f"Choose {best}: it makes {fmt(diff['mean'], 'money')} more profit than {second} "
             f"over {days} days ({pct}% interval {fmt(diff['ci_low'], 'money')} to "
@@ -123,7 +129,8 @@ def recommend(summary: dict) -> list[str]:
         ]
         broke = [(rate, t.label) for t in TARGETS if (rate := _mean(m, f"breach_{t.name}")) > 0]
         which = "; ".join(f"{label} in {_share(rate)}" for rate, label in sorted(broke)[::-1])
-        within = f"; {', '.join(safe)} stay(s) within the limits." if safe else "."
+        verb = "stays" if len(safe) == 1 else "stay"
+        within = f"; {', '.join(safe)} {verb} within the limits." if safe else "."
         lines.append(
             f"Warning: {best} crosses an Amazon account-health target in {_share(risk)} of the "
             f"replications ({which or 'seller-fulfilled orders'}), which puts the selling "

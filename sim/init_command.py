@@ -7,6 +7,8 @@ line of each, ``# NAME: one-line question``, is what ``init --list`` shows.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -45,6 +47,23 @@ def template_text(name: str) -> str:
             + [("", f"  {n:<14} {d}") for n, d in known.items()]
         )
     return _folder().joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+
+
+NAME_LINE = re.compile(r"^name: (?P<name>\S+)(?P<comment>\s+#.*)?$", re.MULTILINE)
+
+
+def named(text: str, name: str) -> str:
+    """A template's text with its scenario ``name`` replaced by ``name`` (the file's stem), so
+    its results go to ``results/<file name>/`` and never mix with a bundled scenario's."""
+    value = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) else json.dumps(name)
+
+    def put(m: re.Match) -> str:
+        comment = m["comment"] or ""
+        width = len(m["name"]) + len(comment) - len(comment.lstrip())
+        gap = " " * max(1, width - len(value)) if comment else ""
+        return f"name: {value}{gap}{comment.lstrip()}"
+
+    return NAME_LINE.sub(put, text, count=1)
 
 
 @click.command()
@@ -95,7 +114,7 @@ def init(template, out, force, list_) -> None:
         raise UserError((str(path), f"folder {str(path.parent)!r} does not exist"))
     if path.exists() and not force:
         raise UserError((str(path), "file exists; use --force to overwrite it"))
-    write_file(path, text)
+    write_file(path, named(text, path.stem or template))
     shown = str(path) if " " not in str(path) else f'"{path}"'
     click.echo(f"wrote {path} (template {template})")
     click.echo(f"next: python simulate.py validate {shown} && python simulate.py run {shown}")

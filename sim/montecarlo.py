@@ -501,17 +501,35 @@ class Precision:
     half_width: float
     max_reps: int
 
-    def needed(self, totals: np.ndarray, confidence: float) -> int:
-        """Replications that should reach the precision, from the spread seen so far (the
-        half-width shrinks like 1/√n); 0 when it is already reached."""
+    def widest(self, totals: np.ndarray, confidence: float) -> float | None:
+        """The widest half-width of the strategies' intervals on ``metric`` (None while some
+        strategy has fewer than two values: no spread to go by yet)."""
         k = METRICS.index(self.metric)
-        n = totals.shape[0]
         worst = 0.0
         for s in range(totals.shape[1]):
             half = interval(totals[:, s, k], confidence).half_width
             if half is None:
-                return n + 10  # fewer than two values: no spread to go by yet
+                return None
             worst = max(worst, half)
+        return worst
+
+    def record(self, totals: np.ndarray, confidence: float) -> dict:
+        """``summary.json``'s ``precision``: ``{metric, target, reached, half_width}``."""
+        worst = self.widest(totals, confidence) if len(totals) else None
+        return {
+            "metric": self.metric,
+            "target": self.half_width,
+            "reached": worst is not None and worst <= self.half_width,
+            "half_width": worst,
+        }
+
+    def needed(self, totals: np.ndarray, confidence: float) -> int:
+        """Replications that should reach the precision, from the spread seen so far (the
+        half-width shrinks like 1/√n); 0 when it is already reached."""
+        n = totals.shape[0]
+        worst = self.widest(totals, confidence)
+        if worst is None:
+            return n + 10  # fewer than two values: no spread to go by yet
         if worst <= self.half_width:
             return 0
         ratio = worst / self.half_width

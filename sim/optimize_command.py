@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from sim import interrupts, outdir
-from sim.cli import _note, _override, check_backend, default_out, emit, run_options, stopped_after
+from sim.cli import (
+    _note,
+    _override,
+    check_backend,
+    default_out,
+    emit,
+    estimate_option,
+    run_options,
+    stopped_after,
+)
 from sim.errors import UserError
 from sim.optimize import TARGET_METRICS
 
@@ -45,6 +54,7 @@ EVERY_MONTH = ("fill_rate", "cycle_service_level")  # metrics the month-by-month
     "whose --target (fill_rate or cycle_service_level) is met in every calendar month.",
 )
 @run_options
+@estimate_option
 def optimize(
     scenario,
     target,
@@ -60,6 +70,7 @@ def optimize(
     force,
     fmt,
     quiet,
+    estimate,
     allow_outside_files,
 ) -> None:
     """Find, per strategy, SKU and stocked node, the smallest order-up-to level whose per-SKU
@@ -90,6 +101,7 @@ def optimize(
     from sim import montecarlo
     from sim import optimize as opt
     from sim.budget import check_optimize
+    from sim.estimate import long_note, optimize_estimate, searched_nodes, worth_a_pilot
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
@@ -114,9 +126,18 @@ def optimize(
         where = next(iter(sc.uncertainty.describe()))
         raise UserError((where, "optimize does not draw uncertain numbers: write a number here"))
     workers = workers or montecarlo.default_workers()
-    check_optimize(sc, workers, backend, scheduler, None if quiet else _note)
+    echo = None if quiet else _note
+    shape, need = check_optimize(sc, workers, backend, scheduler, echo, timed=False)
     model = compile_scenario(sc)
     chosen = opt.select_strategies(model, strategies)
+    if estimate or (echo is not None and worth_a_pilot(shape, workers)):
+        searched = searched_nodes(sc, chosen, every_month)
+        est = optimize_estimate(model, shape, need, workers, searched, backend)
+        if estimate:
+            click.echo(est.line())
+            return
+        if long_note(est, "optimization"):
+            _note(f"note: {long_note(est, 'optimization')}")
     show = not quiet and sys.stderr.isatty()
 
     def progress(text: str) -> None:

@@ -15,6 +15,7 @@ import html
 import struct
 from pathlib import Path
 
+from sim.glossary import glossary_section
 from sim.health import BREACH_METRICS, TARGETS
 from sim.metrics import LOWER_IS_BETTER
 from sim.results import top_skus, write_atomic
@@ -106,7 +107,8 @@ def label_of(metric: str) -> str:
         name = metric.removeprefix("cost_").replace("_", " ").capitalize() + " cost"
     else:
         name = metric.replace("_", " ").capitalize()
-    return f"{name} ({UNITS[kind_of(metric)]})"
+    unit = "orders" if metric == "orders_shipped" else UNITS[kind_of(metric)]
+    return f"{name} ({unit})"
 
 
 def grouped(metrics: list[str]) -> list[tuple[str, list[str]]]:
@@ -191,6 +193,7 @@ def render_html(
         plan,
         _skus(summary),
         _inputs(scenario_text),
+        glossary_section(summary),
     ]
     nav = "".join(
         f'<a href="#{sid}">{title}</a>'
@@ -203,6 +206,7 @@ def render_html(
             ("plan", "Shipment plan"),
             ("skus", "SKUs"),
             ("inputs", "Inputs"),
+            ("glossary", "What the numbers mean"),
         )
         if any(f'id="{sid}"' in s for s in sections)
     )
@@ -228,8 +232,11 @@ def _facts(summary: dict, start: dt.date | None) -> str:
     else:
         horizon_text = f"{horizon} days"
     reps = summary["replications"]
+    shown = f"{reps:,}"
+    if summary.get("rerun_replication") is not None:
+        shown = f"replication {summary['rerun_replication']} alone"
     rows = [
-        ("Replications", f"{reps:,}" + ("" if summary["complete"] else " (interrupted)")),
+        ("Replications", shown + ("" if summary["complete"] else " (interrupted)")),
         ("Seed", str(summary["seed"])),
         ("Horizon", horizon_text),
         ("Warm-up", f"{warmup} days, not counted" if warmup else "none"),
@@ -530,6 +537,7 @@ p { max-width: 80ch; }
 .facts div { border-left: 3px solid var(--rule); padding-left: 10px; }
 .facts dt { color: var(--muted); font-size: 13px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
+.glossary dt { font-weight: 600; } .glossary dd { margin: 0 0 10px; }
 .warning { background: var(--warn-bg); color: var(--warn); border-left: 4px solid var(--warn);
   padding: 10px 14px; }
 .recommendation { background: var(--band); border-left: 4px solid var(--ink);

@@ -1612,7 +1612,28 @@ def value_for(value, sku_id: str, fallback=None):
 
 def json_schema() -> dict:
     """The JSON Schema of the scenario format (for editors and validators)."""
-    schema = Scenario.model_json_schema(by_alias=True)
+    schema = _dates_either_way(Scenario.model_json_schema(by_alias=True))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "fulfilsim scenario"
     return schema
+
+
+# YAML 1.1 parsers (PyYAML, and so most Python tools) load an unquoted 2026-01-05 as a date,
+# YAML 1.2 parsers (the editors' language server) as the string: a date key accepts both, the
+# date object being the one value that is none of JSON's types
+NOT_JSON = {"not": {"type": ["string", "number", "boolean", "null", "array", "object"]}}
+
+
+def _dates_either_way(node):
+    """``node`` with every ``{"type": "string", "format": "date"}`` widened to accept a date
+    object as well (see ``NOT_JSON``)."""
+    if isinstance(node, list):
+        return [_dates_either_way(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _dates_either_way(v) for k, v in node.items()}
+    if out.get("type") == "string" and out.get("format") == "date":
+        out.pop("type")
+        fmt = out.pop("format")
+        out["anyOf"] = [{"type": "string", "format": fmt}, NOT_JSON]
+    return out

@@ -168,12 +168,13 @@ class Paired:
 
 
 def paired(a: np.ndarray, b: np.ndarray, confidence: float, lower_is_better: bool) -> Paired:
-    """Mean difference a − b with its interval, and the share of replications a beats b."""
+    """Mean difference a − b with its interval, and the share of replications a beats b (None
+    when a and b are equal in every replication: there is nothing to win)."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     ok = ~(np.isnan(a) | np.isnan(b))
     d = a[ok] - b[ok]
-    if len(d) == 0:
+    if len(d) == 0 or not d.any():
         return Paired(interval(d, confidence), None)
     wins = (d < 0) if lower_is_better else (d > 0)
     return Paired(interval(d, confidence), float(wins.mean()))

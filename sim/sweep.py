@@ -31,7 +31,7 @@ import yaml
 from sim import montecarlo
 from sim.errors import UserError
 from sim.loader import ScenarioLoader, format_loc, validate
-from sim.metrics import INDEX, METRICS, bounded
+from sim.metrics import INDEX, LOWER_IS_BETTER, METRICS, bounded
 from sim.model import compile_scenario
 from sim.scenario import Scenario
 from sim.stats import Interval, interval
@@ -311,7 +311,10 @@ def _entries(x: np.ndarray, totals: np.ndarray, model, metrics, at: dict) -> lis
             if s == base:
                 continue
             diffs = totals[:, :, s, k] - totals[:, :, base, k]
+            mean = _mean_curve(diffs)
             for value, ci, n in break_even(x, diffs, model.confidence):
+                below = _better(mean[x < value], metric, name, model.baseline, last=True)
+                above = _better(mean[x > value], metric, name, model.baseline, last=False)
                 out.append(
                     {
                         "metric": metric,
@@ -322,9 +325,24 @@ def _entries(x: np.ndarray, totals: np.ndarray, model, metrics, at: dict) -> lis
                         "ci_low": ci.ci_low,
                         "ci_high": ci.ci_high,
                         "replications_crossing": n,
+                        "better_below": below,
+                        "better_above": above,
                     }
                 )
     return out
+
+
+def _better(side: np.ndarray, metric: str, strategy: str, baseline: str, last: bool):
+    """The strategy better on ``metric`` at the grid value next to a break-even on one side
+    (``side`` holds the mean differences strategy − baseline there; None when both are equal
+    or there is no grid value on that side)."""
+    side = side[~np.isnan(side)]
+    if not len(side):
+        return None
+    d = side[-1] if last else side[0]
+    if d == 0:
+        return None
+    return strategy if (d > 0) != (metric in LOWER_IS_BETTER) else baseline
 
 
 def _numeric(values) -> bool:
@@ -442,21 +460,42 @@ def break_even_lines(rep: dict) -> list[str]:
     if not rep["break_even"]:
         return ["No break-even: no paired difference changes sign over the grid."]
     pct = round(100 * rep["confidence"])
+    key = rep["parameter"][0] if isinstance(rep["parameter"], list) else rep["parameter"]
+    grid = sorted({float(v) for v in first})
+    spacing = min((b - a for a, b in itertools.pairwise(grid)), default=0.0)
     lines = []
     for b in rep["break_even"]:
         at = "".join(f", {k}={_text(v)}" for k, v in b.get("at", {}).items())
-        low = "below the grid" if b["ci_low"] is None else _num(b["ci_low"])
-        high = "above the grid" if b["ci_high"] is None else _num(b["ci_high"])
+        known = [v for v in (b["ci_low"], b["ci_high"]) if v is not None]
+        width = max(known) - min(known) if len(known) == 2 else 0.0
+        scale = width / 10 if width > 0 else spacing / 100
+        num = lambda v, s=scale: _num(v, s)  # noqa: E731
+        low = "below the grid" if b["ci_low"] is None else num(b["ci_low"])
+        high = "above the grid" if b["ci_high"] is None else num(b["ci_high"])
         ci = f"{pct}% CI {low} – {high}"
         lines.append(
-            f"break-even {b['metric']}: {b['strategy']} − {b['baseline']} changes sign at "
-            f"{_num(b['value'])}{at} ({ci}; {b['replications_crossing']} of "
-            f"{rep['replications']} replications cross)"
+            f"break-even {b['metric']}: {_flip(b, num(b['value']))} ({key}{at}; {ci}; "
+            f"{b['replications_crossing']} of {rep['replications']} replications cross)"
         )
     return lines
 
 
-def _num(v: float) -> str:
+def _flip(b: dict, value: str) -> str:
+    """Which strategy is ahead below the break-even and which above, in words."""
+    does = {"profit": "makes more profit", "total_cost": "costs less"}.get(
+        b["metric"], f"does better on {b['metric']}"
+    )
+    below, above = b.get("better_below"), b.get("better_above")
+    if below and above and below != above:
+        return f"{below} {does} below {value}, {above} above"
+    return f"{b['strategy']} − {b['baseline']} changes sign at {value}"
+
+
+def _num(v: float, scale: float = 0.0) -> str:
+    """``v`` to the decimals that ``scale`` (the precision worth showing) calls for."""
+    if scale > 0 and math.isfinite(scale):
+        decimals = min(6, max(0, -math.floor(math.log10(scale))))
+        return f"{v:,.{decimals}f}"
     return f"{v:,.6g}"
 
 

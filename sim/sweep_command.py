@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from sim import interrupts, outdir
-from sim.cli import _note, _progress, check_backend, default_out, emit, run_options, stopped_after
+from sim.cli import (
+    _note,
+    _progress,
+    check_backend,
+    default_out,
+    emit,
+    estimate_option,
+    run_options,
+    stopped_after,
+)
 from sim.metrics import METRICS
 from sim.sweep import BREAK_EVEN_METRICS
 
@@ -33,6 +42,7 @@ from sim.sweep import BREAK_EVEN_METRICS
     f"[default: {', '.join(BREAK_EVEN_METRICS)}].",
 )
 @run_options
+@estimate_option
 def sweep(
     scenario,
     sets,
@@ -46,6 +56,7 @@ def sweep(
     force,
     fmt,
     quiet,
+    estimate,
     allow_outside_files,
 ) -> None:
     """Rerun SCENARIO over a grid of --set values; tables per strategy and break-evens.
@@ -76,6 +87,7 @@ def sweep(
     from sim import montecarlo
     from sim import sweep as sw
     from sim.budget import check_sweep
+    from sim.estimate import long_note, sweep_estimate, worth_a_pilot
     from sim.loader import load_scenario, parse_yaml
 
     check_backend(backend, scheduler)
@@ -85,7 +97,15 @@ def sweep(
     overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
     scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides, allow_outside_files)
     workers = workers or montecarlo.default_workers()
-    check_sweep(scenarios, workers, backend, scheduler, None if quiet else _note)
+    echo = None if quiet else _note
+    shapes, need = check_sweep(scenarios, workers, backend, scheduler, echo, timed=False)
+    if estimate or (echo is not None and worth_a_pilot(shapes[0], workers * len(shapes))):
+        est = sweep_estimate(scenarios, shapes, need, workers, backend)
+        if estimate:
+            click.echo(est.line())
+            return
+        if long_note(est, "sweep"):
+            _note(f"note: {long_note(est, 'sweep')}")
     total = sum(sc.replications for sc in scenarios)
     out = out or _sweep_out(scenarios[0].name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes

@@ -64,9 +64,17 @@ def kind_of(metric: str) -> str:
 
 
 def fmt(value: float | None, kind: str) -> str:
-    """A number for people: money with thousands separators, rates as percentages."""
+    """A number for people: money with thousands separators, rates as percentages; a value
+    that rounds to zero has no minus sign (``0.0%``, not ``-0.0%``)."""
     if value is None:
         return "–"
+    text = _fmt(value, kind)
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
+
+
+def _fmt(value: float, kind: str) -> str:
     if kind == "pct":
         return f"{100 * value:.1f}%"
     if kind == "money":
@@ -119,8 +127,12 @@ def comparison_table(summary: dict) -> str:
         rows.append(
             [metric, *(fmt_ci(summary["strategies"][n]["metrics"][metric], kind) for n in names)]
         )
+    reps = summary["replications"]
+    runs = f"{reps:,} replication{'' if reps == 1 else 's'}"
+    if summary.get("rerun_replication") is not None:
+        runs = f"replication {summary['rerun_replication']} alone (its numbers in a full run)"
     head = (
-        f"{summary['scenario']['name']}: {summary['replications']} replications × "
+        f"{summary['scenario']['name']}: {runs} × "
         f"{summary['horizon_days'] - summary['warmup_days']} counted days, seed {summary['seed']}"
         + ("" if summary["complete"] else "  [INCOMPLETE: interrupted]")
     )

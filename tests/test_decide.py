@@ -136,7 +136,7 @@ def test_a_winner_that_breaks_account_health_is_flagged():
     text = recommend(summary_for(totals, ["fbm", "fba"]))
     assert text[0].startswith("Choose fbm")
     warning = [line for line in text if line.startswith("Warning: fbm")]
-    assert warning and "67%" in warning[0] and "fba stay(s) within the limits" in warning[0]
+    assert warning and "67%" in warning[0] and "fba stays within the limits" in warning[0]
 
 
 def test_the_warning_names_the_targets_that_broke_and_sfp_is_apart():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.init_command import DEFAULT_TEMPLATE, template_text, templates
+from sim.init_command import DEFAULT_TEMPLATE, named, template_text, templates
 from tests.helpers import ROOT
 
 TEMPLATES = ("fba-migration", "hybrid-3pl", "safety-stock", "sfp")
@@ -47,7 +47,7 @@ def test_each_template_validates_and_runs_as_written(name, tmp_path, capsys):
     assert f"wrote {tmp_path / 's.yaml'} (template {name})" in out
     code, out, err = cli(capsys, "validate", tmp_path / "s.yaml")  # in-process: faster
     assert code == 0, err
-    assert out.startswith(f"ok: {name}: ")
+    assert out.startswith("ok: s: ")  # named after the file, not the template
     done = simulate(
         "run", "s.yaml", "--reps", "3", "--workers", "1", "--no-report", "--quiet", "--out", "out",
         cwd=tmp_path,
@@ -76,7 +76,11 @@ def test_init_writes_the_default_template_to_scenario_yaml(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     code, out, err = cli(capsys, "init")
     assert code == 0, err
-    assert (tmp_path / "scenario.yaml").read_text() == template_text(DEFAULT_TEMPLATE)
+    written = (tmp_path / "scenario.yaml").read_text()
+    assert written == named(template_text(DEFAULT_TEMPLATE), "scenario")
+    assert written.replace("name: scenario     ", "name: fba-migration") == template_text(
+        DEFAULT_TEMPLATE
+    )
     assert "next: python simulate.py validate scenario.yaml" in out
 
 
@@ -89,7 +93,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert target.read_text() == "name: mine\n"
     code, _, err = cli(capsys, "init", "--out", target, "--force", "--template", "sfp")
     assert code == 0, err
-    assert target.read_text() == template_text("sfp")
+    assert target.read_text() == named(template_text("sfp"), "mine")
 
 
 def test_init_list(capsys):
@@ -122,3 +126,25 @@ def test_init_into_a_missing_folder_is_an_error(tmp_path, capsys):
 def test_templates_ship_as_package_data():
     text = (ROOT / "pyproject.toml").read_text()
     assert '"sim" = ["templates/*.yaml"]' in text
+
+
+@pytest.mark.parametrize(
+    ("file", "name"),
+    [("my-shop.yaml", "my-shop"), ("odd name.yaml", "odd name"), ("starter.yaml", "starter")],
+)
+def test_init_names_the_scenario_after_the_file(file, name, tmp_path, capsys):
+    """Results go to results/<file name>/: a copy of a template never shares a folder with
+    another template's copy (the comment after the name stays where it was)."""
+    code, out, err = cli(capsys, "init", "--template", "sfp", "--out", tmp_path / file)
+    assert code == 0, err
+    text = (tmp_path / file).read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["name"] == name
+    [line] = [s for s in text.splitlines() if s.startswith("name:")]
+    assert line.index("# names the results folder") == 32  # as in the template
+    code, out, err = cli(capsys, "validate", tmp_path / file)
+    assert code == 0 and out.startswith(f"ok: {name}: "), err
+
+
+def test_init_to_stdout_keeps_the_template_name(capsys):
+    code, out, _ = cli(capsys, "init", "--template", "sfp", "--out", "-")
+    assert code == 0 and yaml.safe_load(out)["name"] == "sfp"

@@ -298,8 +298,10 @@ def test_cli_json_has_the_spec_shape_and_writes_both_files(det_file, tmp_path):
     assert {b["metric"] for b in rep["break_even"]} == {"profit", "total_cost"}
     for b in rep["break_even"]:
         assert set(b) == {
-            "metric", "strategy", "baseline", "value", "ci_low", "ci_high", "replications_crossing"
+            "metric", "strategy", "baseline", "value", "ci_low", "ci_high", "replications_crossing",
+            "better_below", "better_above",
         }  # fmt: skip
+        assert (b["better_below"], b["better_above"]) == ("per-order", "fixed-fee")
     rows = list(csv.DictReader(io.StringIO((out / "sweep.csv").read_text())))
     assert len(rows) == 4 * 2 * len(METRICS)
     assert list(rows[0]) == [
@@ -332,7 +334,15 @@ def test_cli_several_parameters_and_table_output(det_file, tmp_path):
     table = invoke(det_file, "--set", "skus.0.demand.values.0=2,6", "--out", tmp_path / "t")
     assert table.exit_code == 0, table.output
     assert "per-order (mean ± 95% CI half-width)" in table.output
-    assert "break-even profit: fixed-fee − per-order changes sign at 4.91678" in table.output
+    # fixed-fee − per-order = a·V − b (test above): per-order is ahead below V* = 4.9168, and
+    # the value is shown to a hundredth of the grid's spacing (2): two decimals
+    assert (
+        "break-even profit: per-order makes more profit below 4.92, fixed-fee above "
+        "(skus.0.demand.values.0; 95% CI 4.92 – 4.92; 3 of 3 replications cross)" in table.output
+    )
+    assert "break-even total_cost: per-order costs less below 4.92, fixed-fee above" in (
+        table.output
+    )
 
 
 def test_cli_bad_set_exits_2_with_a_located_message(det_file, tmp_path):

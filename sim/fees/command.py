@@ -117,7 +117,11 @@ def fees(
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
-        click.echo(_mcf_table(report) if channel == "mcf" else _table(report))
+        click.echo(
+            _mcf_table(report, today=on is None)
+            if channel == "mcf"
+            else _table(report, today=on is None)
+        )
 
 
 def _mcf_report(product: Product, day: dt.date, units: int, speed: str) -> dict[str, Any]:
@@ -131,10 +135,10 @@ def _mcf_report(product: Product, day: dt.date, units: int, speed: str) -> dict[
     }
 
 
-def _mcf_table(report: dict[str, Any]) -> str:
+def _mcf_table(report: dict[str, Any], today: bool = False) -> str:
     column = report["units_per_order"]
     lines = [
-        ("Date", report["date"]),
+        ("Date", report["date"] + (" (today, no --date given)" if today else "")),
         ("Channel", "MCF (Multi-Channel Fulfillment, sim/fees/data/mcf.yaml)"),
         ("Speed", report["speed"]),
         ("Units per order", f"{column}{'+' if column == 5 else ''} (rate card column)"),
@@ -223,11 +227,13 @@ def _awd(volume: float, day: dt.date, rate: str) -> dict[str, Any]:
     }
 
 
-def _table(report: dict[str, Any]) -> str:
+def _table(report: dict[str, Any], today: bool = False) -> str:
+    """The fee breakdown, the date it is for first (``today``: no --date was given)."""
     referral, storage = report["referral"], report["storage"]
     peak = "estimated " if report["peak_estimated"] else ""
+    when = "today, no --date given; " if today else ""
     lines = [
-        ("Date", f"{report['date']} (fee schedule {report['fee_schedule']})"),
+        ("Date", f"{report['date']} ({when}fee schedule {report['fee_schedule']})"),
         ("Size tier", report["size_tier"]),
         ("Unit weight", f"{report['unit_weight_lb']:.3f} lb"),
         ("Dimensional weight", f"{report['dimensional_weight_lb']:.3f} lb"),
