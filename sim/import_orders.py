@@ -572,7 +572,7 @@ def to_yaml(rep: Report) -> str:
             "fee_per_order, promise_days).",
         ]
     lines.append("skus:")
-    pad = "    " if rep.channel else ""
+    pad = "  " if rep.channel else ""
     for f in rep.fits:
         note = f"{_num(f.units, 9)} units, orders on {f.days_with_orders} of {n} days"
         if f.ratio is not None:

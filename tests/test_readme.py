@@ -46,6 +46,9 @@ NOT_RUNNABLE = {
     'python simulate.py import-orders "All Orders.txt" --out skus.yaml': (
         "the reader's own Amazon report (the line after it runs the sample in tests/data)"
     ),
+    "python simulate.py import-orders --channel web orders_export.csv --out web.yaml": (
+        "the reader's own Shopify export (the line after it runs the sample in tests/data)"
+    ),
     "python simulate.py run big.yaml --backend dask --scheduler tcp://HOST:8786": (
         "the reader's own Dask cluster and scenario"
     ),

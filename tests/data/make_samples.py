@@ -190,12 +190,54 @@ def daily_csv() -> str:
     return "\n".join(out) + "\n"
 
 
+SHOPIFY_HEADER = [
+    "Name", "Email", "Financial Status", "Fulfillment Status", "Currency", "Created at",
+    "Cancelled at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
+]  # fmt: skip
+WEB_ORDERS = 1.6  # web-shop orders a day (Poisson); each has 1 to 3 line items
+
+
+def shopify_csv() -> str:
+    """A Shopify orders export of the same three products over the same 8 weeks: an order
+    with several line items repeats its Name and leaves the order-level columns empty on its
+    later rows, as Shopify writes them; about 1 order in 25 is cancelled, 1 in 25 refunded."""
+    rng = Rng(SEED + 2)
+    out, number = [",".join(SHOPIFY_HEADER)], 1001
+    for i in range(DAYS):
+        day = START + dt.timedelta(days=i)
+        for _ in range(rng.poisson(WEB_ORDERS)):
+            stamp = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=int(rng.u() * 86400))
+            created = stamp.strftime("%Y-%m-%d %H:%M:%S -0500")
+            u = rng.u()
+            status, cancelled = "paid", ""
+            if u < 0.04:
+                cancelled = (stamp + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S -0500")
+            elif u < 0.08:
+                status = "refunded"
+            fulfilled = "" if cancelled else "fulfilled"
+            items = 1 + (rng.u() < 0.3) + (rng.u() < 0.1)
+            for k in range(items):
+                sku = rng.pick(list(PRODUCTS))
+                name, _, price = PRODUCTS[sku]
+                qty = 1 + (rng.u() < 0.2)
+                order = (
+                    [f"customer{number}@example.com", status, fulfilled, "USD", created, cancelled]
+                    if k == 0
+                    else ["", "", "", "", "", ""]
+                )
+                name = '"' + name.replace('"', '""') + '"'
+                out.append(",".join([f"#{number}", *order, str(qty), name, f"{price:.2f}", sku]))
+            number += 1
+    return "\n".join(out) + "\n"
+
+
 def files() -> dict[str, str]:
     rows = all_orders()
     return {
         "all-orders-sample.txt": tsv(rows),
         "all-orders-malformed.txt": malformed(rows),
         "daily-units.csv": daily_csv(),
+        "shopify-orders-sample.csv": shopify_csv(),
     }
 
 
