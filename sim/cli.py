@@ -61,6 +61,30 @@ allow_outside_option = click.option(
 )
 
 
+def _language(ctx, param, value):
+    """``--lang`` (or ``FULFILSIM_LANG``) checked and made the language of the command."""
+    from click.core import ParameterSource
+
+    from sim import i18n
+
+    env = ctx.get_parameter_source(param.name) == ParameterSource.ENVIRONMENT
+    lang = i18n.parse(value, i18n.ENV if env else "--lang")
+    i18n.use(lang)
+    return lang
+
+
+lang_option = click.option(
+    "--lang",
+    envvar="FULFILSIM_LANG",
+    metavar="en|zh",
+    is_eager=True,
+    expose_value=False,
+    callback=_language,
+    help="Language of the table, the recommendation, the messages and the report: en "
+    "(default) or zh (Chinese) [env: FULFILSIM_LANG]. Metric keys and files stay English.",
+)
+
+
 def _out_folder(ctx, param, value):
     """``--out`` as a Path; an empty value is refused (it would mean the current folder)."""
     if value is None:
@@ -159,6 +183,7 @@ def run_options(f):
     metavar="N",
     help="Run replication N alone (same random numbers as in a full run): to rerun a failure.",
 )
+@lang_option
 def run(
     scenario,
     reps,
@@ -224,12 +249,15 @@ def run(
             from sim.report import write_report  # lazy: --no-report never imports matplotlib
 
             text = loaded.path.read_bytes().decode("utf-8-sig", errors="replace")
-            write_report(out, summary, results, text)
+            write_report(out, summary, results, text, shown_recommendation(summary))
     if fmt == "json":
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
-        click.echo(comparison_table(summary))
-        click.echo(f"\nResults: {out}")
+        from sim.i18n import t
+
+        shown = {**summary, "recommendation": shown_recommendation(summary)}
+        click.echo(comparison_table(shown))
+        click.echo("\n" + t("Results: {out}", out=out))
     if results.error is not None:
         e = results.error
         click.echo(f"error: {e}", err=True)
@@ -247,6 +275,17 @@ def run(
     stopped_after(out)
 
 
+def shown_recommendation(summary: dict) -> list[str] | None:
+    """The recommendation in the current language (``summary.json`` keeps it in English)."""
+    from sim import i18n
+
+    if i18n.language() == i18n.DEFAULT or not summary.get("recommendation"):
+        return summary.get("recommendation")
+    from sim.decide import recommend
+
+    return recommend(summary)
+
+
 def stopped_after(out: Path) -> None:
     """Exit with the signal's code if one arrived after the work was done (while writing)."""
     if interrupts.received() is not None:
@@ -257,6 +296,7 @@ def stopped_after(out: Path) -> None:
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @allow_outside_option
+@lang_option
 def validate(scenario, allow_outside_files) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
     from sim.budget import Need, check_memory, shape_of
@@ -267,11 +307,21 @@ def validate(scenario, allow_outside_files) -> None:
     shape = shape_of(sc)  # compiling alone must fit
     check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
+    from sim.i18n import t
+
     for loc, note in notes(sc):
-        click.echo(f"{loc}: note: {note}", err=True)
+        click.echo(f"{loc}: {t('note')}: {note}", err=True)
     click.echo(
-        f"ok: {sc.name}: {len(sc.skus)} SKUs, {len(sc.nodes)} nodes, "
-        f"{len(sc.strategies)} strategies, {sc.replications} replications × {sc.horizon_days} days"
+        t(
+            "ok: {name}: {skus} SKUs, {nodes} nodes, {strategies} strategies, "
+            "{reps} replications × {days} days",
+            name=sc.name,
+            skus=len(sc.skus),
+            nodes=len(sc.nodes),
+            strategies=len(sc.strategies),
+            reps=sc.replications,
+            days=sc.horizon_days,
+        )
     )
 
 
@@ -285,20 +335,24 @@ def schema() -> None:
 
 def notes(sc) -> list[tuple[str, str]]:
     """Things worth knowing that are not errors (e.g. a SKU without a price earns no revenue)."""
+    from sim.i18n import t
+
     out = []
     unpriced = [s.id for s in sc.skus if s.price is None]
     if unpriced:
         shown = ", ".join(unpriced[:3]) + (
-            f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else ""
+            t(" and {n} more", n=len(unpriced) - 3) if len(unpriced) > 3 else ""
         )
-        out.append(("skus", f"no price for {shown}: they count no revenue or profit"))
+        out.append(("skus", t("no price for {skus}: they count no revenue or profit", skus=shown)))
     for name, node in sc.nodes.items():
         if node.type == "fba" and node.amazon_fees:
             out.append(
                 (
                     f"nodes.{name}",
-                    "Amazon fees from the bundled US tables; some values are unverified defaults "
-                    "(see README, 'Amazon fees'); replace them with fee_overrides",
+                    t(
+                        "Amazon fees from the bundled US tables; some values are unverified "
+                        "defaults (see README, 'Amazon fees'); replace them with fee_overrides"
+                    ),
                 )
             )
     return out
@@ -457,13 +511,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    from sim import i18n
+
+    i18n.use(i18n.DEFAULT)  # until a command's --lang (or FULFILSIM_LANG) says otherwise
     try:
         cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
     except UserError as e:
+        from sim.i18n import t
+
         for loc, problem in e.problems[:MAX_PROBLEMS]:
             click.echo(format_problem(loc, problem), err=True)
         if len(e.problems) > MAX_PROBLEMS:
-            click.echo(f"… and {len(e.problems) - MAX_PROBLEMS:,} more problems", err=True)
+            more = len(e.problems) - MAX_PROBLEMS
+            click.echo(t("… and {n} more problems", n=f"{more:,}"), err=True)
         sys.exit(2)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import UserError, excerpt, printable
+from sim.i18n import N_, t
 from sim.scenario import (
     DEMAND_KINDS,
     DIST_KINDS,
@@ -362,21 +363,32 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
     value = err.get("input")
     if kind == "extra_forbidden":
-        return "unknown key" + _suggest(loc, data)
+        return t("unknown key") + _suggest(loc, data)
     if kind == "missing":
-        return "required key is missing"
+        return t("required key is missing")
     if kind in NUMBER_ERRORS:
-        what = "an integer" if kind.startswith("int") else "a number"
+        what = t("an integer") if kind.startswith("int") else t("a number")
         if isinstance(value, bool):
-            return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
+            return t(
+                "expected {what}, got {value} (true/false is not a number)",
+                what=what,
+                value=str(value).lower(),
+            )
         if isinstance(value, str) and _looks_numeric(value):
-            return f"expected {what}, got the text {excerpt(value)} (remove the quotes)"
-        return f"expected {what}, got {excerpt(value)}"
+            return t(
+                "expected {what}, got the text {value} (remove the quotes)",
+                what=what,
+                value=excerpt(value),
+            )
+        return t("expected {what}, got {value}", what=what, value=excerpt(value))
     if kind in ("dict_type", "list_type", "string_type"):
-        what = {"dict_type": "a mapping", "list_type": "a list", "string_type": "text"}[kind]
-        return f"expected {what}, got {excerpt(value)}"
+        what = {"dict_type": N_("a mapping"), "list_type": N_("a list"), "string_type": N_("text")}
+        return t("expected {what}, got {value}", what=t(what[kind]), value=excerpt(value))
     if kind == "string_pattern_mismatch":
-        return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"
+        return t(
+            "has a control character (ESC, CR, BEL, …), not allowed here: {value}",
+            value=excerpt(value),
+        )
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {
             "greater_than_equal": "≥",
@@ -387,13 +399,15 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
         bound = next(iter(ctx.values()))
         if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
             bound = int(bound)
-        return (
-            f"must be {sign} {bound:,}" if isinstance(bound, int) else f"must be {sign} {bound:g}"
+        return t(
+            "must be {sign} {bound}",
+            sign=sign,
+            bound=f"{bound:,}" if isinstance(bound, int) else f"{bound:g}",
         )
     if kind == "value_error":
         return str(ctx.get("error", msg)).removeprefix("Value error, ")
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}; got {excerpt(value)}"
+        return t("expected {what}; got {value}", what=ctx.get("expected"), value=excerpt(value))
     if kind == "invalid_choice":
         if isinstance(value, bool):
             return f"{msg}; got {str(value).lower()} (true/false is not a number)"
@@ -417,7 +431,9 @@ def _suggest(loc: tuple, data: Any) -> str:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
     close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(names)})"
+    if close:
+        return t("; did you mean {key}?", key=repr(close[0]))
+    return t(" (allowed: {keys})", keys=", ".join(names))
 
 
 def _model_at(path: tuple, data: Any) -> type[BaseModel] | None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.decide import decision, recommend
 from sim.health import TARGETS
+from sim.i18n import using
 from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
 from sim.months import MONTH_METRICS
@@ -94,7 +95,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
         "comparisons": comparisons,
         "decision": decision(results.totals, names, conf),
     }
-    summary["recommendation"] = recommend(summary)
+    with using("en"):  # summary.json is English whatever --lang says
+        summary["recommendation"] = recommend(summary)
     return summary
 
 
