@@ -329,20 +329,14 @@ def decision_chart(
     the 5th to the 95th percentile, the mean as a dot and every replication as a faint tick;
     the red line is 0, and the share of replications right of it is printed beside each row.
     ``profits`` maps each strategy to its profit in every replication (NaN where undefined)."""
-    best = (summary.get("decision") or {}).get("best")
-    if not profits or best not in profits or len(profits) < 2:
+    found = profit_differences(summary, profits)
+    if found is None:
         return None
-    stacked = np.stack(list(profits.values()), axis=1)
-    stacked = stacked[~np.isnan(stacked).any(axis=1)]  # as decide.decision: complete rows only
-    if len(stacked) == 0:
-        return None
-    names = list(profits)
-    ref = names.index(best)
-    others = [k for k in range(len(names)) if k != ref]
-    diffs = [stacked[:, k] - stacked[:, ref] for k in others]
-    labels = [names[k] for k in others]
+    best, diffs = found
+    labels, others = list(diffs), list(diffs.values())
+    n = len(others[0])
     chars = 18 if phone else LABEL_CHARS
-    height = 1.25 + 0.42 * len(others)
+    height = 1.5 + 0.5 * len(others)
     with _style():
         from matplotlib.ticker import MaxNLocator
 
@@ -350,7 +344,7 @@ def decision_chart(
         ax = fig.subplots()
         y = np.arange(len(others))[::-1]
         rng = np.random.default_rng(0)  # jitter of the ticks only: same picture every time
-        for yi, d in zip(y, diffs, strict=True):
+        for yi, d in zip(y, others, strict=True):
             p5, p25, p50, p75, p95 = np.percentile(d, [5, 25, 50, 75, 95])
             jitter = yi + rng.uniform(-0.22, 0.22, len(d))
             ax.plot(d, jitter, "|", color="#7f9fbf", ms=4, alpha=0.7, zorder=1)
@@ -396,7 +390,7 @@ def decision_chart(
             "strategy whose box lies left of it makes less profit than {best} in most "
             "replications.",
             best=best,
-            n=f"{len(stacked):,}",
+            n=f"{n:,}",
         ),
         t(
             "Distribution over replications of each strategy's profit minus {best}'s, with the "
@@ -405,6 +399,25 @@ def decision_chart(
         ),
         png,
     )
+
+
+def profit_differences(
+    summary: dict, profits: dict[str, np.ndarray] | None
+) -> tuple[str, dict[str, np.ndarray]] | None:
+    """``(best, {strategy: profit − best's profit per replication})`` for every strategy but the
+    recommended one (``summary.decision.best``), over the replications in which every strategy's
+    profit is defined (as ``decide.decision``); None when there is nothing to compare."""
+    best = (summary.get("decision") or {}).get("best")
+    if not profits or best not in profits or len(profits) < 2:
+        return None
+    stacked = np.stack([np.asarray(v, dtype=float) for v in profits.values()], axis=1)
+    stacked = stacked[~np.isnan(stacked).any(axis=1)]
+    if len(stacked) == 0:
+        return None
+    ref = list(profits).index(best)
+    return best, {
+        name: stacked[:, k] - stacked[:, ref] for k, name in enumerate(profits) if k != ref
+    }
 
 
 def _box(low: float, high: float, y: float):

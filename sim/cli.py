@@ -63,19 +63,20 @@ allow_outside_option = click.option(
 
 def _language(ctx, param, value):
     """``--lang`` (or ``FULFILSIM_LANG``) checked and made the language of the command."""
-    from click.core import ParameterSource
+    import os
 
     from sim import i18n
 
-    env = ctx.get_parameter_source(param.name) == ParameterSource.ENVIRONMENT
-    lang = i18n.parse(value, i18n.ENV if env else "--lang")
+    if value is None:  # the option wins over the environment
+        lang = i18n.parse(os.environ.get(i18n.ENV), i18n.ENV)
+    else:
+        lang = i18n.parse(value, "--lang")
     i18n.use(lang)
     return lang
 
 
 lang_option = click.option(
     "--lang",
-    envvar="FULFILSIM_LANG",
     metavar="en|zh",
     is_eager=True,
     expose_value=False,
@@ -514,6 +515,13 @@ def _main(argv: list[str] | None) -> None:
     from sim import i18n
 
     i18n.use(i18n.DEFAULT)  # until a command's --lang (or FULFILSIM_LANG) says otherwise
+    try:
+        _command(argv)
+    finally:
+        i18n.use(i18n.DEFAULT)
+
+
+def _command(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
     except UserError as e:

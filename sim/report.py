@@ -506,7 +506,8 @@ def _skus(summary: dict) -> str:
             metrics = strategies[n]["skus"].get(sku, {}).get("metrics", {})
             cells = "".join(f"<td>{e(_ci(metrics.get(m), m))}</td>" for m in SKU_METRICS)
             first = (
-                f'<th scope="rowgroup" rowspan="{len(names)}" class="sku">{e(sku)}</th>'
+                f'<th scope="rowgroup" rowspan="{len(names)}" class="{_sku_class(sku)}">'
+                f"{e(sku)}</th>"
                 if i == 0
                 else ""
             )
@@ -521,6 +522,13 @@ def _skus(summary: dict) -> str:
         f"{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
+
+
+LONG_SKU = 20  # characters: a longer SKU id may wrap (at a hyphen, else anywhere in a word)
+
+
+def _sku_class(sku: str) -> str:
+    return "sku long" if len(sku) > LONG_SKU else "sku"
 
 
 def _inputs(scenario_text: str) -> str:
@@ -582,8 +590,9 @@ td.reading { text-align: left; }
 td.better { color: var(--better); font-weight: 600; }
 td.worse { color: var(--worse); font-weight: 600; }
 td.same { color: var(--muted); }
-table.skus th.sku { font-weight: 600; overflow-wrap: break-word; min-width: 9ch;
-  max-width: 18ch; }
+table.skus th.sku { font-weight: 600; white-space: nowrap; }
+table.skus th.sku.long { white-space: normal; overflow-wrap: break-word; min-width: 12ch;
+  max-width: 20ch; }
 table.skus tr.first > * { border-top: 2px solid var(--rule); }
 figure { margin: 16px 0 28px; }
 figure img { display: block; max-width: 100%; height: auto; }

@@ -182,6 +182,7 @@ def test_charts_are_valid_png_files_and_not_blank(starter):
     pngs = [p for p in paths if p.suffix == ".png"]
     assert [p.name for p in pngs] == [
         "chart-intervals.png",
+        "chart-decision.png",
         "chart-costs.png",
         "chart-months.png",
         "chart-inventory.png",
@@ -212,7 +213,7 @@ def test_charts_are_deterministic(starter):
 def test_images_are_embedded_and_nothing_is_fetched(starter):
     _, page, _, _ = starter
     tables = parse(page)
-    assert len(tables.srcs) == 4
+    assert len(tables.srcs) == 5
     for src in tables.srcs:
         assert src.startswith("data:image/png;base64,")
     for href in tables.hrefs:
@@ -248,7 +249,7 @@ def test_user_text_is_escaped(tmp_path):
     header = tables.rows[("comparison", "")][0][1]
     assert header[2] == other["name"]  # the browser shows the name exactly as typed
     assert EVIL in {cells[0] for _, cells in tables.rows[("skus", "")]}
-    assert len([p for p in paths if p.suffix == ".png"]) == 4  # "$x$" is not read as math
+    assert len([p for p in paths if p.suffix == ".png"]) == 5  # "$x$" is not read as math
 
 
 def test_incomplete_run(tmp_path):
