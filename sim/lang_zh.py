@@ -114,6 +114,15 @@ MESSAGES: dict[str, str] = {
         "“Amazon fees”一节），可用 fee_overrides 替换"
     ),
     "… and {n} more problems": "…… 另有 {n} 个问题",
+    "file not found": "找不到文件",
+    "not a file": "不是文件",
+    "not UTF-8 text (byte {byte})": "不是 UTF-8 文本（第 {byte} 个字节）",
+    "the file is empty": "文件是空的",
+    "YAML syntax error: {problem}": "YAML 语法错误：{problem}",
+    "a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)": (
+        "场景应是由键组成的映射（name:、skus:、nodes:、strategies: 等）"
+    ),
+    "duplicate key {key} (first on line {first})": "重复的键 {key}（第一次出现在第 {first} 行）",
     "unknown key": "未知的键",
     "; did you mean {key}?": "；是不是想写 {key}？",
     " (allowed: {keys})": "（可用的键：{keys}）",

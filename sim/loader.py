@@ -107,9 +107,9 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise UserError((where, "file not found"))
+        raise UserError((where, t("file not found")))
     if not path.is_file():
-        raise UserError((where, "not a file"))
+        raise UserError((where, t("not a file")))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError(
@@ -122,7 +122,7 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError((where, f"not UTF-8 text (byte {e.start})")) from None
+        raise UserError((where, t("not UTF-8 text (byte {byte})", byte=e.start))) from None
     data, lines = parse_yaml(text, where)
     scenario = validate(data, lines, path.parent, allow_outside_files)
     return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
@@ -135,7 +135,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
         loader = _loader_for(text)(text)
         node = loader.get_single_node()
         if node is None:
-            raise UserError((where, "the file is empty"))
+            raise UserError((where, t("the file is empty")))
         expanded = _expanded_size(node, {})
         if expanded > MAX_EXPANDED_NODES:
             raise UserError(
@@ -145,7 +145,8 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise UserError((where, f"YAML syntax error: {line}{e.problem or e.context}")) from None
+        problem = f"{line}{e.problem or e.context}"
+        raise UserError((where, t("YAML syntax error: {problem}", problem=problem))) from None
     except yaml.YAMLError as e:
         raise UserError((where, f"YAML error: {e}")) from None
     except RecursionError:
@@ -158,7 +159,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
             loader.dispose()
     if not isinstance(data, dict):
         raise UserError(
-            (where, "a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)")
+            (where, t("a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)"))
         )
     lines: dict[tuple, int] = {}
     _record_lines(node, (), lines, depth=0)
@@ -188,7 +189,14 @@ def _no_duplicate_keys(node: yaml.MappingNode) -> None:
             line = k.start_mark.line + 1
             if k.value in seen:
                 raise UserError(
-                    (f"line {line}", f"duplicate key {k.value!r} (first on line {seen[k.value]})")
+                    (
+                        f"line {line}",
+                        t(
+                            "duplicate key {key} (first on line {first})",
+                            key=repr(k.value),
+                            first=seen[k.value],
+                        ),
+                    )
                 )
             seen[k.value] = line
 

@@ -5,6 +5,10 @@ table, ``sim.table.fmt``), plus the inventory paths a run keeps for the fan char
 scenario's own YAML text. The page needs nothing else: charts are PNGs embedded as ``data:``
 URIs, the CSS is inline, there is no script and no reference to the network. Every piece of
 user text (scenario, strategy, node and SKU names, the YAML) is HTML-escaped.
+
+The page is in the current language (``sim.i18n``; metric keys stay English) and fits a phone:
+below 640 px the charts switch to their narrow layout (``<picture>``), wide tables scroll inside
+their own box with the first column sticky, and nothing makes the page wider than the screen.
 """
 
 from __future__ import annotations
