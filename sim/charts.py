@@ -98,6 +98,7 @@ ZH_DATE_FORMATS = {
 }
 SERIES_COLOURS = ("#1f3b57", "#e15759", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f")
 SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+MAX_TICKS = 2_000  # replications drawn one by one in the decision chart (all go into its box)
 MAX_FAN_PANELS = 30  # (strategy, node) rows × SKU columns (at most 5) of the fan chart
 LABEL_CHARS = 32
 
@@ -346,8 +347,9 @@ def decision_chart(
         rng = np.random.default_rng(0)  # jitter of the ticks only: same picture every time
         for yi, d in zip(y, others, strict=True):
             p5, p25, p50, p75, p95 = np.percentile(d, [5, 25, 50, 75, 95])
-            jitter = yi + rng.uniform(-0.22, 0.22, len(d))
-            ax.plot(d, jitter, "|", color="#7f9fbf", ms=4, alpha=0.7, zorder=1)
+            ticks = d[:MAX_TICKS]
+            jitter = yi + rng.uniform(-0.22, 0.22, len(ticks))
+            ax.plot(ticks, jitter, "|", color="#7f9fbf", ms=4, alpha=0.7, zorder=1)
             ax.plot([p5, p25], [yi, yi], color=INK, lw=1.2, zorder=2)
             ax.plot([p75, p95], [yi, yi], color=INK, lw=1.2, zorder=2)
             ax.add_patch(_box(p25, p75, yi))
@@ -386,11 +388,12 @@ def decision_chart(
             "Each strategy's profit minus that of {best} (the recommended strategy) in each of "
             "the {n} replications, which face the same demand and lead times. Box: the middle "
             "half of the replications; whiskers: 5th to 95th percentile; dot: mean; faint "
-            "ticks: single replications. Where the red zero line falls is the answer: a "
-            "strategy whose box lies left of it makes less profit than {best} in most "
+            "ticks: single replications{first}. Where the red zero line falls is the answer: "
+            "a strategy whose box lies left of it makes less profit than {best} in most "
             "replications.",
             best=best,
             n=f"{n:,}",
+            first=t(" (the first {k})", k=f"{MAX_TICKS:,}") if n > MAX_TICKS else "",
         ),
         t(
             "Distribution over replications of each strategy's profit minus {best}'s, with the "

@@ -320,12 +320,13 @@ MESSAGES: dict[str, str] = {
     "Each strategy's profit minus that of {best} (the recommended strategy) in each of the {n} "
     "replications, which face the same demand and lead times. Box: the middle half of the "
     "replications; whiskers: 5th to 95th percentile; dot: mean; faint ticks: single "
-    "replications. Where the red zero line falls is the answer: a strategy whose box lies left "
-    "of it makes less profit than {best} in most replications.": (
+    "replications{first}. Where the red zero line falls is the answer: a strategy whose box "
+    "lies left of it makes less profit than {best} in most replications.": (
         "在 {n} 次模拟中的每一次（需求和补货周期都相同），各方案的利润减去 {best}（推荐方案）的"
-        "利润。箱体：中间一半的模拟；须线：第 5 到第 95 百分位；圆点：均值；浅色短线：单次模拟。"
-        "红色零线的位置就是答案：箱体在零线左侧的方案，在大多数模拟中利润低于 {best}。"
+        "利润。箱体：中间一半的模拟；须线：第 5 到第 95 百分位；圆点：均值；浅色短线：单次模拟"
+        "{first}。红色零线的位置就是答案：箱体在零线左侧的方案，在大多数模拟中利润低于 {best}。"
     ),
+    " (the first {k})": "（前 {k} 次）",
     "Distribution over replications of each strategy's profit minus {best}'s, with the zero "
     "line marked.": "各方案利润减去 {best} 利润在各次模拟中的分布，标出零线。",
     "Profit minus {best}'s, replication by replication": "逐次模拟：利润减去 {best} 的利润",
