@@ -1,25 +1,58 @@
-"""The report's charts as PNG bytes: intervals, cost breakdown, months, inventory fan chart.
+"""The report's charts as PNG bytes: intervals, profit differences (the decision), cost
+breakdown, months, inventory fan chart; most also in a narrow layout for phones.
 
 Built from ``summary.json`` data (and, for the fan chart, the inventory paths a run keeps), never
 recomputed. matplotlib is imported inside the functions only, so ``run --no-report`` never pays
 for it; figures are drawn on the Agg canvas without pyplot (no global figure state), with a fixed
 DPI, bundled fonts and no timestamp or software tag in the PNG, so the same data give the same
 bytes. Math text is off: a ``$`` in a strategy or SKU name is shown as typed.
+
+Text drawn in a chart follows the language (``sim.i18n``); Chinese needs a CJK font, looked for
+among the installed ones (``cjk_font``). Without one the chart text stays English (never boxes
+for missing glyphs) and the report says so; captions and alt text are translated either way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from sim.i18n import DEFAULT, N_, language, t
 from sim.table import fmt
 
 DPI = 110
+PHONE_WIDTH = 4.2  # inches: a phone shows the narrow layout ~380 px wide, text ≈ 8.5 pt
+PHONE_DPI = 2 * DPI  # sharp on a phone's dense screen, shown at half its pixel size
+# CJK fonts by family name, most wanted first; files matched by name when matplotlib's font
+# list predates their installation
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+)
+CJK_FILES = re.compile(
+    r"(NotoSansCJK|NotoSansSC|SourceHanSans|wqy-(microhei|zenhei)|DroidSansFallback|msyh|simhei"
+    r"|PingFang|Hiragino Sans GB|STHeiti)",
+    re.IGNORECASE,
+)
 INK = "#1f3b57"  # points, medians and bars of one series
 MUTED = "#8a8f98"
 # cost components keep one colour each, whichever parts a scenario uses
@@ -39,18 +72,33 @@ COST_COLOURS = {
 }
 SPARE_COLOURS = ("#9d7660", "#d7b5a6", "#86bcb6", "#499894", "#bab0ac", "#fabfd2")
 INTERVAL_METRICS = (
-    ("profit", "money", "Profit", "$ over the counted days"),
-    ("on_time_rate", "pct", "On-time delivery", "% of shipped orders"),
-    ("fill_rate", "pct", "Fill rate", "% of units demanded, from stock on the day"),
-    ("lost_units", "units", "Lost sales", "units"),
+    ("profit", "money", N_("Profit"), N_("$ over the counted days")),
+    ("on_time_rate", "pct", N_("On-time delivery"), N_("% of shipped orders")),
+    ("fill_rate", "pct", N_("Fill rate"), N_("% of units demanded, from stock on the day")),
+    ("lost_units", "units", N_("Lost sales"), N_("units")),
 )
 MONTH_PANELS = (
-    ("fill_rate", "pct", "Fill rate by month", "% of the month's units demanded"),
-    ("avg_on_hand_units", "units", "Units on hand by month", "mean end-of-day units, all nodes"),
+    ("fill_rate", "pct", N_("Fill rate by month"), N_("% of the month's units demanded")),
+    (
+        "avg_on_hand_units",
+        "units",
+        N_("Units on hand by month"),
+        N_("mean end-of-day units, all nodes"),
+    ),
 )
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = tuple(
+    N_(m)
+    for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+)
+# ConciseDateFormatter's formats for Chinese chart text: year, month, day as 年 / 月 / 日
+ZH_DATE_FORMATS = {
+    "formats": ["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"],
+    "zero_formats": ["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M", "%H:%M"],
+    "offset_formats": ["", "%Y年", "%Y年%-m月", "%Y年%-m月%-d日", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+}
 SERIES_COLOURS = ("#1f3b57", "#e15759", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f")
 SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+MAX_TICKS = 2_000  # replications drawn one by one in the decision chart (all go into its box)
 MAX_FAN_PANELS = 30  # (strategy, node) rows × SKU columns (at most 5) of the fan chart
 LABEL_CHARS = 32
 
@@ -84,24 +132,36 @@ STYLE = {
 
 @dataclass(frozen=True)
 class Chart:
-    """One rendered chart: file name, title, a caption for the report, alt text and PNG bytes."""
+    """One rendered chart: file name, title, a caption for the report, alt text and PNG bytes;
+    ``phone`` the same chart laid out for a narrow screen (shown in the report only)."""
 
     name: str
     title: str
     caption: str
     alt: str
     png: bytes
+    phone: bytes | None = None
 
 
-def render_charts(summary: dict, paths: dict | None, start: dt.date | None) -> list[Chart]:
+def render_charts(
+    summary: dict,
+    paths: dict | None,
+    start: dt.date | None,
+    profits: dict[str, np.ndarray] | None = None,
+) -> list[Chart]:
     """Every chart the data allow, in report order (a chart without data is left out).
 
     ``paths`` is ``Results.inventory_paths()`` and ``start`` the scenario's first day; without
-    them the fan chart is left out.
+    them the fan chart is left out. ``profits`` maps each strategy to its profit in every
+    replication (the decision chart); without it the decision chart is left out.
     """
-    charts = [interval_chart(summary), cost_chart(summary)]
+    charts = [
+        _both(interval_chart, summary),
+        _both(decision_chart, summary, profits),
+        _both(cost_chart, summary),
+    ]
     if start is not None:
-        charts.append(month_chart(summary, start))
+        charts.append(_both(month_chart, summary, start))
     if paths and start is not None:
         charts.append(
             inventory_chart(paths, start, summary["warmup_days"], summary["replications"])
@@ -109,11 +169,58 @@ def render_charts(summary: dict, paths: dict | None, start: dt.date | None) -> l
     return [c for c in charts if c is not None]
 
 
+def _both(chart, *args) -> Chart | None:
+    """``chart(*args)`` with its phone layout added."""
+    wide = chart(*args)
+    if wide is None:
+        return None
+    narrow = chart(*args, phone=True)
+    return Chart(wide.name, wide.title, wide.caption, wide.alt, wide.png, narrow and narrow.png)
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese characters, or None."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    names = {f.name for f in manager.ttflist}
+    found = next((name for name in CJK_FAMILIES if name in names), None)
+    if found is not None:
+        return found
+    added = []  # fonts installed after matplotlib made its font list: every weight of them
+    for path in sorted(font_manager.findSystemFonts()):
+        if CJK_FILES.search(Path(path).name):
+            try:
+                manager.addfont(path)
+                added.append(font_manager.FontProperties(fname=path).get_name())
+            except (OSError, RuntimeError, ValueError):
+                continue
+    return next((name for name in CJK_FAMILIES if name in added), added[0] if added else None)
+
+
+def chart_language() -> str:
+    """The language of text drawn in charts: the current one, English when it needs a font
+    this computer lacks."""
+    lang = language()
+    return lang if lang == DEFAULT or cjk_font() is not None else DEFAULT
+
+
+def _c(text: str, /, **values) -> str:
+    """``t`` for text drawn in a chart (English when no font can draw the language)."""
+    if chart_language() == DEFAULT:
+        return text.format(**values) if values else text
+    return t(text, **values)
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context(STYLE):
+    style = STYLE
+    if chart_language() != DEFAULT:
+        style = {**STYLE, "font.family": [cjk_font(), "DejaVu Sans"]}
+    with matplotlib.rc_context(style):
         yield
 
 
@@ -126,9 +233,9 @@ def _figure(width: float, height: float, layout: str | None = "constrained"):
     return fig
 
 
-def _png(fig) -> bytes:
+def _png(fig, dpi: int = DPI) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -146,9 +253,10 @@ def _formatter(kind: str):
     return FuncFormatter(lambda x, _: f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}")
 
 
-def interval_chart(summary: dict) -> Chart | None:
+def interval_chart(summary: dict, phone: bool = False) -> Chart | None:
     """Mean and confidence interval of profit, on-time rate, fill rate and lost units for every
-    strategy, one panel each; the dashed line is the baseline's mean."""
+    strategy, one panel each (two columns, one on a ``phone``); the dashed line is the
+    baseline's mean."""
     names = list(summary["strategies"])
     panels = [
         p
@@ -158,20 +266,21 @@ def interval_chart(summary: dict) -> Chart | None:
     if not panels:
         return None
     conf = round(100 * summary["confidence"])
-    cols = 2 if len(panels) > 1 else 1
+    cols = 2 if len(panels) > 1 and not phone else 1
     rows = -(-len(panels) // cols)
     height = rows * (0.75 + 0.32 * len(names)) + 0.2
+    chars = 18 if phone else LABEL_CHARS
     with _style():
         from matplotlib.ticker import MaxNLocator
 
-        fig = _figure(9.6, height)
+        fig = _figure(PHONE_WIDTH if phone else 9.6, height)
         axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
         y = np.arange(len(names))[::-1]
         for ax, (metric, kind, title, unit) in zip(axes, panels, strict=False):
             stats = [_stat(summary, n, metric) for n in names]
             for yi, st in zip(y, stats, strict=True):
                 if st["mean"] is None:
-                    ax.text(0.02, yi, "no data", va="center", color=MUTED, transform=_blend(ax))
+                    ax.text(0.02, yi, _c("no data"), va="center", color=MUTED, transform=_blend(ax))
                     continue
                 if st["ci_low"] is not None:
                     ax.plot([st["ci_low"], st["ci_high"]], [yi, yi], color=INK, lw=1.6)
@@ -181,29 +290,144 @@ def interval_chart(summary: dict) -> Chart | None:
             base = _stat(summary, summary.get("baseline"), metric)
             if base["mean"] is not None and len(names) > 1:
                 ax.axvline(base["mean"], color=MUTED, lw=0.8, ls="--", zorder=0)
-            ax.set_title(title)
-            ax.set_xlabel(unit)
-            ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+            ax.set_title(_c(title))
+            ax.set_xlabel(_c(unit))
+            ax.xaxis.set_major_locator(MaxNLocator(4 if phone else 5, steps=[1, 2, 2.5, 5, 10]))
             ax.xaxis.set_major_formatter(_formatter(kind))
             ax.grid(axis="x")
             ax.margins(x=0.12)
             if kind == "pct":  # a rate cannot leave [0, 100%]; keep the axis inside it
                 lo, hi = ax.get_xlim()
                 ax.set_xlim(max(lo, -0.002), min(hi, 1.002))
-            ax.set_yticks(y, [_label(n) for n in names])
+            ax.set_yticks(y, [_label(n, chars) for n in names])
             ax.set_ylim(-0.6, len(names) - 0.4)
             ax.tick_params(axis="y", length=0)
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
-        png = _png(fig)
+        png = _png(fig, PHONE_DPI if phone else DPI)
     return Chart(
         "chart-intervals.png",
-        "Key metrics with intervals",
-        f"Dot: mean over replications; whiskers: {conf}% confidence interval; dashed line: the "
-        f"baseline ({summary.get('baseline')}).",
-        "Mean and confidence interval of profit, on-time rate, fill rate and lost units for "
-        "each strategy.",
+        t("Key metrics with intervals"),
+        t(
+            "Dot: mean over replications; whiskers: {pct}% confidence interval; dashed line: "
+            "the baseline ({baseline}).",
+            pct=conf,
+            baseline=summary.get("baseline"),
+        ),
+        t(
+            "Mean and confidence interval of profit, on-time rate, fill rate and lost units for "
+            "each strategy."
+        ),
         png,
+    )
+
+
+def decision_chart(
+    summary: dict, profits: dict[str, np.ndarray] | None, phone: bool = False
+) -> Chart | None:
+    """For each strategy, its profit minus the recommended strategy's (``decision.best``)
+    replication by replication (common random numbers): box of the middle half, whiskers from
+    the 5th to the 95th percentile, the mean as a dot and every replication as a faint tick;
+    the red line is 0, and the share of replications right of it is printed beside each row.
+    ``profits`` maps each strategy to its profit in every replication (NaN where undefined)."""
+    found = profit_differences(summary, profits)
+    if found is None:
+        return None
+    best, diffs = found
+    labels, others = list(diffs), list(diffs.values())
+    n = len(others[0])
+    chars = 18 if phone else LABEL_CHARS
+    height = 1.5 + 0.5 * len(others)
+    with _style():
+        from matplotlib.ticker import MaxNLocator
+
+        fig = _figure(PHONE_WIDTH if phone else 9.6, height)
+        ax = fig.subplots()
+        y = np.arange(len(others))[::-1]
+        rng = np.random.default_rng(0)  # jitter of the ticks only: same picture every time
+        for yi, d in zip(y, others, strict=True):
+            p5, p25, p50, p75, p95 = np.percentile(d, [5, 25, 50, 75, 95])
+            ticks = d[:MAX_TICKS]
+            jitter = yi + rng.uniform(-0.22, 0.22, len(ticks))
+            ax.plot(ticks, jitter, "|", color="#7f9fbf", ms=4, alpha=0.7, zorder=1)
+            ax.plot([p5, p25], [yi, yi], color=INK, lw=1.2, zorder=2)
+            ax.plot([p75, p95], [yi, yi], color=INK, lw=1.2, zorder=2)
+            ax.add_patch(_box(p25, p75, yi))
+            ax.plot([p50, p50], [yi - 0.18, yi + 0.18], color=INK, lw=1.6, zorder=3)
+            ax.plot([d.mean()], [yi], "o", color=INK, ms=4.5, zorder=4)
+            ax.text(
+                1.01,
+                yi,
+                _c("ahead in {share}", share=f"{100 * np.mean(d > 0):.0f}%"),
+                transform=_blend(ax),
+                va="center",
+                fontsize=8,
+                color="#333333",
+            )
+        ax.axvline(0, color="#c0392b", lw=1.3, zorder=5)
+        ax.set_yticks(y, [_label(n, chars) for n in labels])
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, len(others) - 0.4)
+        ax.xaxis.set_major_locator(MaxNLocator(4 if phone else 6))
+        ax.xaxis.set_major_formatter(_formatter("money"))
+        ax.grid(axis="x")
+        ax.set_title(
+            _c("Profit minus {best}'s, replication by replication", best=_label(best, chars))
+        )
+        ax.set_xlabel(
+            _c(
+                "$ over the counted days; right of the red line: more profit than {best}",
+                best=_label(best, chars),
+            )
+        )
+        png = _png(fig, PHONE_DPI if phone else DPI)
+    return Chart(
+        "chart-decision.png",
+        t("The decision: profit difference to {best}", best=best),
+        t(
+            "Each strategy's profit minus that of {best} (the recommended strategy) in each of "
+            "the {n} replications, which face the same demand and lead times. Box: the middle "
+            "half of the replications; whiskers: 5th to 95th percentile; dot: mean; faint "
+            "ticks: single replications{first}. Where the red zero line falls is the answer: "
+            "a strategy whose box lies left of it makes less profit than {best} in most "
+            "replications.",
+            best=best,
+            n=f"{n:,}",
+            first=t(" (the first {k})", k=f"{MAX_TICKS:,}") if n > MAX_TICKS else "",
+        ),
+        t(
+            "Distribution over replications of each strategy's profit minus {best}'s, with the "
+            "zero line marked.",
+            best=best,
+        ),
+        png,
+    )
+
+
+def profit_differences(
+    summary: dict, profits: dict[str, np.ndarray] | None
+) -> tuple[str, dict[str, np.ndarray]] | None:
+    """``(best, {strategy: profit − best's profit per replication})`` for every strategy but the
+    recommended one (``summary.decision.best``), over the replications in which every strategy's
+    profit is defined (as ``decide.decision``); None when there is nothing to compare."""
+    best = (summary.get("decision") or {}).get("best")
+    if not profits or best not in profits or len(profits) < 2:
+        return None
+    stacked = np.stack([np.asarray(v, dtype=float) for v in profits.values()], axis=1)
+    stacked = stacked[~np.isnan(stacked).any(axis=1)]
+    if len(stacked) == 0:
+        return None
+    ref = list(profits).index(best)
+    return best, {
+        name: stacked[:, k] - stacked[:, ref] for k, name in enumerate(profits) if k != ref
+    }
+
+
+def _box(low: float, high: float, y: float):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(
+        (low, y - 0.18), high - low, 0.36, facecolor="#dbe6f1", edgecolor=INK, lw=1.0, zorder=2
     )
 
 
@@ -224,7 +448,7 @@ def _blend(ax):
     return blended_transform_factory(ax.transAxes, ax.transData)
 
 
-def cost_chart(summary: dict) -> Chart | None:
+def cost_chart(summary: dict, phone: bool = False) -> Chart | None:
     """Each strategy's mean cost, stacked by component (components with a non-zero mean in some
     strategy), with mean revenue marked for scale."""
     names = list(summary["strategies"])
@@ -241,9 +465,10 @@ def cost_chart(summary: dict) -> Chart | None:
     spare = iter(SPARE_COLOURS * 4)
     colours = {p: COST_COLOURS.get(p) or next(spare, MUTED) for p in parts}
     days = summary["horizon_days"] - summary["warmup_days"]
-    height = 1.3 + 0.38 * len(names) + 0.22 * -(-(len(parts) + 1) // 6)
+    ncol = 2 if phone else 6
+    height = 1.3 + 0.38 * len(names) + 0.22 * -(-(len(parts) + 1) // ncol)
     with _style():
-        fig = _figure(9.6, height)
+        fig = _figure(PHONE_WIDTH if phone else 9.6, height)
         ax = fig.subplots()
         y = np.arange(len(names))[::-1]
         pos = np.zeros(len(names))
@@ -259,7 +484,7 @@ def cost_chart(summary: dict) -> Chart | None:
                 color=colours[part],
                 edgecolor="white",
                 linewidth=0.5,
-                label=part.removeprefix("cost_").replace("_", " "),
+                label=_c(part.removeprefix("cost_").replace("_", " ")),
             )
             pos += np.where(v >= 0, v, 0)
             neg += np.where(v < 0, v, 0)
@@ -272,36 +497,44 @@ def cost_chart(summary: dict) -> Chart | None:
                 "D",
                 color="black",
                 ms=5,
-                label="revenue",
+                label=_c("revenue"),
                 zorder=3,
             )
-        ax.set_yticks(y, [_label(n) for n in names])
+        ax.set_yticks(y, [_label(n, 18 if phone else LABEL_CHARS) for n in names])
         ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"$ over the {days} counted days (mean over replications)")
+        ax.set_xlabel(_c("$ over the {days} counted days (mean over replications)", days=days))
+        if phone:
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(_formatter("money"))
         ax.grid(axis="x")
         ax.set_ylim(-0.6, len(names) - 0.4)
         fig.legend(
             loc="outside lower left",
-            ncol=min(6, len(parts) + bool(ry)),
+            ncol=min(ncol, len(parts) + bool(ry)),
             handlelength=1.2,
             columnspacing=1.2,
         )
-        ax.set_title("Costs by component")
-        png = _png(fig)
+        ax.set_title(_c("Costs by component"))
+        png = _png(fig, PHONE_DPI if phone else DPI)
     return Chart(
         "chart-costs.png",
-        "Costs by component",
-        "Mean cost of each component over the counted days; components that are zero for every "
-        "strategy are left out. Diamond: mean revenue (profit is the gap between it and the bar).",
-        "Stacked bars of each strategy's mean cost by component, with mean revenue marked.",
+        t("Costs by component"),
+        t(
+            "Mean cost of each component over the counted days; components that are zero for "
+            "every strategy are left out. Diamond: mean revenue (profit is the gap between it "
+            "and the bar)."
+        ),
+        t("Stacked bars of each strategy's mean cost by component, with mean revenue marked."),
         png,
     )
 
 
-def month_chart(summary: dict, start: dt.date) -> Chart | None:
-    """Fill rate and units on hand month by month, one line per strategy with its interval;
-    the month with the most demand per counted day (the baseline's) is shaded: the peak."""
+def month_chart(summary: dict, start: dt.date, phone: bool = False) -> Chart | None:
+    """Fill rate and units on hand month by month, one line per strategy with its interval
+    (side by side; one above the other on a ``phone``); the month with the most demand per
+    counted day (the baseline's) is shaded: the peak."""
     from sim.model import Calendar
     from sim.months import month_windows
 
@@ -327,15 +560,20 @@ def month_chart(summary: dict, start: dt.date) -> Chart | None:
     with _style():
         from matplotlib.ticker import MaxNLocator
 
-        fig = _figure(width, 3.2 + 0.18 * -(-len(names) // 4))
-        axes = fig.subplots(1, 2)
+        legend_cols = 2 if phone else 4
+        if phone:
+            fig = _figure(PHONE_WIDTH, 5.6 + 0.18 * -(-len(names) // legend_cols))
+            axes = fig.subplots(2, 1)
+        else:
+            fig = _figure(width, 3.2 + 0.18 * -(-len(names) // legend_cols))
+            axes = fig.subplots(1, 2)
         for ax, (metric, kind, title, unit) in zip(axes, MONTH_PANELS, strict=True):
             if peak is not None:
                 ax.axvspan(peak - 0.45, peak + 0.45, color="#fde9c8", lw=0, zorder=0)
                 ax.text(
                     peak,
                     0.99,
-                    "peak",
+                    _c("peak"),
                     transform=_blend_x(ax),
                     ha="center",
                     va="top",
@@ -359,9 +597,10 @@ def month_chart(summary: dict, start: dt.date) -> Chart | None:
                     color=colour,
                     label=_label(name) if metric == "fill_rate" else None,
                 )
-            ax.set_title(title)
-            ax.set_ylabel(unit)
-            ax.set_xticks(x, [_month_label(m) for m in labels], rotation=90 if len(x) > 14 else 0)
+            ax.set_title(_c(title))
+            ax.set_ylabel(_c(unit))
+            crowded = len(x) > (7 if phone else 14)
+            ax.set_xticks(x, [_month_label(m) for m in labels], rotation=90 if crowded else 0)
             ax.yaxis.set_major_locator(MaxNLocator(5))
             ax.yaxis.set_major_formatter(_formatter(kind))
             ax.grid(axis="y")
@@ -370,21 +609,31 @@ def month_chart(summary: dict, start: dt.date) -> Chart | None:
                 ax.set_ylim(max(lo, -0.002), min(hi, 1.002))
             else:
                 ax.set_ylim(bottom=0)
-        fig.legend(loc="outside lower left", ncol=min(4, len(names)), handlelength=1.6)
-        png = _png(fig)
+        fig.legend(loc="outside lower left", ncol=min(legend_cols, len(names)), handlelength=1.6)
+        png = _png(fig, PHONE_DPI if phone else DPI)
     peak_text = (
-        f" Shaded: {labels[peak]}, the month with the most demand a day (the peak)."
+        t(" Shaded: {month}, the month with the most demand a day (the peak).", month=labels[peak])
         if peak is not None
         else ""
     )
     return Chart(
         "chart-months.png",
-        "Month by month",
-        f"Mean over replications of each calendar month's counted days; bars: {conf}% "
-        f"confidence interval.{peak_text}",
-        "Fill rate and average units on hand by calendar month for "
-        + ", ".join(names)
-        + (f"; the peak month {labels[peak]} is shaded." if peak is not None else "."),
+        t("Month by month"),
+        t(
+            "Mean over replications of each calendar month's counted days; bars: {pct}% "
+            "confidence interval.",
+            pct=conf,
+        )
+        + peak_text,
+        t(
+            "Fill rate and average units on hand by calendar month for {names}",
+            names=", ".join(names),
+        )
+        + (
+            t("; the peak month {month} is shaded.", month=labels[peak])
+            if peak is not None
+            else t(".")
+        ),
         png,
     )
 
@@ -406,7 +655,7 @@ def _month_stat(summary: dict, strategy: str, month: str, metric: str) -> dict:
 def _month_label(month: str) -> str:
     """``2026-11`` as ``Nov`` (a January with its year below, so years stay readable)."""
     year, month_number = int(month[:4]), int(month[5:7])
-    name = MONTH_NAMES[month_number - 1]
+    name = _c(MONTH_NAMES[month_number - 1])
     return f"{name}\n{year}" if month_number == 1 else name
 
 
@@ -446,7 +695,7 @@ def inventory_chart(
             fig.text(
                 0.12 / width,
                 box.y1 + 0.33 / height,
-                f"{_label(strategy)}  ·  at {_label(node)}",
+                _c("{strategy}  ·  at {node}", strategy=_label(strategy), node=_label(node)),
                 fontsize=9,
                 fontweight="bold",
                 va="bottom",
@@ -467,41 +716,49 @@ def inventory_chart(
                 ax.grid(axis="y")
                 ax.set_title(_label(sku, 28), fontsize=8.5, fontweight="normal")
                 if c == 0:
-                    ax.set_ylabel("units on hand")
+                    ax.set_ylabel(_c("units on hand"))
         locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
         for ax in axes[-1]:
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            formats = ZH_DATE_FORMATS if chart_language() == "zh" else {}
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **formats))
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
         handles = [Line2D([], [], color=INK, lw=1.0), Patch(color="#a9c1d9")]
-        labels = ["median", "10–90% of replications"]
+        labels = [_c("median"), _c("10–90% of replications")]
         if warmup > 0:
             handles.append(Patch(color="#efefef"))
-            labels.append(f"warm-up ({warmup} days, not counted)")
+            labels.append(_c("warm-up ({days} days, not counted)", days=warmup))
         fig.legend(
             handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1 - 0.06 / height), ncol=3
         )
         png = _png(fig)
-    kept = f"{reps} replication{'' if reps == 1 else 's'}"
+    kept = t("1 replication") if reps == 1 else t("{reps} replications", reps=reps)
     if replications is not None and replications > reps:
-        kept = f"the first {reps} of {replications:,} replications"
+        kept = t("the first {reps} of {total} replications", reps=reps, total=f"{replications:,}")
     more = (
-        f"; the first {len(shown)} of {len(rows)} strategy–node pairs"
+        t("; the first {shown} of {total} strategy–node pairs", shown=len(shown), total=len(rows))
         if len(rows) > len(shown)
         else ""
     )
     return Chart(
         "chart-inventory.png",
-        "Inventory over time",
-        f"End-of-day units on hand of the SKUs with the most demand, at each node of each "
-        f"strategy{more}: median and 10–90% band over {kept}"
-        + (", warm-up shaded." if warmup > 0 else "."),
-        "Fan charts of units on hand over time of "
-        + ", ".join(dict.fromkeys(sku for r in shown for sku in r[2]))
-        + " at: "
-        + "; ".join(f"{strategy} at {node}" for strategy, node, _ in shown)
-        + ".",
+        t("Inventory over time"),
+        t(
+            "End-of-day units on hand of the SKUs with the most demand, at each node of each "
+            "strategy{more}: median and 10–90% band over {kept}",
+            more=more,
+            kept=kept,
+        )
+        + (t(", warm-up shaded.") if warmup > 0 else t(".")),
+        t(
+            "Fan charts of units on hand over time of {skus} at: {where}.",
+            skus=", ".join(dict.fromkeys(sku for r in shown for sku in r[2])),
+            where="; ".join(
+                t("{strategy} at {node}", strategy=strategy, node=node)
+                for strategy, node, _ in shown
+            ),
+        ),
         png,
     )

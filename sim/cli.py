@@ -102,6 +102,31 @@ estimate_option = click.option(
 )
 
 
+def _language(ctx, param, value):
+    """``--lang`` (or ``FULFILSIM_LANG``) checked and made the language of the command."""
+    import os
+
+    from sim import i18n
+
+    if value is None:  # the option wins over the environment
+        lang = i18n.parse(os.environ.get(i18n.ENV), i18n.ENV)
+    else:
+        lang = i18n.parse(value, "--lang")
+    i18n.use(lang)
+    return lang
+
+
+lang_option = click.option(
+    "--lang",
+    metavar="en|zh",
+    is_eager=True,
+    expose_value=False,
+    callback=_language,
+    help="Language of the table, the recommendation, the messages and the report: en "
+    "(default) or zh (Chinese) [env: FULFILSIM_LANG]. Metric keys and files stay English.",
+)
+
+
 def _out_folder(ctx, param, value):
     """``--out`` as a Path; an empty value is refused (it would mean the current folder)."""
     if value is None:
@@ -207,6 +232,7 @@ def run_options(f):
     help="After the table, say in plain words what its numbers mean (mean ± half-width, paired "
     "difference, wins, service levels, counted days).",
 )
+@lang_option
 def run(
     scenario,
     reps,
@@ -292,16 +318,19 @@ def run(
             from sim.report import write_report  # lazy: --no-report never imports matplotlib
 
             text = path.read_bytes().decode("utf-8-sig", errors="replace")
-            write_report(out, summary, results, text)
+            write_report(out, summary, results, text, shown_recommendation(summary))
     if fmt == "json":
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
-        click.echo(comparison_table(summary))
+        from sim.i18n import t
+
+        shown = {**summary, "recommendation": shown_recommendation(summary)}
+        click.echo(comparison_table(shown))
         if explain:
             from sim.glossary import glossary_text
 
             click.echo("\n" + glossary_text(summary))
-        click.echo(f"\nResults: {out}")
+        click.echo("\n" + t("Results: {out}", out=out))
     if target is not None and results.complete and not quiet:
         _note(precision_line(summary["precision"], results.replications, target.max_reps))
     if results.error is not None:
@@ -322,6 +351,17 @@ def run(
     stopped_after(out)
 
 
+def shown_recommendation(summary: dict) -> list[str] | None:
+    """The recommendation in the current language (``summary.json`` keeps it in English)."""
+    from sim import i18n
+
+    if i18n.language() == i18n.DEFAULT or not summary.get("recommendation"):
+        return summary.get("recommendation")
+    from sim.decide import recommend
+
+    return recommend(summary)
+
+
 def stopped_after(out: Path) -> None:
     """Exit with the signal's code if one arrived after the work was done (while writing)."""
     if interrupts.received() is not None:
@@ -332,6 +372,7 @@ def stopped_after(out: Path) -> None:
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @allow_outside_option
+@lang_option
 def validate(scenario, allow_outside_files) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
     from sim.budget import Need, check_memory, shape_of
@@ -342,8 +383,24 @@ def validate(scenario, allow_outside_files) -> None:
     shape = shape_of(sc)  # compiling alone must fit
     check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
     compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
+    from sim.i18n import language, t
+
     for loc, note in notes(sc):
-        click.echo(f"{loc}: note: {note}", err=True)
+        click.echo(f"{loc}: {t('note')}: {note}", err=True)
+    if language() != "en":
+        click.echo(
+            t(
+                "ok: {name}: {skus} SKUs, {nodes} nodes, {strategies} strategies, "
+                "{reps} replications × {days} days",
+                name=sc.name,
+                skus=len(sc.skus),
+                nodes=len(sc.nodes),
+                strategies=len(sc.strategies),
+                reps=sc.replications,
+                days=sc.horizon_days,
+            )
+        )
+        return
     sizes = ", ".join(
         count(n, word)
         for n, word in (
@@ -376,20 +433,24 @@ def schema() -> None:
 
 def notes(sc) -> list[tuple[str, str]]:
     """Things worth knowing that are not errors (e.g. a SKU without a price earns no revenue)."""
+    from sim.i18n import t
+
     out = []
     unpriced = [s.id for s in sc.skus if s.price is None]
     if unpriced:
         shown = ", ".join(unpriced[:3]) + (
-            f" and {len(unpriced) - 3} more" if len(unpriced) > 3 else ""
+            t(" and {n} more", n=len(unpriced) - 3) if len(unpriced) > 3 else ""
         )
-        out.append(("skus", f"no price for {shown}: they count no revenue or profit"))
+        out.append(("skus", t("no price for {skus}: they count no revenue or profit", skus=shown)))
     for name, node in sc.nodes.items():
         if node.type == "fba" and node.amazon_fees:
             out.append(
                 (
                     f"nodes.{name}",
-                    "Amazon fees from the bundled US tables; some values are unverified defaults "
-                    "(see README, 'Amazon fees'); replace them with fee_overrides",
+                    t(
+                        "Amazon fees from the bundled US tables; some values are unverified "
+                        "defaults (see README, 'Amazon fees'); replace them with fee_overrides"
+                    ),
                 )
             )
         if node.type == "awd":
@@ -601,13 +662,26 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    from sim import i18n
+
+    i18n.use(i18n.DEFAULT)  # until a command's --lang (or FULFILSIM_LANG) says otherwise
+    try:
+        _command(argv)
+    finally:
+        i18n.use(i18n.DEFAULT)
+
+
+def _command(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="simulate.py", standalone_mode=False)
     except UserError as e:
+        from sim.i18n import t
+
         for loc, problem in e.problems[:MAX_PROBLEMS]:
             click.echo(format_problem(loc, problem), err=True)
         if len(e.problems) > MAX_PROBLEMS:
-            click.echo(f"… and {len(e.problems) - MAX_PROBLEMS:,} more problems", err=True)
+            more = len(e.problems) - MAX_PROBLEMS
+            click.echo(t("… and {n} more problems", n=f"{more:,}"), err=True)
         sys.exit(2)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

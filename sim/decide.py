@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from sim.health import TARGETS
+from sim.i18n import t
 from sim.metrics import COST_PARTS, INDEX
 from sim.stats import paired, t_quantile
 from sim.table import fmt
@@ -75,7 +76,7 @@ def recommend(summary: dict) -> list[str]:
     d = summary.get("decision") or {}
     strategies = summary["strategies"]
     if "best" not in d:
-        return ["No replication finished, so there is nothing to recommend yet."]
+        return [t("No replication finished, so there is nothing to recommend yet.")]
     best = d["best"]
     m = strategies[best]["metrics"]
     days = summary["horizon_days"] - summary["warmup_days"]
@@ -83,9 +84,15 @@ def recommend(summary: dict) -> list[str]:
     lines = []
     if "runner_up" not in d:
         lines.append(
-            f"Only one strategy ({best}): profit {fmt(m['profit']['mean'], 'money')} over "
-            f"{days} days, fill rate {fmt(m['fill_rate']['mean'], 'pct')}, on time "
-            f"{fmt(m['on_time_rate']['mean'], 'pct')}. Add strategies to compare."
+            t(
+                "Only one strategy ({best}): profit {profit} over {days} days, fill rate "
+                "{fill}, on time {on_time}. Add strategies to compare.",
+                best=best,
+                profit=fmt(m["profit"]["mean"], "money"),
+                days=days,
+                fill=fmt(m["fill_rate"]["mean"], "pct"),
+                on_time=fmt(m["on_time_rate"]["mean"], "pct"),
+            )
         )
         return lines
     second = d["runner_up"]
@@ -100,24 +107,49 @@ def recommend(summary: dict) -> list[str]:
         )
     elif not weak:
         lines.append(
-            f"Choose {best}: it makes {fmt(diff['mean'], 'money')} more profit than {second} "
-            f"over {days} days ({pct}% interval {fmt(diff['ci_low'], 'money')} to "
-            f"{fmt(diff['ci_high'], 'money')}), wins in {_share(diff['win_rate'])} of the "
-            f"replications and is the most profitable strategy in {_share(prob)} of them."
+            t(
+                "Choose {best}: it makes {diff} more profit than {second} over {days} days "
+                "({pct}% interval {low} to {high}), wins in {wins} of the replications and is "
+                "the most profitable strategy in {prob} of them.",
+                best=best,
+                diff=fmt(diff["mean"], "money"),
+                second=second,
+                days=days,
+                pct=pct,
+                low=fmt(diff["ci_low"], "money"),
+                high=fmt(diff["ci_high"], "money"),
+                wins=_share(diff["win_rate"]),
+                prob=_share(prob),
+            )
         )
     else:
         lines.append(
-            f"{best} and {second} are too close to call on profit: {best} is ahead by "
-            f"{fmt(diff['mean'], 'money')} on average over {days} days, but the {pct}% interval "
-            f"({fmt(diff['ci_low'], 'money')} to {fmt(diff['ci_high'], 'money')}) includes 0 "
-            f"and {best} is the most profitable in only {_share(prob)} of the replications."
+            t(
+                "{best} and {second} are too close to call on profit: {best} is ahead by "
+                "{diff} on average over {days} days, but the {pct}% interval ({low} to "
+                "{high}) includes 0 and {best} is the most profitable in only {prob} of the "
+                "replications.",
+                best=best,
+                second=second,
+                diff=fmt(diff["mean"], "money"),
+                days=days,
+                pct=pct,
+                low=fmt(diff["ci_low"], "money"),
+                high=fmt(diff["ci_high"], "money"),
+                prob=_share(prob),
+            )
         )
         needed = d.get("replications_needed")
         if needed:
             lines.append(
-                f"Run about {needed:,} replications (now {d['replications']:,}; "
-                f"--reps {needed}) to tell them apart if the difference is real; if it stays "
-                "this small, choose on service or risk instead."
+                t(
+                    "Run about {needed} replications (now {now}; --reps {reps}) to tell them "
+                    "apart if the difference is real; if it stays this small, choose on "
+                    "service or risk instead.",
+                    needed=f"{needed:,}",
+                    now=f"{d['replications']:,}",
+                    reps=needed,
+                )
             )
     lines.append(_service(strategies, best, second))
     risk = m["account_health_breach_rate"]["mean"] or 0.0
@@ -128,21 +160,38 @@ def recommend(summary: dict) -> list[str]:
             if (v["metrics"]["account_health_breach_rate"]["mean"] or 0.0) < 0.05
         ]
         broke = [(rate, t.label) for t in TARGETS if (rate := _mean(m, f"breach_{t.name}")) > 0]
-        which = "; ".join(f"{label} in {_share(rate)}" for rate, label in sorted(broke)[::-1])
-        verb = "stays" if len(safe) == 1 else "stay"
-        within = f"; {', '.join(safe)} {verb} within the limits." if safe else "."
+        which = "; ".join(
+            t("{target} in {share}", target=t(label), share=_share(rate))
+            for rate, label in sorted(broke)[::-1]
+        )
+        if not safe:
+            within = t(".")
+        elif len(safe) == 1:
+            within = t("; {safe} stays within the limits.", safe=safe[0])
+        else:
+            within = t("; {safe} stay within the limits.", safe=", ".join(safe))
         lines.append(
-            f"Warning: {best} crosses an Amazon account-health target in {_share(risk)} of the "
-            f"replications ({which or 'seller-fulfilled orders'}), which puts the selling "
-            f"account at risk{within}"
+            t(
+                "Warning: {best} crosses an Amazon account-health target in {share} of the "
+                "replications ({which}), which puts the selling account at risk",
+                best=best,
+                share=_share(risk),
+                which=which or t("seller-fulfilled orders"),
+            )
+            + within
         )
     badge = _mean(m, "sfp_breach_rate")
     if badge > 0:
         lines.append(
-            f"Note: {best} loses its Seller Fulfilled Prime badge in {_share(badge)} of the "
-            f"replications ({fmt(_mean(m, 'badge_lost_days'), 'days')} days without it on "
-            "average; the Prime customers of those days are lost and already in its profit). "
-            "That is SFP eligibility, not an account-health breach."
+            t(
+                "Note: {best} loses its Seller Fulfilled Prime badge in {share} of the "
+                "replications ({days} days without it on average; the Prime customers of those "
+                "days are lost and already in its profit). That is SFP eligibility, not an "
+                "account-health breach.",
+                best=best,
+                share=_share(badge),
+                days=fmt(_mean(m, "badge_lost_days"), "days"),
+            )
         )
     drivers = [x for x in d.get("cost_drivers", []) if abs(x["profit_effect"]) >= 0.5][:3]
     if drivers:
@@ -151,7 +200,14 @@ def recommend(summary: dict) -> list[str]:
             f"{fmt(abs(x['profit_effect']), 'money')})"
             for x in drivers
         ]
-        lines.append(f"What moves profit from {second} to {best}: " + ", ".join(parts) + ".")
+        lines.append(
+            t(
+                "What moves profit from {second} to {best}: {parts}.",
+                second=second,
+                best=best,
+                parts=t(", ").join(parts),
+            )
+        )
     return lines
 
 
@@ -159,25 +215,32 @@ def _service(strategies: dict, best: str, second: str) -> str:
     a, b = strategies[best]["metrics"], strategies[second]["metrics"]
 
     def pair(metric, kind="pct"):
-        return f"{fmt(a[metric]['mean'], kind)} vs {fmt(b[metric]['mean'], kind)}"
+        return t("{a} vs {b}", a=fmt(a[metric]["mean"], kind), b=fmt(b[metric]["mean"], kind))
 
-    text = (
-        f"Service, {best} vs {second}: fill rate {pair('fill_rate')}, on time "
-        f"{pair('on_time_rate')}, lost units {pair('lost_units', 'units')}"
+    text = t(
+        "Service, {best} vs {second}: fill rate {fill}, on time {on_time}, lost units {lost}",
+        best=best,
+        second=second,
+        fill=pair("fill_rate"),
+        on_time=pair("on_time_rate"),
+        lost=pair("lost_units", "units"),
     )
     risk_a = a["account_health_breach_rate"]["mean"] or 0.0
     risk_b = b["account_health_breach_rate"]["mean"] or 0.0
     if risk_a or risk_b:
-        text += (
-            f"; account-health breach in {fmt(risk_a, 'pct')} vs {fmt(risk_b, 'pct')} of "
-            "replications"
+        text += t(
+            "; account-health breach in {a} vs {b} of replications",
+            a=fmt(risk_a, "pct"),
+            b=fmt(risk_b, "pct"),
         )
     badge_a, badge_b = _mean(a, "sfp_breach_rate"), _mean(b, "sfp_breach_rate")
     if badge_a or badge_b:
-        text += (
-            f"; SFP badge lost in {fmt(badge_a, 'pct')} vs {fmt(badge_b, 'pct')} of replications"
+        text += t(
+            "; SFP badge lost in {a} vs {b} of replications",
+            a=fmt(badge_a, "pct"),
+            b=fmt(badge_b, "pct"),
         )
-    return text + "."
+    return text + t(".")
 
 
 def _mean(metrics: dict, name: str) -> float:
@@ -191,6 +254,7 @@ def _share(p: float | None) -> str:
 
 
 def _line_name(line: str) -> str:
-    return line.removeprefix("cost_").replace("_", " ") + (
-        " cost" if line.startswith("cost_") else ""
-    )
+    name = line.removeprefix("cost_").replace("_", " ")
+    if not line.startswith("cost_"):
+        return t(name)
+    return t("{part} cost", part=t(name))

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import UserError, excerpt, printable
+from sim.i18n import N_, t
 from sim.scenario import (
     DEMAND_KINDS,
     DIST_KINDS,
@@ -106,9 +107,9 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise UserError((where, "file not found"))
+        raise UserError((where, t("file not found")))
     if not path.is_file():
-        raise UserError((where, "not a file"))
+        raise UserError((where, t("not a file")))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UserError(
@@ -121,7 +122,7 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError((where, f"not UTF-8 text (byte {e.start})")) from None
+        raise UserError((where, t("not UTF-8 text (byte {byte})", byte=e.start))) from None
     data, lines = parse_yaml(text, where)
     scenario = validate(data, lines, path.parent, allow_outside_files)
     return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
@@ -134,7 +135,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
         loader = _loader_for(text)(text)
         node = loader.get_single_node()
         if node is None:
-            raise UserError((where, "the file is empty"))
+            raise UserError((where, t("the file is empty")))
         expanded = _expanded_size(node, {})
         if expanded > MAX_EXPANDED_NODES:
             raise UserError(
@@ -144,7 +145,8 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise UserError((where, f"YAML syntax error: {line}{e.problem or e.context}")) from None
+        problem = f"{line}{e.problem or e.context}"
+        raise UserError((where, t("YAML syntax error: {problem}", problem=problem))) from None
     except yaml.YAMLError as e:
         raise UserError((where, f"YAML error: {e}")) from None
     except RecursionError:
@@ -157,7 +159,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
             loader.dispose()
     if not isinstance(data, dict):
         raise UserError(
-            (where, "a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)")
+            (where, t("a scenario is a mapping of keys (name:, skus:, nodes:, strategies: …)"))
         )
     lines: dict[tuple, int] = {}
     _record_lines(node, (), lines, depth=0)
@@ -187,7 +189,14 @@ def _no_duplicate_keys(node: yaml.MappingNode) -> None:
             line = k.start_mark.line + 1
             if k.value in seen:
                 raise UserError(
-                    (f"line {line}", f"duplicate key {k.value!r} (first on line {seen[k.value]})")
+                    (
+                        f"line {line}",
+                        t(
+                            "duplicate key {key} (first on line {first})",
+                            key=repr(k.value),
+                            first=seen[k.value],
+                        ),
+                    )
                 )
             seen[k.value] = line
 
@@ -388,21 +397,32 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
     value = err.get("input")
     if kind == "extra_forbidden":
-        return "unknown key" + _suggest(loc, data)
+        return t("unknown key") + _suggest(loc, data)
     if kind == "missing":
-        return "required key is missing"
+        return t("required key is missing")
     if kind in NUMBER_ERRORS:
-        what = "an integer" if kind.startswith("int") else "a number"
+        what = t("an integer") if kind.startswith("int") else t("a number")
         if isinstance(value, bool):
-            return f"expected {what}, got {str(value).lower()} (true/false is not a number)"
+            return t(
+                "expected {what}, got {value} (true/false is not a number)",
+                what=what,
+                value=str(value).lower(),
+            )
         if isinstance(value, str) and _looks_numeric(value):
-            return f"expected {what}, got the text {excerpt(value)} (remove the quotes)"
-        return f"expected {what}, got {excerpt(value)}"
+            return t(
+                "expected {what}, got the text {value} (remove the quotes)",
+                what=what,
+                value=excerpt(value),
+            )
+        return t("expected {what}, got {value}", what=what, value=excerpt(value))
     if kind in ("dict_type", "list_type", "string_type"):
-        what = {"dict_type": "a mapping", "list_type": "a list", "string_type": "text"}[kind]
-        return f"expected {what}, got {excerpt(value)}"
+        what = {"dict_type": N_("a mapping"), "list_type": N_("a list"), "string_type": N_("text")}
+        return t("expected {what}, got {value}", what=t(what[kind]), value=excerpt(value))
     if kind == "string_pattern_mismatch":
-        return f"has a control character (ESC, CR, BEL, …), not allowed here: {excerpt(value)}"
+        return t(
+            "has a control character (ESC, CR, BEL, …), not allowed here: {value}",
+            value=excerpt(value),
+        )
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {
             "greater_than_equal": "≥",
@@ -413,13 +433,15 @@ def _message(err: dict, loc: tuple, data: Any) -> str:
         bound = next(iter(ctx.values()))
         if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
             bound = int(bound)
-        return (
-            f"must be {sign} {bound:,}" if isinstance(bound, int) else f"must be {sign} {bound:g}"
+        return t(
+            "must be {sign} {bound}",
+            sign=sign,
+            bound=f"{bound:,}" if isinstance(bound, int) else f"{bound:g}",
         )
     if kind == "value_error":
         return str(ctx.get("error", msg)).removeprefix("Value error, ")
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}; got {excerpt(value)}"
+        return t("expected {what}; got {value}", what=ctx.get("expected"), value=excerpt(value))
     if kind == "invalid_choice":
         if isinstance(value, bool):
             return f"{msg}; got {str(value).lower()} (true/false is not a number)"
@@ -443,7 +465,9 @@ def _suggest(loc: tuple, data: Any) -> str:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
     close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(names)})"
+    if close:
+        return t("; did you mean {key}?", key=repr(close[0]))
+    return t(" (allowed: {keys})", keys=", ".join(names))
 
 
 def _model_at(path: tuple, data: Any) -> type[BaseModel] | None:

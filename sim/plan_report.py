@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from sim.i18n import t
 from sim.plan import plan_rows
 
 PLAN_SKUS = 5  # SKU columns per lane table (the most demanded; all SKUs in plan.csv)
@@ -62,8 +63,8 @@ def plan_section(results) -> str:
             tables.append(
                 f"<h4>{_e(lane)}</h4>"
                 '<div class="wrap"><table class="num plan">'
-                f'<thead><tr><th scope="col">order week</th>{head}'
-                '<th scope="col">arrives</th></tr></thead>'
+                f'<thead><tr><th scope="col">{t("order week")}</th>{head}'
+                f'<th scope="col">{t("arrives")}</th></tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table></div>"
             )
         at_fba = stock.get(strategy, {})
@@ -82,10 +83,11 @@ def plan_section(results) -> str:
                         f"<td>{_e(_units(on))}</td><td>{_e(_units(both))}</td></tr>"
                     )
             tables.append(
-                "<h4>At FBA on November 1</h4>"
+                f"<h4>{t('At FBA on November 1')}</h4>"
                 '<div class="wrap"><table class="num plan">'
-                '<thead><tr><th scope="col">date</th><th scope="col">SKU</th>'
-                '<th scope="col">on hand</th><th scope="col">on hand + on the way</th></tr>'
+                f'<thead><tr><th scope="col">{t("date")}</th><th scope="col">{t("SKU")}</th>'
+                f'<th scope="col">{t("on hand")}</th>'
+                f'<th scope="col">{t("on hand + on the way")}</th></tr>'
                 f"</thead><tbody>{''.join(body)}</tbody></table></div>"
             )
         if tables:
@@ -94,15 +96,23 @@ def plan_section(results) -> str:
         return ""
     more = len(model.catalog.ids) > len(top)
     return (
-        '<section id="plan"><h2>Shipment plan</h2>'
-        "<p>Units each strategy orders on each lane, by ISO week of the order (its Monday "
-        f"shown), as median (10–90% range) over {kept:,} replications, and the ISO week they "
-        "arrive (join stock, check-in included; the median over replications). Then the units "
-        "at FBA at the start of November 1 (the end of October 31), without and with the units "
-        "already on their way. Counted days only (after the warm-up). "
-        + ("Only the SKUs with the most demand are shown; " if more else "")
-        + ("every" if more else "Every")
-        + " lane, SKU and week is in plan.csv.</p>"
+        f'<section id="plan"><h2>{t("Shipment plan")}</h2><p>'
+        + t(
+            "Units each strategy orders on each lane, by ISO week of the order (its Monday "
+            "shown), as median (10–90% range) over {kept} replications, and the ISO week they "
+            "arrive (join stock, check-in included; the median over replications). Then the "
+            "units at FBA at the start of November 1 (the end of October 31), without and with "
+            "the units already on their way. Counted days only (after the warm-up). ",
+            kept=f"{kept:,}",
+        )
+        + (
+            t(
+                "Only the SKUs with the most demand are shown; every lane, SKU and week is in plan.csv."
+            )
+            if more
+            else t("Every lane, SKU and week is in plan.csv.")
+        )
+        + "</p>"
         + "".join(parts)
         + "</section>"
     )

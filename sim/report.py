@@ -5,6 +5,10 @@ table, ``sim.table.fmt``), plus the inventory paths a run keeps for the fan char
 scenario's own YAML text. The page needs nothing else: charts are PNGs embedded as ``data:``
 URIs, the CSS is inline, there is no script and no reference to the network. Every piece of
 user text (scenario, strategy, node and SKU names, the YAML) is HTML-escaped.
+
+The page is in the current language (``sim.i18n``; metric keys stay English) and fits a phone:
+below 640 px the charts switch to their narrow layout (``<picture>``), wide tables scroll inside
+their own box with the first column sticky, and nothing makes the page wider than the screen.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import html
 import struct
 from pathlib import Path
 
+from sim.charts import DPI
 from sim.glossary import glossary_section
 from sim.health import BREACH_METRICS, TARGETS
+from sim.i18n import N_, language, t
 from sim.metrics import LOWER_IS_BETTER
 from sim.results import top_skus, write_atomic
 from sim.table import channel_breakdown, fmt, fmt_ci, kind_of
@@ -33,7 +39,7 @@ SKU_METRICS = (
 )
 GROUPS = (
     (
-        "Service",
+        N_("Service"),
         (
             "demand_units",
             "sold_units",
@@ -47,7 +53,7 @@ GROUPS = (
         ),
     ),
     (
-        "Delivery",
+        N_("Delivery"),
         (
             "orders_shipped",
             "on_time_rate",
@@ -58,13 +64,13 @@ GROUPS = (
             "avg_delivery_days",
         ),
     ),
-    ("Money", ("revenue", "total_cost", "profit", "lost_margin")),
-    ("Costs", ()),  # every cost_<part>
+    (N_("Money"), ("revenue", "total_cost", "profit", "lost_margin")),
+    (N_("Costs"), ()),  # every cost_<part>
     (
-        "Account health",
+        N_("Account health"),
         ("account_health_breach_rate", "account_health_breach_days", *BREACH_METRICS),
     ),
-    ("Seller Fulfilled Prime", ("sfp_breach_rate", "badge_lost_days")),
+    (N_("Seller Fulfilled Prime"), ("sfp_breach_rate", "badge_lost_days")),
 )
 LABELS = {
     "demand_units": "Units demanded",
@@ -102,12 +108,14 @@ NO_DIRECTION = frozenset({"demand_units", "orders_shipped"})  # neither more nor
 def label_of(metric: str) -> str:
     """A metric's name for people, with its unit."""
     if metric in LABELS:
-        name = LABELS[metric]
+        name = t(LABELS[metric])
     elif metric.startswith("cost_"):
-        name = metric.removeprefix("cost_").replace("_", " ").capitalize() + " cost"
+        part = t(metric.removeprefix("cost_").replace("_", " "))
+        name = t("{part} cost", part=part)
+        name = name[:1].upper() + name[1:]
     else:
         name = metric.replace("_", " ").capitalize()
-    unit = "orders" if metric == "orders_shipped" else UNITS[kind_of(metric)]
+    unit = t("orders") if metric == "orders_shipped" else t(UNITS[kind_of(metric)])
     return f"{name} ({unit})"
 
 
@@ -122,10 +130,10 @@ def grouped(metrics: list[str]) -> list[tuple[str, list[str]]]:
             chosen = [m for m in metrics if m in members]
         seen.update(chosen)
         if chosen:
-            out.append((title, chosen))
+            out.append((t(title), chosen))
     rest = [m for m in metrics if m not in seen]
     if rest:
-        out.append(("Other", rest))
+        out.append((t("Other"), rest))
     return out
 
 
@@ -150,7 +158,7 @@ def write_report(
         summary = top_skus(summary, results, MAX_SKUS)  # a large catalog's: skus.csv only
     start = _start_date(results)
     paths = results.inventory_paths() if results is not None else None
-    charts = render_charts(summary, paths, start)
+    charts = render_charts(summary, paths, start, _profits(results))
     written = []
     for chart in charts:
         write_atomic(out / chart.name, chart.png)
@@ -161,6 +169,17 @@ def write_report(
     write_atomic(out / REPORT, page)
     written.append(out / REPORT)
     return written
+
+
+def _profits(results) -> dict | None:
+    """Each strategy's profit in every replication (the decision chart), or None."""
+    model = getattr(results, "model", None)
+    if model is None or results.replications == 0:
+        return None
+    from sim.metrics import INDEX
+
+    profit = results.totals[:, :, INDEX["profit"]]
+    return {name: profit[:, k] for k, name in enumerate(model.strategy_names)}
 
 
 def _start_date(results) -> dt.date | None:
@@ -196,28 +215,28 @@ def render_html(
         glossary_section(summary),
     ]
     nav = "".join(
-        f'<a href="#{sid}">{title}</a>'
+        f'<a href="#{sid}">{t(title)}</a>'
         for sid, title in (
-            ("recommendation", "Recommendation"),
-            ("comparison", "Strategies"),
-            ("channels", "Channels"),
-            ("differences", "Differences"),
-            ("charts", "Charts"),
-            ("plan", "Shipment plan"),
-            ("skus", "SKUs"),
-            ("inputs", "Inputs"),
-            ("glossary", "What the numbers mean"),
+            ("recommendation", N_("Recommendation")),
+            ("comparison", N_("Strategies")),
+            ("channels", N_("Channels")),
+            ("differences", N_("Differences")),
+            ("charts", N_("Charts")),
+            ("plan", N_("Shipment plan")),
+            ("skus", N_("SKUs")),
+            ("inputs", N_("Inputs")),
+            ("glossary", N_("What the numbers mean")),
         )
         if any(f'id="{sid}"' in s for s in sections)
     )
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{language()}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(name)} – fulfilsim report</title>\n"
+        f"<title>{e(name)} – {t('fulfilsim report')}</title>\n"
         f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        f'<header><p class="kicker">fulfilsim report</p><h1>{e(name)}</h1>'
-        f'<nav aria-label="Sections">{nav}</nav></header>\n'
+        f'<header><p class="kicker">{t("fulfilsim report")}</p><h1>{e(name)}</h1>'
+        f'<nav aria-label="{t("Sections")}">{nav}</nav></header>\n'
         + "\n".join(s for s in sections if s)
         + "\n</main>\n</body>\n</html>\n"
     )
@@ -228,22 +247,34 @@ def _facts(summary: dict, start: dt.date | None) -> str:
     pct = round(100 * summary["confidence"])
     if start is not None:
         end = start + dt.timedelta(days=horizon - 1)
-        horizon_text = f"{horizon} days, {start.isoformat()} to {end.isoformat()}"
+        horizon_text = t(
+            "{days} days, {start} to {end}",
+            days=horizon,
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
     else:
-        horizon_text = f"{horizon} days"
+        horizon_text = t("{days} days", days=horizon)
     reps = summary["replications"]
     shown = f"{reps:,}"
     if summary.get("rerun_replication") is not None:
-        shown = f"replication {summary['rerun_replication']} alone"
+        shown = t("replication {n} alone", n=summary["rerun_replication"])
     rows = [
-        ("Replications", shown + ("" if summary["complete"] else " (interrupted)")),
-        ("Seed", str(summary["seed"])),
-        ("Horizon", horizon_text),
-        ("Warm-up", f"{warmup} days, not counted" if warmup else "none"),
-        ("Counted days", f"{horizon - warmup}"),
-        ("Confidence", f"{pct}% (Student t over replications)"),
-        ("Strategies", f"{len(summary['strategies'])}, baseline {summary.get('baseline', '–')}"),
-        ("Scenario file SHA-256", summary["scenario"]["sha256"]),
+        (t("Replications"), shown + ("" if summary["complete"] else t(" (interrupted)"))),
+        (t("Seed"), str(summary["seed"])),
+        (t("Horizon"), horizon_text),
+        (t("Warm-up"), t("{days} days, not counted", days=warmup) if warmup else t("none")),
+        (t("Counted days"), f"{horizon - warmup}"),
+        (t("Confidence"), t("{pct}% (Student t over replications)", pct=pct)),
+        (
+            t("Strategies"),
+            t(
+                "{n}, baseline {baseline}",
+                n=len(summary["strategies"]),
+                baseline=summary.get("baseline", "–"),
+            ),
+        ),
+        (t("Scenario file SHA-256"), summary["scenario"]["sha256"]),
     ]
     if summary.get("uncertain"):
         from sim.uncertain import uncertain_lines
@@ -253,23 +284,24 @@ def _facts(summary: dict, start: dt.date | None) -> str:
     dl = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in rows)
     warning = ""
     if not summary["complete"] and reps == 0:
-        warning = (
+        warning = t(
             '<p class="warning" role="alert"><strong>Incomplete run.</strong> The run was '
             "interrupted before any replication finished, so there are no numbers yet.</p>"
         )
     elif not summary["complete"]:
-        warning = (
+        warning = t(
             '<p class="warning" role="alert"><strong>Incomplete run.</strong> The run was '
-            f"interrupted after {reps:,} finished replications; the numbers below use those "
-            "only, so the intervals are wider than the scenario asked for.</p>"
+            "interrupted after {reps} finished replications; the numbers below use those "
+            "only, so the intervals are wider than the scenario asked for.</p>",
+            reps=f"{reps:,}",
         )
     elif reps < 2:
-        warning = (
+        warning = t(
             '<p class="warning" role="alert"><strong>Too few replications for '
             "intervals.</strong> Run at least 2 (better 30 or more) to see how sure the numbers "
             "are.</p>"
         )
-    return f'<section id="facts"><h2>Run</h2>{warning}<dl class="facts">{dl}</dl></section>'
+    return f'<section id="facts"><h2>{t("Run")}</h2>{warning}<dl class="facts">{dl}</dl></section>'
 
 
 def _recommendation(lines: list[str] | None) -> str:
@@ -277,7 +309,7 @@ def _recommendation(lines: list[str] | None) -> str:
         return ""
     body = "".join(f"<p>{e(line)}</p>" for line in lines)
     return (
-        '<section id="recommendation"><h2>Recommendation</h2>'
+        f'<section id="recommendation"><h2>{t("Recommendation")}</h2>'
         f'<div class="recommendation">{body}</div></section>'
     )
 
@@ -299,7 +331,7 @@ def _comparison(summary: dict) -> str:
     base = summary.get("baseline")
     head = "".join(
         f'<th scope="col">{e(n)}'
-        + (' <span class="tag">baseline</span>' if n == base else "")
+        + (f' <span class="tag">{t("baseline")}</span>' if n == base else "")
         + "</th>"
         for n in names
     )
@@ -321,17 +353,21 @@ def _comparison(summary: dict) -> str:
         cells = "".join(f"<td>{e(_share(best.get(n)))}</td>" for n in names)
         body.append(
             '<tr class="group"><th scope="rowgroup" colspan="'
-            f'{len(names) + 1}">Decision</th></tr><tr data-metric="probability_best">'
-            '<th scope="row">Most profitable (share of replications)</th>'
+            f'{len(names) + 1}">{t("Decision")}</th></tr><tr data-metric="probability_best">'
+            f'<th scope="row">{t("Most profitable (share of replications)")}</th>'
             f"{cells}</tr>"
         )
     return (
-        '<section id="comparison"><h2>Strategies compared</h2>'
-        f"<p>Mean over replications ± half-width of the {pct}% confidence interval (a rate's "
-        "interval is cut at 0% and 100%, and then shown as [low, high]). Money is "
-        f"over the {summary['horizon_days'] - summary['warmup_days']} counted days.</p>"
-        '<div class="wrap"><table class="num">'
-        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
+        f'<section id="comparison"><h2>{t("Strategies compared")}</h2><p>'
+        + t(
+            "Mean over replications ± half-width of the {pct}% confidence interval (a rate's "
+            "interval is cut at 0% and 100%, and then shown as [low, high]). Money is "
+            "over the {days} counted days.",
+            pct=pct,
+            days=summary["horizon_days"] - summary["warmup_days"],
+        )
+        + '</p><div class="wrap"><table class="num">'
+        f'<thead><tr><th scope="col">{t("metric")}</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
@@ -410,19 +446,24 @@ def _differences(summary: dict) -> str:
                 )
         baseline = rows[0]["baseline"]
         tables.append(
-            f'<h3>{e(strategy)} <span class="vs">minus</span> {e(baseline)}</h3>'
+            f'<h3>{e(strategy)} <span class="vs">{t("minus")}</span> {e(baseline)}</h3>'
             '<div class="wrap"><table class="num diff">'
-            f'<thead><tr><th scope="col">metric</th><th scope="col">difference</th>'
-            f'<th scope="col">{pct}% interval</th><th scope="col">wins</th>'
-            '<th scope="col">reading</th></tr></thead>'
+            f'<thead><tr><th scope="col">{t("metric")}</th>'
+            f'<th scope="col">{t("difference")}</th>'
+            f'<th scope="col">{t("{pct}% interval", pct=pct)}</th>'
+            f'<th scope="col">{t("wins")}</th>'
+            f'<th scope="col">{t("reading")}</th></tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>"
         )
     return (
-        '<section id="differences"><h2>Paired differences vs the baseline</h2>'
-        "<p>Replication by replication, each strategy faces the same demand and the same lead "
-        "and transit times as the baseline (common random numbers), so these intervals are "
-        "narrower than comparing the separate intervals above. <em>Wins</em>: the share of "
-        "replications in which the strategy did better than the baseline on that metric.</p>"
+        f'<section id="differences"><h2>{t("Paired differences vs the baseline")}</h2>'
+        + t(
+            "<p>Replication by replication, each strategy faces the same demand and the same "
+            "lead and transit times as the baseline (common random numbers), so these intervals "
+            "are narrower than comparing the separate intervals above. <em>Wins</em>: the share "
+            "of replications in which the strategy did better than the baseline on that "
+            "metric.</p>"
+        )
         + "".join(tables)
         + "</section>"
     )
@@ -431,12 +472,12 @@ def _differences(summary: dict) -> str:
 def _reading(c: dict) -> tuple[str, str]:
     lo, hi = c["ci_low"], c["ci_high"]
     if lo is None or hi is None or lo <= 0 <= hi:
-        return "no clear difference", "same"
+        return t("no clear difference"), "same"
     higher = lo > 0
     if c["metric"] in NO_DIRECTION:
-        return ("higher", "same") if higher else ("lower", "same")
+        return (t("higher"), "same") if higher else (t("lower"), "same")
     better = higher != (c["metric"] in LOWER_IS_BETTER)
-    return ("better", "better") if better else ("worse", "worse")
+    return (t("better"), "better") if better else (t("worse"), "worse")
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -444,20 +485,47 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
+PHONE = "(max-width: 640px)"  # screens that get the charts' narrow layout
+
+
 def _charts(charts: list) -> str:
+    from sim.charts import PHONE_DPI, chart_language
+
     if not charts:
         return ""
     figures = []
     for chart in charts:
         width, height = _png_size(chart.png)
         data = base64.b64encode(chart.png).decode("ascii")
-        figures.append(
-            f'<figure><img src="data:image/png;base64,{data}" width="{width}" '
+        img = (
+            f'<img src="data:image/png;base64,{data}" width="{width}" '
             f'height="{height}" alt="{e(chart.alt)}">'
+        )
+        if chart.phone is not None:  # the narrow layout, drawn at PHONE_DPI / DPI times the size
+            pw, ph = _png_size(chart.phone)
+            scale = PHONE_DPI / DPI
+            narrow = base64.b64encode(chart.phone).decode("ascii")
+            img = (
+                f'<picture><source media="{PHONE}" srcset="data:image/png;base64,{narrow} '
+                f'{scale:g}x" width="{round(pw / scale)}" height="{round(ph / scale)}">'
+                f"{img}</picture>"
+            )
+            cls = ""
+        else:
+            cls = ' class="wide"'  # no narrow layout: scrolls sideways on a phone
+        figures.append(
+            f"<figure{cls}>{img}"
             f"<figcaption><strong>{e(chart.title)}.</strong> {e(chart.caption)} "
             f'<span class="file">({e(chart.name)})</span></figcaption></figure>'
         )
-    return '<section id="charts"><h2>Charts</h2>' + "".join(figures) + "</section>"
+    note = ""
+    if chart_language() != language():
+        note = t(
+            '<p class="note">The text inside the charts is in English: no font with Chinese '
+            "characters was found on this computer (install one, e.g. fonts-noto-cjk, and run "
+            "again).</p>"
+        )
+    return f'<section id="charts"><h2>{t("Charts")}</h2>' + note + "".join(figures) + "</section>"
 
 
 def _skus(summary: dict) -> str:
@@ -471,7 +539,7 @@ def _skus(summary: dict) -> str:
         skus += [s for s in strategies[n]["skus"] if s not in skus]
     if not skus:
         return ""
-    note = f"All {len(skus):,} SKUs, in catalogue order."
+    note = t("All {n} SKUs, in catalogue order.", n=f"{len(skus):,}")
     total = summary.get("sku_total", len(skus))
     if total > MAX_SKUS:
 
@@ -480,7 +548,11 @@ def _skus(summary: dict) -> str:
             return -(st["mean"] or 0.0) if st else 0.0
 
         skus = sorted(skus, key=demand)[:MAX_SKUS]
-        note = f"The {MAX_SKUS} SKUs with the most demand of {total:,}; every SKU is in skus.csv."
+        note = t(
+            "The {shown} SKUs with the most demand of {n}; every SKU is in skus.csv.",
+            shown=MAX_SKUS,
+            n=f"{total:,}",
+        )
     pct = round(100 * summary["confidence"])
     head = "".join(f'<th scope="col">{_metric_head(m)}</th>' for m in SKU_METRICS)
     body = []
@@ -489,25 +561,35 @@ def _skus(summary: dict) -> str:
             metrics = strategies[n]["skus"].get(sku, {}).get("metrics", {})
             cells = "".join(f"<td>{e(_ci(metrics.get(m), m))}</td>" for m in SKU_METRICS)
             first = (
-                f'<th scope="rowgroup" rowspan="{len(names)}" class="sku">{e(sku)}</th>'
+                f'<th scope="rowgroup" rowspan="{len(names)}" class="{_sku_class(sku)}">'
+                f"{e(sku)}</th>"
                 if i == 0
                 else ""
             )
             cls = ' class="first"' if i == 0 else ""
             body.append(f'<tr{cls}>{first}<th scope="row">{e(n)}</th>{cells}</tr>')
     return (
-        '<section id="skus"><h2>Per SKU</h2>'
-        f"<p>Mean ± half-width of the {pct}% interval, per SKU and strategy. {e(note)}</p>"
+        f'<section id="skus"><h2>{t("Per SKU")}</h2><p>'
+        + t("Mean ± half-width of the {pct}% interval, per SKU and strategy.", pct=pct)
+        + f" {e(note)}</p>"
         '<div class="wrap"><table class="num skus">'
-        f'<thead><tr><th scope="col">SKU</th><th scope="col">strategy</th>{head}</tr></thead>'
+        f'<thead><tr><th scope="col">{t("SKU")}</th><th scope="col">{t("strategy")}</th>'
+        f"{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
 
+LONG_SKU = 20  # characters: a longer SKU id may wrap (at a hyphen, else anywhere in a word)
+
+
+def _sku_class(sku: str) -> str:
+    return "sku long" if len(sku) > LONG_SKU else "sku"
+
+
 def _inputs(scenario_text: str) -> str:
     return (
-        '<section id="inputs"><h2>Scenario inputs</h2>'
-        "<p>The scenario file as run (its SHA-256 is listed under Run).</p>"
+        f'<section id="inputs"><h2>{t("Scenario inputs")}</h2>'
+        f"<p>{t('The scenario file as run (its SHA-256 is listed under Run).')}</p>"
         f'<pre class="yaml">{e(scenario_text)}</pre></section>'
     )
 
@@ -543,7 +625,12 @@ p { max-width: 80ch; }
 .recommendation { background: var(--band); border-left: 4px solid var(--ink);
   padding: 4px 16px; }
 .recommendation p { margin: 10px 0; }
-.wrap { overflow-x: auto; }
+.wrap { overflow-x: auto; max-width: 100%; }
+/* a wide table scrolls inside its box; its first column stays in view */
+.wrap tbody th[scope="row"]:first-child, .wrap thead th:first-child, table.skus th.sku {
+  position: sticky; left: 0; z-index: 1; background: #fff;
+  box-shadow: inset -1px 0 0 var(--rule); }
+table.skus tbody th[scope="row"] { position: static; box-shadow: none; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 thead th { border-bottom: 2px solid var(--ink); text-align: left; vertical-align: bottom;
@@ -551,7 +638,7 @@ thead th { border-bottom: 2px solid var(--ink); text-align: left; vertical-align
 table.num td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tbody th { text-align: left; font-weight: normal; }
 tr.group th { background: var(--band); font-weight: 600; padding-top: 8px; }
-.key { display: block; color: var(--muted); font-size: 11.5px;
+.key { display: block; color: var(--muted); font-size: 11.5px; overflow-wrap: anywhere;
   font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 .tag { display: inline-block; font-size: 11px; font-weight: normal; color: var(--muted);
   border: 1px solid var(--rule); border-radius: 3px; padding: 0 4px; }
@@ -559,12 +646,29 @@ td.reading { text-align: left; }
 td.better { color: var(--better); font-weight: 600; }
 td.worse { color: var(--worse); font-weight: 600; }
 td.same { color: var(--muted); }
-table.skus th.sku { font-weight: 600; overflow-wrap: anywhere; max-width: 18ch; }
+table.skus th.sku { font-weight: 600; white-space: nowrap; }
+table.skus th.sku.long { white-space: normal; overflow-wrap: break-word; min-width: 12ch;
+  max-width: 20ch; }
 table.skus tr.first > * { border-top: 2px solid var(--rule); }
 figure { margin: 16px 0 28px; }
 figure img { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 13.5px; margin-top: 6px; max-width: 100ch; }
-.file { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.file { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  overflow-wrap: anywhere; }
+.note { color: var(--muted); font-size: 13.5px; }
+@media (max-width: 640px) {
+  body { font-size: 14px; }
+  main { padding: 14px 12px 32px; }
+  h1 { font-size: 22px; }
+  h2 { font-size: 18px; }
+  .facts { grid-template-columns: 1fr; }
+  table { font-size: 13px; }
+  th, td { padding: 4px 6px; }
+  .wrap tbody th[scope="row"]:first-child { min-width: 8.5em; }
+  figure.wide { overflow-x: auto; }
+  figure.wide img { max-width: none; }
+  figure.wide figcaption { position: sticky; left: 0; max-width: calc(100vw - 24px); }
+}
 pre.yaml { background: var(--band); border: 1px solid var(--rule); padding: 12px 14px;
   font-size: 12.5px; line-height: 1.4; overflow-x: auto; white-space: pre-wrap;
   overflow-wrap: anywhere; }

@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.decide import decision, recommend
 from sim.health import TARGETS
+from sim.i18n import using
 from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
 from sim.montecarlo import Results
 from sim.months import MONTH_METRICS
@@ -95,7 +96,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
     }
     if model.uncertain is not None:  # drawn once per replication: part of every interval
         summary["uncertain"] = model.uncertain.describe()
-    summary["recommendation"] = recommend(summary)
+    with using("en"):  # summary.json is English whatever --lang says
+        summary["recommendation"] = recommend(summary)
     return summary
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import unicodedata
 
 from sim.health import BREACH_METRICS
+from sim.i18n import t
 
 HEADLINE = (
     "profit",
@@ -101,12 +104,13 @@ def fmt_ci(stat: dict, kind: str) -> str:
 
 
 def render(rows: list[list[str]], right_from: int = 1) -> str:
-    """Align a table's columns (first row is the header)."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    """Align a table's columns (first row is the header); a Chinese character takes two
+    terminal columns."""
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
         cells = [
-            c.ljust(w) if i < right_from else c.rjust(w)
+            c + " " * (w - display_width(c)) if i < right_from else " " * (w - display_width(c)) + c
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
@@ -115,11 +119,16 @@ def render(rows: list[list[str]], right_from: int = 1) -> str:
     return "\n".join(lines)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def comparison_table(summary: dict) -> str:
     """Strategies side by side on the headline metrics, then paired differences vs the baseline."""
     names = list(summary["strategies"])
     pct = round(100 * summary["confidence"])
-    rows = [[f"metric (mean ± {pct}% CI half-width)", *names]]
+    rows = [[t("metric (mean ± {pct}% CI half-width)", pct=pct), *names]]
     strategies = summary["strategies"]
     optional = [m for m in OPTIONAL if any(strategies[n]["metrics"][m]["mean"] for n in names)]
     for metric in (*HEADLINE, *optional):
@@ -128,27 +137,39 @@ def comparison_table(summary: dict) -> str:
             [metric, *(fmt_ci(summary["strategies"][n]["metrics"][metric], kind) for n in names)]
         )
     reps = summary["replications"]
-    runs = f"{reps:,} replication{'' if reps == 1 else 's'}"
+    runs = t("1 replication") if reps == 1 else t("{reps} replications", reps=f"{reps:,}")
     if summary.get("rerun_replication") is not None:
-        runs = f"replication {summary['rerun_replication']} alone (its numbers in a full run)"
-    head = (
-        f"{summary['scenario']['name']}: {runs} × "
-        f"{summary['horizon_days'] - summary['warmup_days']} counted days, seed {summary['seed']}"
-        + ("" if summary["complete"] else "  [INCOMPLETE: interrupted]")
-    )
+        runs = t(
+            "replication {n} alone (its numbers in a full run)", n=summary["rerun_replication"]
+        )
+    head = t(
+        "{name}: {runs} × {days} counted days, seed {seed}",
+        name=summary["scenario"]["name"],
+        runs=runs,
+        days=summary["horizon_days"] - summary["warmup_days"],
+        seed=summary["seed"],
+    ) + ("" if summary["complete"] else t("  [INCOMPLETE: interrupted]"))
     best = (summary.get("decision") or {}).get("probability_best")
     if best and len(names) > 1:
-        rows.append(["P(most profitable)", *(f"{100 * best[n]:.0f}%" for n in names)])
+        rows.append([t("P(most profitable)"), *(f"{100 * best[n]:.0f}%" for n in names)])
     unknown = summary.get("uncertain")
     if unknown:
         from sim.uncertain import uncertain_lines
 
-        head += "\nuncertain inputs (drawn once per replication, shared by the strategies):"
+        head += "\n" + t("uncertain inputs (drawn once per replication, shared by the strategies):")
         head += "".join(f"\n  {line}" for line in uncertain_lines(summary))
     parts = [head, "", render(_fit(rows))]
     comps = [c for c in summary["comparisons"] if c["metric"] in COMPARED]
     if comps:
-        crow = [["vs " + summary["baseline"], "metric", "difference", f"{pct}% CI", "wins"]]
+        crow = [
+            [
+                t("vs {baseline}", baseline=summary["baseline"]),
+                t("metric"),
+                t("difference"),
+                t("{pct}% CI", pct=pct),
+                t("wins"),
+            ]
+        ]
         for c in comps:
             kind = kind_of(c["metric"])
             ci = (
@@ -160,7 +181,7 @@ def comparison_table(summary: dict) -> str:
             crow.append([c["strategy"], c["metric"], fmt(c["diff_mean"], kind), ci, wins])
         parts += [
             "",
-            "Paired differences (common random numbers; wins = share of replications better):",
+            t("Paired differences (common random numbers; wins = share of replications better):"),
             render(crow, right_from=2),
         ]
     channels = channel_breakdown(summary)
@@ -170,7 +191,7 @@ def comparison_table(summary: dict) -> str:
             crow.append([channel, metric, *(fmt_ci(st, kind_of(metric)) for st in stats)])
         parts += ["", "By sales channel (Amazon first):", render(_fit(crow), right_from=2)]
     if summary.get("recommendation"):
-        parts += ["", "Recommendation:", *(_wrap(line) for line in summary["recommendation"])]
+        parts += ["", t("Recommendation:"), *(_wrap(line) for line in summary["recommendation"])]
     return "\n".join(parts)
 
 
@@ -206,7 +227,24 @@ def _wrap(text: str) -> str:
     import textwrap
 
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
+    if display_width(text) > len(text):  # wide characters: two columns each, few spaces
+        return _wrap_wide(text, width)
     return textwrap.fill(text, width=width, initial_indent="- ", subsequent_indent="  ")
+
+
+def _wrap_wide(text: str, width: int) -> str:
+    """``_wrap`` for text with wide (CJK) characters: a line may break before any of them, and
+    at spaces, never inside a run of other characters (a number, a name)."""
+    tokens = re.findall(r"\s+|[^\s\u2e80-\uffef]+|.", text)
+    lines, line = [], "- "
+    for token in tokens:
+        if display_width(line) + display_width(token) > width and line.strip() not in ("", "-"):
+            lines.append(line.rstrip())
+            line = "  "
+            token = token.lstrip()
+        line += token
+    lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _fit(rows: list[list[str]]) -> list[list[str]]:

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import html
 import re
+import struct
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -182,6 +183,7 @@ def test_charts_are_valid_png_files_and_not_blank(starter):
     pngs = [p for p in paths if p.suffix == ".png"]
     assert [p.name for p in pngs] == [
         "chart-intervals.png",
+        "chart-decision.png",
         "chart-costs.png",
         "chart-months.png",
         "chart-inventory.png",
@@ -212,7 +214,7 @@ def test_charts_are_deterministic(starter):
 def test_images_are_embedded_and_nothing_is_fetched(starter):
     _, page, _, _ = starter
     tables = parse(page)
-    assert len(tables.srcs) == 4
+    assert len(tables.srcs) == 5
     for src in tables.srcs:
         assert src.startswith("data:image/png;base64,")
     for href in tables.hrefs:
@@ -248,7 +250,7 @@ def test_user_text_is_escaped(tmp_path):
     header = tables.rows[("comparison", "")][0][1]
     assert header[2] == other["name"]  # the browser shows the name exactly as typed
     assert EVIL in {cells[0] for _, cells in tables.rows[("skus", "")]}
-    assert len([p for p in paths if p.suffix == ".png"]) == 4  # "$x$" is not read as math
+    assert len([p for p in paths if p.suffix == ".png"]) == 5  # "$x$" is not read as math
 
 
 def test_incomplete_run(tmp_path):
@@ -314,3 +316,39 @@ def test_large_catalogue_shows_the_skus_with_most_demand(starter):
     demand = {f"S{i:03d}": (i * 37) % 251 for i in range(MAX_SKUS + 50)}
     assert min(demand[s] for s in shown) >= max(demand[s] for s in demand if s not in shown)
     assert f"The {MAX_SKUS} SKUs with the most demand of {MAX_SKUS + 50}" in page
+
+
+def test_profit_differences_are_paired_to_the_recommended_strategy():
+    from sim.charts import profit_differences
+
+    nan = float("nan")
+    profits = {"a": [10, 20, nan, 40], "b": [12, 15, 30, 50], "c": [9, 25, 31, 45]}
+    best, diffs = profit_differences({"decision": {"best": "b"}}, profits)
+    assert best == "b" and list(diffs) == ["a", "c"]  # the recommended one is the zero line
+    # replication 2 is dropped (a's profit is undefined there), as in decide.decision
+    assert diffs["a"].tolist() == [10 - 12, 20 - 15, 40 - 50]
+    assert diffs["c"].tolist() == [9 - 12, 25 - 15, 45 - 50]
+    assert profit_differences({"decision": {}}, profits) is None  # no recommendation
+    assert profit_differences({"decision": {"best": "b"}}, {"b": [1.0]}) is None  # alone
+    assert profit_differences({"decision": {"best": "b"}}, {"a": [nan], "b": [1.0]}) is None
+
+
+def test_decision_chart_and_phone_layouts_are_embedded(starter):
+    import base64
+
+    from sim.charts import DPI, PHONE_DPI
+
+    summary, page, _, _ = starter
+    best = summary["decision"]["best"]
+    assert f"The decision: profit difference to {best}." in page
+    sources = re.findall(
+        r'<source media="\(max-width: 640px\)" srcset="data:image/png;base64,'
+        r'([A-Za-z0-9+/=]+) 2x" width="(\d+)" height="(\d+)">',
+        page,
+    )
+    assert len(sources) == 4  # every chart but the fan chart has a narrow layout
+    for data, width, height in sources:
+        w, h = struct.unpack(">II", base64.b64decode(data)[16:24])
+        assert (int(width), int(height)) == (round(w * DPI / PHONE_DPI), round(h * DPI / PHONE_DPI))
+        assert int(width) <= 470  # drawn for a phone: 4.2 in at 110 px an inch
+    assert page.count('<figure class="wide">') == 1  # the fan chart scrolls on a phone
