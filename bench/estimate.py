@@ -2,8 +2,8 @@
 
     python bench/estimate.py [--reps 100,2000] [--only starter ...] [--workers N]
 
-For each scenario in ``scenarios/`` and each replication count, prints what ``run --estimate``
-says, then runs the same command for real (report included, as a user runs it) and prints its
+For each scenario in ``scenarios/`` (and ``assign`` on ``catalog-50``, the row
+``catalog-50 assign``) and each replication count, prints what ``--estimate`` says, then runs the same command for real (report included, as a user runs it) and prints its
 wall time, the CPU time of the command and its workers, and the machine's load average before
 and after: on a machine shared with other work, wall time grows with the load while CPU time
 does not, so a ratio far from 1 with a high load is the machine, not the estimate. The README's
@@ -27,13 +27,31 @@ ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE
 ESTIMATE = re.compile(r"estimate: about ([\d,]+) s, ([\d,]+) MB on (\d+) workers?")
 
 
-def command(scenario: Path, reps: int, workers: int | None, *extra: str) -> list[str]:
-    """The ``run`` command line."""
-    cmd = [sys.executable, str(ROOT / "simulate.py"), "run", str(scenario), "--reps", str(reps)]
+# commands besides ``run`` that --estimate covers, on the bundled scenario they are shown with
+OTHERS = {
+    "catalog-50 assign": [
+        "assign",
+        "scenarios/catalog-50.yaml",
+        "--strategy",
+        "fba-with-home-backup",
+        "--routes",
+        "fba",
+        "--routes",
+        "home",
+        "--routes",
+        "fba,home",
+    ],
+}
+
+
+def command(case: str | Path, reps: int, workers: int | None, *extra: str) -> list[str]:
+    """The command line: ``run SCENARIO`` for a scenario file, else ``OTHERS[case]``."""
+    args = OTHERS[case] if isinstance(case, str) else ["run", str(case)]
+    cmd = [sys.executable, str(ROOT / "simulate.py"), *args, "--reps", str(reps)]
     return cmd + (["--workers", str(workers)] if workers else []) + list(extra)
 
 
-def estimate(scenario: Path, reps: int, workers: int | None) -> tuple[float, float]:
+def estimate(scenario: str | Path, reps: int, workers: int | None) -> tuple[float, float]:
     """(seconds, MB) that ``run --estimate`` prints."""
     done = subprocess.run(
         command(scenario, reps, workers, "--estimate"),
@@ -49,7 +67,7 @@ def estimate(scenario: Path, reps: int, workers: int | None) -> tuple[float, flo
     return float(m[1].replace(",", "")), float(m[2].replace(",", ""))
 
 
-def actual(scenario: Path, reps: int, workers: int | None) -> tuple[float, float]:
+def actual(scenario: str | Path, reps: int, workers: int | None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the command and its workers) of the real run."""
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -75,21 +93,23 @@ def main() -> None:
     a = p.parse_args()
     counts = [int(r) for r in a.reps.split(",")]
     scenarios = sorted((ROOT / "scenarios").glob("*.yaml"))
+    cases: list[str | Path] = [*scenarios, *OTHERS]
     if a.only:
-        scenarios = [s for s in scenarios if s.stem in a.only]
+        cases = [c for c in cases if (c.stem if isinstance(c, Path) else c) in a.only]
     print(f"{os.cpu_count()} cores; workers: {a.workers or 'all cores'}")
     print("| scenario | replications | estimate | wall time | ratio | CPU time | load |")
     print("|---|---|---|---|---|---|---|")
     worst = 1.0
     for reps in counts:
-        for scenario in scenarios:
+        for scenario in cases:
+            name = scenario.stem if isinstance(scenario, Path) else scenario
             seconds, _ = estimate(scenario, reps, a.workers)
             load = os.getloadavg()[0]
             wall, cpu = actual(scenario, reps, a.workers)
             ratio = wall / seconds
             worst = max(worst, ratio, 1 / ratio)
             print(
-                f"| {scenario.stem} | {reps:,} | {seconds:,.0f} s | {wall:,.1f} s | "
+                f"| {name} | {reps:,} | {seconds:,.0f} s | {wall:,.1f} s | "
                 f"{ratio:.2f} | {cpu:,.1f} s | {load:.1f}–{os.getloadavg()[0]:.1f} |",
                 flush=True,
             )

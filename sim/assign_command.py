@@ -10,7 +10,15 @@ from pathlib import Path
 import click
 
 from sim import interrupts, outdir
-from sim.cli import _note, _override, check_backend, default_out, run_options, stopped_after
+from sim.cli import (
+    _note,
+    _override,
+    check_backend,
+    default_out,
+    estimate_option,
+    run_options,
+    stopped_after,
+)
 from sim.errors import UserError
 from sim.table import fmt, render
 
@@ -47,6 +55,7 @@ from sim.table import fmt, render
     help="A constraint on the mean of a strategy metric (repeatable), e.g. 'fill_rate>=0.97' "
     "or 'account_health_breach_rate<=0.05'.",
 )
+@estimate_option
 @run_options
 def assign(
     scenario,
@@ -64,6 +73,7 @@ def assign(
     fmt,
     quiet,
     allow_outside_files,
+    estimate,
 ) -> None:
     """Choose, for every SKU, one of the candidate --routes, starting from the --strategy
     template, to maximise expected profit (or minimise cost, or profit subject to constraints).
@@ -88,6 +98,7 @@ def assign(
     from sim import assign as asg
     from sim import montecarlo
     from sim.budget import check_optimize
+    from sim.estimate import assign_estimate, long_note, worth_a_pilot
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
@@ -103,9 +114,18 @@ def assign(
     template = asg.find_strategy(sc, strategy)
     candidates = asg.parse_routes(routes, sc, template)
     workers = workers or montecarlo.default_workers()
-    check_optimize(sc, workers, backend, scheduler, None if quiet else _note)
+    echo = None if quiet else _note
+    shape, need = check_optimize(sc, workers, backend, scheduler, echo, timed=False)
     model = compile_scenario(sc)
     problem = asg.Problem(sc, model, template, candidates, objective, goals)
+    if estimate or (echo is not None and worth_a_pilot(shape, workers)):
+        nodes = {n for route in candidates for n in route}
+        est = assign_estimate(model, shape, need, workers, len(candidates), len(nodes), backend)
+        if estimate:
+            click.echo(est.line())
+            return
+        if long_note(est, "search"):
+            _note(f"note: {long_note(est, 'search')}")
     show = not quiet and sys.stderr.isatty()
 
     def progress(text: str) -> None:

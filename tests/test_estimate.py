@@ -1,4 +1,4 @@
-"""``--estimate`` on run, sweep and optimize, and the note before a long run (``sim.estimate``).
+"""``--estimate`` on run, sweep, optimize and assign, and the note before a long run (``sim.estimate``).
 
 How close the estimate is to real wall time is measured by ``bench/estimate.py``, not here: a
 timed test would fail on a busy machine. These tests pin the arithmetic and the wiring.
@@ -38,8 +38,20 @@ def invoke(*args):
         ["run", STARTER, "--reps", "20"],
         ["sweep", STARTER, "--set", "skus.*.demand.mean_per_day=2,4", "--reps", "10"],
         ["optimize", STARTER, "--target", "fill_rate>=0.9", "--reps", "10"],
+        [
+            "assign",
+            STARTER,
+            "--strategy",
+            "fba-with-home-backup",
+            "--routes",
+            "fba",
+            "--routes",
+            "home",
+            "--reps",
+            "10",
+        ],
     ],
-    ids=["run", "sweep", "optimize"],
+    ids=["run", "sweep", "optimize", "assign"],
 )
 def test_estimate_prints_one_line_and_runs_nothing(args, tmp_path):
     out = tmp_path / "out"
@@ -165,3 +177,17 @@ def test_the_note_before_a_long_run_is_the_same_estimate(monkeypatch, tmp_path, 
     assert done.exit_code == 0
     [note] = [s for s in done.stderr.splitlines() if s.startswith("note: a large run")]
     assert f"({line})" in note
+
+
+def test_the_assign_estimate_counts_its_whole_catalog_passes(monkeypatch, quiet_machine):
+    monkeypatch.setattr(est, "replication_seconds", lambda model: 0.04)
+    sc = load_scenario(STARTER).scenario
+    shape = shape_of(sc)  # 4 strategies, 200 replications
+    need = Need(model=0, workers=0, results=0, workers_count=2)
+    got = est.assign_estimate(None, shape, need, 2, routes=3, nodes=2, backend="local")
+    per_strategy = 0.04 / 4
+    one = per_strategy * est.OPTIMIZE_RUN_SHARE * 200 / 2 + 2 * est.WORKER_START_SECONDS
+    one += per_strategy * est.OPTIMIZE_PARENT_SHARE * 200
+    passes = 2 * 3 + 2 + est.ASSIGN_MOVES_PER_NODE * 2  # 16, as catalog-50's search makes
+    want = est.overhead_seconds(shape, "local", False) + passes * one
+    assert got.seconds == pytest.approx(want)
