@@ -186,8 +186,7 @@ def test_the_assign_estimate_counts_its_whole_catalog_passes(monkeypatch, quiet_
     need = Need(model=0, workers=0, results=0, workers_count=2)
     got = est.assign_estimate(None, shape, need, 2, routes=3, nodes=2, backend="local")
     per_strategy = 0.04 / 4
-    one = per_strategy * est.OPTIMIZE_RUN_SHARE * 200 / 2 + 2 * est.WORKER_START_SECONDS
-    one += per_strategy * est.OPTIMIZE_PARENT_SHARE * 200
+    one = per_strategy * est.ASSIGN_PASS_SHARE * 200 / 2 + 2 * est.WORKER_START_SECONDS
     passes = 2 * 3 + 2 + est.ASSIGN_MOVES_PER_NODE * 2  # 16, as catalog-50's search makes
     want = est.overhead_seconds(shape, "local", False) + passes * one
     assert got.seconds == pytest.approx(want)
