@@ -7,69 +7,90 @@ from __future__ import annotations
 import html
 import textwrap
 
-TITLE = "What the numbers mean"
+from sim.i18n import N_, t
+
+TITLE = N_("What the numbers mean")
 
 
 def entries(summary: dict) -> list[tuple[str, str]]:
-    """(term, explanation) pairs for this run."""
+    """(term, explanation) pairs for this run, in the current language."""
     pct = round(100 * summary["confidence"])
     horizon, warmup = summary["horizon_days"], summary["warmup_days"]
     counted = horizon - warmup
     warm = (
-        f"the {counted} simulated days after the {warmup}-day warm-up (which fills the "
-        "pipeline and is not counted)"
+        t(
+            "the {counted} simulated days after the {warmup}-day warm-up (which fills the "
+            "pipeline and is not counted)",
+            counted=counted,
+            warmup=warmup,
+        )
         if warmup
-        else f"all {counted} simulated days (no warm-up)"
+        else t("all {counted} simulated days (no warm-up)", counted=counted)
     )
     return [
         (
-            "mean ± half-width",
-            f"the average over the replications (independent simulated runs of the same "
-            f"period), and the half-width of its {pct}% confidence interval: if the scenario's "
-            f"inputs are right, an interval made this way (mean minus to mean plus the "
-            f"half-width) holds the long-run average in {pct} of 100 runs. Four times the "
-            "replications halve it. A rate's interval is cut at 0% and 100% and then shown as "
-            "[low, high].",
+            t("mean ± half-width"),
+            t(
+                "the average over the replications (independent simulated runs of the same "
+                "period), and the half-width of its {pct}% confidence interval: if the "
+                "scenario's inputs are right, an interval made this way (mean minus to mean plus "
+                "the half-width) holds the long-run average in {pct} of 100 runs. Four times the "
+                "replications halve it. A rate's interval is cut at 0% and 100% and then shown "
+                "as [low, high].",
+                pct=pct,
+            ),
         ),
         (
-            "paired difference",
-            "strategy minus baseline, replication by replication: in replication i both faced "
-            "the same customers and the same lead times (common random numbers), so luck "
-            "cancels out and the difference's interval is much narrower than the two separate "
-            "intervals suggest.",
+            t("paired difference"),
+            t(
+                "strategy minus baseline, replication by replication: in replication i both "
+                "faced the same customers and the same lead times (common random numbers), so "
+                "luck cancels out and the difference's interval is much narrower than the two "
+                "separate intervals suggest."
+            ),
         ),
         (
-            "wins",
-            "the share of replications in which the strategy did better than the baseline on "
-            "that metric (more profit, less cost, fewer lost units…); a tie is not a win, and "
-            "'–' means the two were equal in every replication.",
+            t("wins"),
+            t(
+                "the share of replications in which the strategy did better than the baseline "
+                "on that metric (more profit, less cost, fewer lost units…); a tie is not a win, "
+                "and '–' means the two were equal in every replication."
+            ),
         ),
         (
-            "cycle service level",
-            "the share of SKU-days on which all of the day's demand was served from stock on "
-            "hand (a day short by one unit counts as a miss).",
+            t("cycle service level"),
+            t(
+                "the share of SKU-days on which all of the day's demand was served from stock "
+                "on hand (a day short by one unit counts as a miss)."
+            ),
         ),
         (
-            "fill rate",
-            "units served from stock on the day they were ordered, divided by units ordered "
-            "(a day short by one unit of a hundred still fills 99%).",
+            t("fill rate"),
+            t(
+                "units served from stock on the day they were ordered, divided by units "
+                "ordered (a day short by one unit of a hundred still fills 99%)."
+            ),
         ),
         (
-            "counted days",
-            f"{warm}; every total, rate and cost covers these days only.",
+            t("counted days"),
+            t("{warm}; every total, rate and cost covers these days only.", warm=warm),
         ),
     ]
 
 
 def glossary_text(summary: dict, width: int = 100) -> str:
     """The glossary for the terminal (``run --explain``)."""
-    lines = [f"{TITLE}:"]
+    from sim.table import _wrap_wide, display_width
+
+    lines = [t("{title}:", title=t(TITLE))]
     for term, text in entries(summary):
-        lines.append(
-            textwrap.fill(
-                f"{term}: {text}", width=width, initial_indent="- ", subsequent_indent="  "
+        item = f"{term}: {text}"
+        if display_width(item) > len(item):  # wide (CJK) characters: two columns each
+            lines.append(_wrap_wide(item, width))
+        else:
+            lines.append(
+                textwrap.fill(item, width=width, initial_indent="- ", subsequent_indent="  ")
             )
-        )
     return "\n".join(lines)
 
 
@@ -79,4 +100,4 @@ def glossary_section(summary: dict) -> str:
         f"<div><dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd></div>"
         for term, text in entries(summary)
     )
-    return f'<section id="glossary"><h2>{TITLE}</h2><dl class="glossary">{items}</dl></section>'
+    return f'<section id="glossary"><h2>{t(TITLE)}</h2><dl class="glossary">{items}</dl></section>'

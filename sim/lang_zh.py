@@ -404,4 +404,56 @@ MESSAGES: dict[str, str] = {
     "replication {n} alone": "仅第 {n} 次模拟",
     "Channels": "销售渠道",
     "What the numbers mean": "数字的含义",
+    "By sales channel (Amazon first):": "按销售渠道（亚马逊在前）：",
+    "Sales channels": "销售渠道",
+    "Each channel's units, service and the costs that fall on it: Amazon's referral and FBA "
+    "fees on Amazon orders; the channel's own fees and Multi-Channel Fulfillment fees (or a "
+    "seller node's pick, pack and labels) on the others. Storage, freight and fixed costs are "
+    "shared and shown only in the strategy totals.": (
+        "各渠道的件数、服务水平及其承担的费用：亚马逊订单承担亚马逊的销售佣金和 FBA 费用；其他渠道"
+        "承担该渠道自身的费用和多渠道配送（MCF）费用（或卖家仓库的拣货、包装和面单费用）。仓储、"
+        "运费和固定成本为共同成本，只计入策略总计。"
+    ),
+    # glossary (sim/glossary.py)
+    "{title}:": "{title}：",
+    "the {counted} simulated days after the {warmup}-day warm-up (which fills the pipeline and "
+    "is not counted)": "{warmup} 天预热期（用于填满在途库存，不计入）之后的 {counted} 个模拟日",
+    "all {counted} simulated days (no warm-up)": "全部 {counted} 个模拟日（无预热期）",
+    "mean ± half-width": "均值 ± 半宽",
+    "the average over the replications (independent simulated runs of the same period), and "
+    "the half-width of its {pct}% confidence interval: if the scenario's inputs are right, an "
+    "interval made this way (mean minus to mean plus the half-width) holds the long-run average "
+    "in {pct} of 100 runs. Four times the replications halve it. A rate's interval is cut at 0% "
+    "and 100% and then shown as [low, high].": (
+        "各次模拟（对同一时期相互独立的模拟运行）的平均值，以及其 {pct}% 置信区间的半宽：若场景的"
+        "输入正确，按此方法构造的区间（均值减半宽至均值加半宽）在 100 次中有 {pct} 次包含长期平均"
+        "值。模拟次数增至四倍，半宽减半。比率的区间在 0% 和 100% 处截断，并以 [下限, 上限] 显示。"
+    ),
+    "paired difference": "配对差异",
+    "strategy minus baseline, replication by replication: in replication i both faced the same "
+    "customers and the same lead times (common random numbers), so luck cancels out and the "
+    "difference's interval is much narrower than the two separate intervals suggest.": (
+        "逐次模拟计算的策略值减基准值：在第 i 次模拟中两者面对相同的顾客和相同的补货周期（共同随机"
+        "数），运气因素相互抵消，因此差值的区间远比两个单独区间所显示的窄。"
+    ),
+    "the share of replications in which the strategy did better than the baseline on that "
+    "metric (more profit, less cost, fewer lost units…); a tie is not a win, and '–' means the "
+    "two were equal in every replication.": (
+        "该策略在此指标上优于基准的模拟次数占比（利润更高、成本更低、缺货损失更少……）；持平不算"
+        "胜出，“–”表示两者在每次模拟中都相同。"
+    ),
+    "cycle service level": "周期服务水平",
+    "the share of SKU-days on which all of the day's demand was served from stock on hand (a "
+    "day short by one unit counts as a miss).": (
+        "当天全部需求都由现有库存满足的 SKU-天占比（当天只差一件也算未满足）。"
+    ),
+    "fill rate": "满足率",
+    "units served from stock on the day they were ordered, divided by units ordered (a day "
+    "short by one unit of a hundred still fills 99%).": (
+        "下单当天由库存满足的件数除以订购件数（一百件中只差一件，当天满足率仍为 99%）。"
+    ),
+    "counted days": "计入天数",
+    "{warm}; every total, rate and cost covers these days only.": (
+        "{warm}；所有总计、比率和成本仅涵盖这些天。"
+    ),
 }

@@ -393,13 +393,16 @@ def _channels(summary: dict) -> str:
             f'<th scope="row">{_metric_head(metric)}</th>{cells}</tr>'
         )
     return (
-        '<section id="channels"><h2>Sales channels</h2>'
-        "<p>Each channel's units, service and the costs that fall on it: Amazon's referral and "
-        "FBA fees on Amazon orders; the channel's own fees and Multi-Channel Fulfillment fees "
-        "(or a seller node's pick, pack and labels) on the others. Storage, freight and fixed "
-        "costs are shared and shown only in the strategy totals.</p>"
+        f'<section id="channels"><h2>{t("Sales channels")}</h2><p>'
+        + t(
+            "Each channel's units, service and the costs that fall on it: Amazon's referral and "
+            "FBA fees on Amazon orders; the channel's own fees and Multi-Channel Fulfillment fees "
+            "(or a seller node's pick, pack and labels) on the others. Storage, freight and fixed "
+            "costs are shared and shown only in the strategy totals."
+        )
+        + "</p>"
         '<div class="wrap"><table class="num">'
-        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
+        f'<thead><tr><th scope="col">{t("metric")}</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 

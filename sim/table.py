@@ -186,10 +186,10 @@ def comparison_table(summary: dict) -> str:
         ]
     channels = channel_breakdown(summary)
     if channels:
-        crow = [["channel", "metric", *names]]
+        crow = [[t("channel"), t("metric"), *names]]
         for channel, metric, stats in channels:
             crow.append([channel, metric, *(fmt_ci(st, kind_of(metric)) for st in stats)])
-        parts += ["", "By sales channel (Amazon first):", render(_fit(crow), right_from=2)]
+        parts += ["", t("By sales channel (Amazon first):"), render(_fit(crow), right_from=2)]
     if summary.get("recommendation"):
         parts += ["", t("Recommendation:"), *(_wrap(line) for line in summary["recommendation"])]
     return "\n".join(parts)
