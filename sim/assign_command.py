@@ -11,11 +11,13 @@ import click
 
 from sim import interrupts, outdir
 from sim.cli import (
+    StatusLine,
     _note,
     _override,
     check_backend,
     default_out,
     estimate_option,
+    estimated,
     run_options,
     stopped_after,
 )
@@ -98,7 +100,7 @@ def assign(
     from sim import assign as asg
     from sim import montecarlo
     from sim.budget import check_optimize
-    from sim.estimate import assign_estimate, long_note, worth_a_pilot
+    from sim.estimate import assign_estimate, worth_a_pilot
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
@@ -121,16 +123,9 @@ def assign(
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         nodes = {n for route in candidates for n in route}
         est = assign_estimate(model, shape, need, workers, len(candidates), len(nodes), backend)
-        if estimate:
-            click.echo(est.line())
+        if estimated(est, estimate, "search"):
             return
-        if long_note(est, "search"):
-            _note(f"note: {long_note(est, 'search')}")
-    show = not quiet and sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if show:
-            click.echo(f"\r\033[K{text}", err=True, nl=False)
+    progress = StatusLine(quiet)
 
     out = out or _assign_out(sc.name)
     interrupts.hold()  # from here on a signal stops the search only, never the writes
@@ -143,8 +138,7 @@ def assign(
             backend=backend,
             scheduler=scheduler,
         )
-        if show:
-            click.echo("\r\033[K", err=True, nl=False)
+        progress.clear()
         write(out, rep, force)
     if fmt == "json":
         click.echo((out / "assign.json").read_text(encoding="utf-8"), nl=False)

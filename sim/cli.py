@@ -257,7 +257,7 @@ def run(
     with paused_collector():
         from sim import montecarlo
         from sim.budget import check_run
-        from sim.estimate import long_note, run_estimate, worth_a_pilot
+        from sim.estimate import run_estimate, worth_a_pilot
         from sim.loader import load_scenario
         from sim.model import compile_scenario
         from sim.results import summarize, write_results
@@ -286,11 +286,8 @@ def run(
         del sc, loaded
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         est = run_estimate(model, shape, need, workers, backend, report=not no_report)
-        if estimate:
-            click.echo(est.line())
+        if estimated(est, estimate):
             return
-        if long_note(est):
-            _note(f"note: {long_note(est)}")
     if check:
         model = dataclasses.replace(model, check=True)
     out = out or default_out(name)
@@ -583,6 +580,34 @@ def emit(
 
 def _note(text: str) -> None:
     click.echo(text, err=True)
+
+
+def estimated(est, estimate: bool, what: str = "run") -> bool:
+    """With ``--estimate``: print the estimate and return True (the command stops there);
+    without: the note before a command longer than a minute, and False."""
+    from sim.estimate import long_note
+
+    if estimate:
+        click.echo(est.line())
+        return True
+    note = long_note(est, what)
+    if note:
+        _note(f"note: {note}")
+    return False
+
+
+class StatusLine:
+    """A progress line on stderr, rewritten in place; only on a terminal, never with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.show = not quiet and sys.stderr.isatty()
+
+    def __call__(self, text: str) -> None:
+        if self.show:
+            click.echo(f"\r\033[K{text}", err=True, nl=False)
+
+    def clear(self) -> None:
+        self.__call__("")
 
 
 def check_backend(backend: str, scheduler: str | None) -> None:

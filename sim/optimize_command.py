@@ -9,12 +9,14 @@ import click
 
 from sim import interrupts, outdir
 from sim.cli import (
+    StatusLine,
     _note,
     _override,
     check_backend,
     default_out,
     emit,
     estimate_option,
+    estimated,
     run_options,
     stopped_after,
 )
@@ -101,7 +103,7 @@ def optimize(
     from sim import montecarlo
     from sim import optimize as opt
     from sim.budget import check_optimize
-    from sim.estimate import long_note, optimize_estimate, searched_nodes, worth_a_pilot
+    from sim.estimate import optimize_estimate, searched_nodes, worth_a_pilot
     from sim.loader import load_scenario
     from sim.model import compile_scenario
 
@@ -133,16 +135,9 @@ def optimize(
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         searched = searched_nodes(sc, chosen, every_month)
         est = optimize_estimate(model, shape, need, workers, searched, backend)
-        if estimate:
-            click.echo(est.line())
+        if estimated(est, estimate, "optimization"):
             return
-        if long_note(est, "optimization"):
-            _note(f"note: {long_note(est, 'optimization')}")
-    show = not quiet and sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if show:
-            click.echo(f"\r\033[K{text}", err=True, nl=False)
+    progress = StatusLine(quiet)
 
     out = out or _optimize_out(sc.name)
     interrupts.hold()  # from here on a signal stops the search only, never the writes
@@ -161,8 +156,7 @@ def optimize(
         text = lambda: opt.tables(rep)  # noqa: E731
         if every_month:
             text = _every_month(sc, model, chosen, goal, rep, progress)
-        if show:
-            click.echo("\r\033[K", err=True, nl=False)
+        progress.clear()
         emit(out, "optimize", rep, opt.csv_rows(rep), text, fmt, force)
     if not rep["complete"]:
         click.echo(

@@ -15,6 +15,7 @@ from sim.cli import (
     default_out,
     emit,
     estimate_option,
+    estimated,
     run_options,
     stopped_after,
 )
@@ -87,7 +88,7 @@ def sweep(
     from sim import montecarlo
     from sim import sweep as sw
     from sim.budget import check_sweep
-    from sim.estimate import long_note, sweep_estimate, worth_a_pilot
+    from sim.estimate import sweep_estimate, worth_a_pilot
     from sim.loader import load_scenario, parse_yaml
 
     check_backend(backend, scheduler)
@@ -101,11 +102,8 @@ def sweep(
     shapes, need = check_sweep(scenarios, workers, backend, scheduler, echo, timed=False)
     if estimate or (echo is not None and worth_a_pilot(shapes[0], workers * len(shapes))):
         est = sweep_estimate(scenarios, shapes, need, workers, backend)
-        if estimate:
-            click.echo(est.line())
+        if estimated(est, estimate, "sweep"):
             return
-        if long_note(est, "sweep"):
-            _note(f"note: {long_note(est, 'sweep')}")
     total = sum(sc.replications for sc in scenarios)
     out = out or _sweep_out(scenarios[0].name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes
