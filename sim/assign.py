@@ -65,7 +65,6 @@ from sim import scenario as sc
 from sim.errors import UserError
 from sim.metrics import INDEX, METRICS, RATES, bounded
 from sim.model import DAYS_PER_MONTH, Model, StrategyModel, compile_strategy
-from sim.montecarlo import batch_size, batches, run_strategy_batch
 from sim.stats import interval, paired
 from sim.workers import WorkerLost
 
@@ -293,14 +292,7 @@ class _Worker(opt._Worker):
 
     def __call__(self, task) -> tuple[np.ndarray, np.ndarray]:
         strategy, start, stop, rows = task
-        index = [INDEX[m] for m in rows]
-        skus, totals = [], []
-        for batch in batches(range(start, stop), batch_size(self.model)):
-            inputs = [self._inputs(r) for r in batch]
-            for measured in run_strategy_batch(self.model, strategy, list(batch), inputs):
-                skus.append(measured.skus[index])
-                totals.append(measured.total)
-        return np.stack(skus), np.stack(totals)
+        return self.run(strategy, start, stop, [INDEX[m] for m in rows])
 
 
 _WORKER: _Worker | None = None

@@ -225,9 +225,13 @@ class _Worker:
     def __call__(self, task: Task) -> tuple[np.ndarray, np.ndarray]:
         base = self.model.strategies[task.strategy]
         strategy = with_levels(base, task.levels, task.fixed)
+        return self.run(strategy, task.start, task.stop, list(ROWS))
+
+    def run(self, strategy, start: int, stop: int, rows: list[int]):
+        """Replications ``start`` to ``stop`` of the compiled ``strategy``: the per-SKU metric
+        ``rows`` of each (replications, rows, SKUs) and its strategy totals."""
         skus, totals = [], []
-        rows = list(ROWS)
-        for batch in batches(range(task.start, task.stop), batch_size(self.model)):
+        for batch in batches(range(start, stop), batch_size(self.model)):
             inputs = [self._inputs(r) for r in batch]
             for measured in run_strategy_batch(self.model, strategy, list(batch), inputs):
                 skus.append(measured.skus[rows])

@@ -6,6 +6,7 @@ import re
 import shutil
 import unicodedata
 
+from sim.channels import CHANNEL_METRICS
 from sim.health import BREACH_METRICS
 from sim.i18n import t
 
@@ -195,17 +196,8 @@ def comparison_table(summary: dict) -> str:
     return "\n".join(parts)
 
 
-CHANNEL_SHOWN = (
-    "sold_units",
-    "lost_units",
-    "fill_rate",
-    "on_time_rate",
-    "revenue",
-    "cost_referral",
-    "cost_fulfillment",
-    "cost_mcf",
-    "cost_channel",
-)
+# the channel breakdown's rows: every channel metric but the two that repeat sold and lost units
+CHANNEL_SHOWN = tuple(m for m in CHANNEL_METRICS if m not in ("demand_units", "orders_shipped"))
 
 
 def channel_breakdown(summary: dict) -> list[tuple[str, str, list[dict]]]:
