@@ -739,14 +739,17 @@ def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nod
 
     out = []
     for ch in catalog.channels:
-        route = tuple(index[n] for n in st.channel_fulfil_from.get(ch.name, []))
+        names = st.channel_fulfil_from.get(ch.name, [])
+        route = tuple(index[n] for n in names)
         rules = tuple(
-            dataclasses.replace(
+            mcf_delivery(ch.speed, ch.promise_days)
+            if scenario.nodes[name].type == "fba"
+            else dataclasses.replace(
                 nodes[n].delivery,
                 deadline=np.full(7, ch.promise_days, dtype=np.int64),
                 capacity=math.inf,
             )
-            for n in route
+            for name, n in zip(names, route, strict=True)
         )
         mcf = tuple(
             mcf_fees(scenario, ch, catalog, cal, tables) if nodes[n].fba is not None else None
@@ -754,6 +757,31 @@ def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nod
         )
         out.append(ChannelRoute(route, rules, mcf))
     return tuple(out)
+
+
+# Multi-Channel Fulfillment's click-to-delivery times for standard-size sortable items in the 48
+# contiguous states (US help page 200332450): (shipping time, delivery time) in business days
+# from the order. Priority is not on that page any more: it is given Expedited's times.
+MCF_BUSINESS_DAYS = {"standard": (2, 3), "expedited": (1, 2), "priority": (1, 2)}
+BUSINESS_DAYS = {0, 1, 2, 3, 4}  # Monday to Friday
+
+
+def mcf_delivery(speed: str, promise_days: int) -> DeliveryRule:
+    """An FBA node shipping another channel's order: shipped ``S`` business days after the
+    order and delivered ``D`` business days after it (``MCF_BUSINESS_DAYS``), whatever the
+    node's own transit; the promise is the channel's, in calendar days."""
+    ship, deliver = MCF_BUSINESS_DAYS[speed]
+    return DeliveryRule(
+        transit=WholeDays(values=np.array([deliver - ship]), probs=np.array([1.0])),
+        deadline=np.full(7, promise_days, dtype=np.int64),
+        ship_offset=np.array([nth_day(w, BUSINESS_DAYS, ship, True) for w in range(7)]),
+        deliver_after=np.array(
+            [[nth_day(w, BUSINESS_DAYS, deliver - ship, True)] for w in range(7)], dtype=np.int64
+        ),
+        ship_days=np.array([w in BUSINESS_DAYS for w in range(7)]),
+        after_cutoff=0.0,
+        capacity=math.inf,
+    )
 
 
 def _auto_replenished(scenario, st: sc.Strategy, nodes: tuple, index) -> tuple:

@@ -1191,7 +1191,9 @@ class Channel(Strict):
         default=False, description="shown with a Prime badge (informational: no demand effect)"
     )
     speed: Literal["standard", "expedited", "priority"] = Field(
-        default="standard", description="MCF shipping speed of its orders shipped by FBA"
+        default="standard",
+        description="MCF shipping speed of its orders shipped by FBA: the MCF fee column and the "
+        "delivery time (standard: 3rd business day after the order, expedited: 2nd)",
     )
 
 

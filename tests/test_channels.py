@@ -127,6 +127,29 @@ def test_fuel_surcharge_on_mcf_from_2026_05_02():
     assert m["cost_mcf"] == pytest.approx(3 * 4.95 + 3 * round(4.95 * 1.035, 2))  # 5.12
 
 
+@pytest.mark.parametrize(
+    ("speed", "promise", "on_time_days"),
+    [
+        # standard: delivered on the 3rd business day after the order (help 200332450): an
+        # order of Mon or Tue arrives in 3 days, Sun in 3, Sat in 4, Wed-Fri in 5. 60 days from
+        # Monday 2026-02-02: 9 Mondays, Tuesdays, Wednesdays, Thursdays; 8 of the others.
+        ("standard", 3, 9 + 9 + 8),  # Mon, Tue, Sun
+        ("standard", 2, 0),
+        ("standard", 5, 60),
+        # expedited: the 2nd business day: Mon-Wed and Sun in 2, Sat in 3, Thu and Fri in 4
+        ("expedited", 3, 9 + 9 + 9 + 8 + 8),  # Mon, Tue, Wed, Sat, Sun
+        ("expedited", 2, 9 + 9 + 9 + 8),  # Mon, Tue, Wed, Sun
+    ],
+)
+def test_mcf_delivers_in_its_business_days_whatever_fbas_transit(speed, promise, on_time_days):
+    d = copy.deepcopy(DETERMINISTIC)
+    d["channels"]["web"].update(promise_days=promise, speed=speed)
+    d["nodes"]["fba"]["transit_days"] = 1  # Amazon's own orders: not the web's
+    _, rows = one(d)
+    assert rows[1][CHANNEL_INDEX["on_time_rate"]] == pytest.approx(on_time_days / 60)
+    assert rows[0][CHANNEL_INDEX["on_time_rate"]] == 1.0  # Amazon's orders: 1 day, promise 2
+
+
 def test_seller_node_charges_its_own_costs_for_channel_orders():
     d = copy.deepcopy(DETERMINISTIC)
     d["nodes"]["home"] = {
