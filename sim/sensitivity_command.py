@@ -8,7 +8,17 @@ from pathlib import Path
 import click
 
 from sim import interrupts, outdir
-from sim.cli import _note, _progress, check_backend, default_out, emit, run_options, stopped_after
+from sim.cli import (
+    _note,
+    _progress,
+    check_backend,
+    default_out,
+    emit,
+    estimate_option,
+    estimated,
+    run_options,
+    stopped_after,
+)
 from sim.errors import UserError
 
 
@@ -22,6 +32,7 @@ from sim.errors import UserError
     help="An input and its low and high values, e.g. skus.*.demand.prime_uplift=0,0.3 or "
     "nodes.home.pick_pack_per_order=x0.7,x1.3 (repeatable) [default: a standard set].",
 )
+@estimate_option
 @run_options
 def sensitivity(
     scenario,
@@ -36,6 +47,7 @@ def sensitivity(
     fmt,
     quiet,
     allow_outside_files,
+    estimate,
 ) -> None:
     """Which inputs decide SCENARIO's recommendation: one input at a time at a low and a high
     value, the profit difference between the best strategy and the runner-up at each, and
@@ -62,6 +74,7 @@ def sensitivity(
     from sim import montecarlo
     from sim import sensitivity as se
     from sim.budget import check_sweep
+    from sim.estimate import sweep_estimate, worth_a_pilot
     from sim.loader import load_scenario, parse_yaml
     from sim.results import write_atomic
 
@@ -78,7 +91,12 @@ def sensitivity(
     plan = se.prepare(data, lines, loaded.path.parent, inputs, overrides, allow_outside_files)
     scenarios = plan.scenarios()
     workers = workers or montecarlo.default_workers()
-    check_sweep(scenarios, workers, backend, scheduler, None if quiet else _note)
+    echo = None if quiet else _note
+    shapes, need = check_sweep(scenarios, workers, backend, scheduler, echo, timed=False)
+    if estimate or (echo is not None and worth_a_pilot(shapes[0], workers * len(shapes))):
+        est = sweep_estimate(scenarios, shapes, need, workers, backend)
+        if estimated(est, estimate, "sensitivity analysis"):
+            return
     total = sum(sc.replications for sc in scenarios)
     out = out or _out(plan.base.name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes

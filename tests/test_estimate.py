@@ -50,8 +50,9 @@ def invoke(*args):
             "--reps",
             "10",
         ],
+        ["sensitivity", STARTER, "--vary", "skus.*.demand.mean_per_day=x0.8,x1.2", "--reps", "10"],
     ],
-    ids=["run", "sweep", "optimize", "assign"],
+    ids=["run", "sweep", "optimize", "assign", "sensitivity"],
 )
 def test_estimate_prints_one_line_and_runs_nothing(args, tmp_path):
     out = tmp_path / "out"
