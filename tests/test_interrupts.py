@@ -106,9 +106,13 @@ def test_sigterm_to_the_process_group_never_hangs_a_run(tmp_path):
          signal.SIGTERM),
         ("optimize", ["--target", "cycle_service_level>=0.95", "--reps", 400], "optimize",
          signal.SIGINT),
+        ("assign", ["--strategy", "fba-with-home-backup", "--routes", "fba", "--routes", "home",
+                    "--reps", 400], "assign", signal.SIGTERM),
+        ("sensitivity", ["--vary", "skus.*.demand.mean_per_day=x0.8,x1.2", "--reps", 400],
+         "sensitivity", signal.SIGINT),
     ],
 )  # fmt: skip
-def test_a_signal_to_the_group_stops_sweep_and_optimize_cleanly(command, args, stem, sig, tmp_path):
+def test_a_signal_to_the_group_stops_the_searches_cleanly(command, args, stem, sig, tmp_path):
     rng = random.Random(3)
     out = tmp_path / "o"
     proc = _start(command, STARTER, *args, "--workers", 2, "--quiet", "--out", out)
