@@ -454,9 +454,11 @@ def notes(sc) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"nodes.{name}",
-                    "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried on "
-                    "after 2025-09-30 as unverified defaults (see README, 'Amazon fees'); replace "
-                    "them with fee_overrides: {awd: …}",
+                    t(
+                        "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried "
+                        "on after 2025-09-30 as unverified defaults (see README, 'Amazon fees'); "
+                        "replace them with fee_overrides: {awd: …}"
+                    ),
                 )
             )
     mcf = {
@@ -469,16 +471,23 @@ def notes(sc) -> list[tuple[str, str]]:
         out.append(
             (
                 f"channels.{channel}",
-                "Multi-Channel Fulfillment fees from an undated Amazon table (help page "
-                "201112650), unverified defaults; replace them with fee_overrides.mcf (see "
-                "README, 'Other sales channels')",
+                t(
+                    "Multi-Channel Fulfillment fees from an undated Amazon table (help page "
+                    "201112650), unverified defaults; replace them with fee_overrides.mcf (see "
+                    "README, 'Other sales channels')"
+                ),
             )
         )
     if sc.uncertainty is not None:
         from sim.uncertain import describe_dist
 
         for where, spec in sc.uncertainty.describe().items():
-            out.append((where, f"uncertain: {describe_dist(spec)}, drawn once per replication"))
+            out.append(
+                (
+                    where,
+                    t("uncertain: {dist}, drawn once per replication", dist=describe_dist(spec)),
+                )
+            )
     return out
 
 

@@ -5,7 +5,6 @@ and counted days, so the terminal and the report say the same thing."""
 from __future__ import annotations
 
 import html
-import textwrap
 
 from sim.i18n import N_, t
 
@@ -78,20 +77,12 @@ def entries(summary: dict) -> list[tuple[str, str]]:
     ]
 
 
-def glossary_text(summary: dict, width: int = 100) -> str:
+def glossary_text(summary: dict) -> str:
     """The glossary for the terminal (``run --explain``)."""
-    from sim.table import _wrap_wide, display_width
+    from sim.table import bullet
 
-    lines = [t("{title}:", title=t(TITLE))]
-    for term, text in entries(summary):
-        item = f"{term}: {text}"
-        if display_width(item) > len(item):  # wide (CJK) characters: two columns each
-            lines.append(_wrap_wide(item, width))
-        else:
-            lines.append(
-                textwrap.fill(item, width=width, initial_indent="- ", subsequent_indent="  ")
-            )
-    return "\n".join(lines)
+    terms = (bullet(f"{term}: {text}") for term, text in entries(summary))
+    return "\n".join([t("{title}:", title=t(TITLE)), *terms])
 
 
 def glossary_section(summary: dict) -> str:

@@ -456,4 +456,18 @@ MESSAGES: dict[str, str] = {
     "{warm}; every total, rate and cost covers these days only.": (
         "{warm}；所有总计、比率和成本仅涵盖这些天。"
     ),
+    # validate notes (sim/cli.py)
+    "AWD fees from sim/fees/data/awd.yaml: Amazon's 2025-04-01 rates, carried on after "
+    "2025-09-30 as unverified defaults (see README, 'Amazon fees'); replace them with "
+    "fee_overrides: {awd: …}": (
+        "AWD 费用取自 sim/fees/data/awd.yaml：亚马逊 2025-04-01 的费率，2025-09-30 之后沿用为未经"
+        "核实的默认值（见 README 的 'Amazon fees'）；可用 fee_overrides: {awd: …} 替换"
+    ),
+    "Multi-Channel Fulfillment fees from an undated Amazon table (help page 201112650), "
+    "unverified defaults; replace them with fee_overrides.mcf (see README, 'Other sales "
+    "channels')": (
+        "多渠道配送（MCF）费用取自亚马逊一张未注明日期的费率表（帮助页面 201112650），为未经核实的"
+        "默认值；可用 fee_overrides.mcf 替换（见 README 的 'Other sales channels'）"
+    ),
+    "uncertain: {dist}, drawn once per replication": "不确定：{dist}，每次模拟抽取一次",
 }

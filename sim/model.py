@@ -343,6 +343,15 @@ class Model:
         return [s.name for s in self.strategies]
 
 
+@dataclass
+class BuiltFees:
+    """Fee tables that depend on the node or channel only, built once per compile and shared by
+    every strategy: Amazon's FBA fees by node name, MCF fees by channel name ((days, skus))."""
+
+    fba: dict[str, FbaFees] = field(default_factory=dict)
+    mcf: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 def compile_scenario(scenario: sc.Scenario) -> Model:
     """Build the engine's model of every strategy in a validated scenario.
 
@@ -352,11 +361,11 @@ def compile_scenario(scenario: sc.Scenario) -> Model:
     cal = Calendar(scenario.start_date, scenario.horizon_days, scenario.warmup_days)
     months = cal.months()
     tables = _fee_tables(scenario)
-    fba_fees: dict[str, FbaFees] = {}
+    built = BuiltFees()
     try:
         catalog = _catalog(scenario, cal, months, tables)
         strategies = tuple(
-            _strategy(scenario, st, catalog, cal, tables, fba_fees) for st in scenario.strategies
+            _strategy(scenario, st, catalog, cal, tables, built) for st in scenario.strategies
         )
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
         if tables is None:
@@ -390,10 +399,10 @@ def compile_strategy(scenario: sc.Scenario, model: Model):
     as ``compile_scenario`` would, Amazon's fee tables read once (``assign`` builds one strategy
     per candidate assignment)."""
     tables = _fee_tables(scenario)
-    fba_fees: dict[str, FbaFees] = {}
+    built = BuiltFees()
 
     def compile_one(st: sc.Strategy) -> StrategyModel:
-        return _strategy(scenario, st, model.catalog, model.calendar, tables, fba_fees)
+        return _strategy(scenario, st, model.catalog, model.calendar, tables, built)
 
     return compile_one
 
@@ -527,9 +536,7 @@ def _referral_fees(
     return per_day.mean(axis=0), per_day
 
 
-def _node(
-    scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, fba_fees, ships=None
-):
+def _node(scenario: sc.Scenario, name: str, catalog: CatalogModel, cal, tables, built, ships=None):
     node = scenario.nodes[name]
     zeros = np.zeros(len(catalog.ids))
     if node.type == "awd":
@@ -587,9 +594,9 @@ def _node(
         else:
             extra["capacity_cubic_feet"] = cap or math.inf
         if node.amazon_fees:
-            if name not in fba_fees:
-                fba_fees[name] = _fba_fees(scenario, name, node, cal, tables)
-            extra["fba"] = fba_fees[name]
+            if name not in built.fba:
+                built.fba[name] = _fba_fees(scenario, name, node, cal, tables)
+            extra["fba"] = built.fba[name]
     return NodeModel(
         name=name,
         type=node.type,
@@ -670,7 +677,7 @@ def _fee_location(scenario: sc.Scenario, node: str, loc: str, msg: str) -> tuple
     return loc, msg
 
 
-def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba_fees):
+def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, built: BuiltFees):
     used: list[str] = st.fulfil_nodes()
     for node, rep in st.replenish.items():
         for name in (node, rep.source):
@@ -681,7 +688,7 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
     index = {name: i for i, name in enumerate(used)}
     ids = scenario.sku_ids
     ships = {n: np.array([n in st.route(sku) for sku in ids]) for n in used}
-    nodes = tuple(_node(scenario, n, catalog, cal, tables, fba_fees, ships[n]) for n in used)
+    nodes = tuple(_node(scenario, n, catalog, cal, tables, built, ships[n]) for n in used)
     nodes = _auto_replenished(scenario, st, nodes, index)
     depth = {n: _depth(st, n) for n in st.replenish}
     lanes = tuple(
@@ -729,13 +736,18 @@ def _strategy(scenario, st: sc.Strategy, catalog: CatalogModel, cal, tables, fba
         steps=steps,
         first=np.array([r[0] for r in routes], dtype=np.int64),
         min_orders=scenario.account_health.min_orders,
-        channel_routes=_channel_routes(scenario, st, catalog, cal, tables, index, nodes),
+        channel_routes=_channel_routes(scenario, st, catalog, cal, tables, index, nodes, built),
     )
 
 
-def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nodes):
+def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nodes, built):
     """Each catalog channel's route in this strategy (empty when it has none: no demand)."""
     from sim.channels import mcf_fees
+
+    def mcf(ch: ChannelModel) -> np.ndarray:
+        if ch.name not in built.mcf:
+            built.mcf[ch.name] = mcf_fees(scenario, ch, catalog, cal, tables)
+        return built.mcf[ch.name]
 
     out = []
     for ch in catalog.channels:
@@ -751,11 +763,8 @@ def _channel_routes(scenario, st, catalog: CatalogModel, cal, tables, index, nod
             )
             for name, n in zip(names, route, strict=True)
         )
-        mcf = tuple(
-            mcf_fees(scenario, ch, catalog, cal, tables) if nodes[n].fba is not None else None
-            for n in route
-        )
-        out.append(ChannelRoute(route, rules, mcf))
+        fees = tuple(mcf(ch) if nodes[n].fba is not None else None for n in route)
+        out.append(ChannelRoute(route, rules, fees))
     return tuple(out)
 
 

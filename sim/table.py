@@ -192,7 +192,7 @@ def comparison_table(summary: dict) -> str:
             crow.append([channel, metric, *(fmt_ci(st, kind_of(metric)) for st in stats)])
         parts += ["", t("By sales channel (Amazon first):"), render(_fit(crow), right_from=2)]
     if summary.get("recommendation"):
-        parts += ["", t("Recommendation:"), *(_wrap(line) for line in summary["recommendation"])]
+        parts += ["", t("Recommendation:"), *(bullet(line) for line in summary["recommendation"])]
     return "\n".join(parts)
 
 
@@ -215,7 +215,8 @@ def channel_breakdown(summary: dict) -> list[tuple[str, str, list[dict]]]:
     return rows
 
 
-def _wrap(text: str) -> str:
+def bullet(text: str) -> str:
+    """``text`` as a bullet (``- …``) wrapped to the terminal (at most 100 columns)."""
     import textwrap
 
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
@@ -225,7 +226,7 @@ def _wrap(text: str) -> str:
 
 
 def _wrap_wide(text: str, width: int) -> str:
-    """``_wrap`` for text with wide (CJK) characters: a line may break before any of them, and
+    """``bullet`` for text with wide (CJK) characters: a line may break before any of them, and
     at spaces, never inside a run of other characters (a number, a name)."""
     tokens = re.findall(r"\s+|[^\s\u2e80-\uffef]+|.", text)
     lines, line = [], "- "
