@@ -6,10 +6,12 @@ Two phases:
   calendar with the fee calculator of :mod:`sim.fees`, but only once per *fee period*: fees
   change only where a dated entry of the fee tables starts or ends (``effective_from`` /
   ``effective_to``, surcharge dates included), at the edges of a peak window and, for storage,
-  at month changes. The calendar is cut at those dates and each piece is priced on its first day
-  and broadcast to its days.
+  at month changes. The calendar is cut at those dates and each piece is priced on its first day;
+  the tables hold one row per piece (``period_of_day`` maps a day to its row).
 * :func:`fba_charges` and :func:`returns_charges` run once per replication: vectorized numpy on
-  the replication's ``(days, skus)`` arrays, summed over the counted days ``t >= warmup``.
+  the replication's ``(days, skus)`` arrays, summed over the counted days ``t >= warmup``; a
+  large catalog's daily rates are built and summed a block of days (``sim.blocks``), and its
+  inventory ages a block of SKUs, at a time.
 
 Conventions (day ``t`` is ``start + t``; all arrays are ``(days, skus)`` unless said otherwise):
 
@@ -60,6 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.blocks import day_blocks
 from sim.fees import (
     FeeQuote,
     FeeTables,
@@ -100,9 +103,11 @@ class FbaFees:
     days: int
     categories: tuple[str | None, ...]
     placement_option: str
-    fulfillment: np.ndarray  # (days, skus) USD per unit shipped (peak, low-price, fuel incl.)
-    storage_per_unit_day: np.ndarray  # (days, skus) USD per unit on hand at end of day
-    placement_per_unit: np.ndarray  # (days, skus) USD per unit received that day
+    fulfillment_by_period: np.ndarray  # (periods, skus) USD per unit shipped (peak, low-price,
+    # fuel incl.)
+    storage_by_piece: np.ndarray  # (pieces, skus) USD per unit on hand at the end of a day
+    storage_piece_of_day: np.ndarray  # (days,) storage piece (period cut at month changes)
+    placement_by_period: np.ndarray  # (periods, skus) USD per unit received
     cubic_feet: np.ndarray  # (skus,)
     period_start: np.ndarray  # (periods,) first day of each rate period
     period_of_day: np.ndarray  # (days,) rate period of each day
@@ -126,6 +131,24 @@ class FbaFees:
     def skus(self) -> int:
         """Number of SKUs."""
         return self.cubic_feet.shape[0]
+
+    # The daily rates, (days, skus), built on demand: the charges price the days a block at a
+    # time from the per-period tables (at 10,000 SKUs a daily table is 29 MB).
+
+    @property
+    def fulfillment(self) -> np.ndarray:
+        """(days, skus) USD per unit shipped on each day."""
+        return self.fulfillment_by_period[self.period_of_day]
+
+    @property
+    def storage_per_unit_day(self) -> np.ndarray:
+        """(days, skus) USD per unit on hand at the end of each day."""
+        return self.storage_by_piece[self.storage_piece_of_day]
+
+    @property
+    def placement_per_unit(self) -> np.ndarray:
+        """(days, skus) USD per unit received on each day."""
+        return self.placement_by_period[self.period_of_day]
 
 
 def build_fba_fees(
@@ -222,9 +245,10 @@ def build_fba_fees(
         days=days,
         categories=cats,
         placement_option=placement,
-        fulfillment=fee[period_of_day],
-        storage_per_unit_day=storage[storage_of_day],
-        placement_per_unit=place[period_of_day],
+        fulfillment_by_period=fee,
+        storage_by_piece=storage,
+        storage_piece_of_day=storage_of_day,
+        placement_by_period=place,
         cubic_feet=cu_ft,
         period_start=period_start,
         period_of_day=period_of_day,
@@ -270,12 +294,21 @@ def fba_charges(
         raise ValueError(f"warmup must be in 0..{fees.days}, got {warmup}")
     w = warmup
     return {
-        "fulfillment": _dot(shipped[w:], fees.fulfillment[w:]),
-        "storage": _dot(on_hand[w:], fees.storage_per_unit_day[w:]),
+        "fulfillment": _dot(shipped, fees.fulfillment_by_period, fees.period_of_day, w),
+        "storage": _dot(on_hand, fees.storage_by_piece, fees.storage_piece_of_day, w),
         "aged_inventory": _aged_charge(fees, on_hand, received, initial, w),
         "low_inventory": _lil_charge(fees, on_hand, shipped, w),
-        "placement": _dot(received[w:], fees.placement_per_unit[w:]),
+        "placement": _dot(received, fees.placement_by_period, fees.period_of_day, w),
     }
+
+
+def rowdot(units: np.ndarray, table: np.ndarray, of_day: np.ndarray) -> np.ndarray:
+    """(days,) ``sum_j units[t, j] * table[of_day[t], j]``: each day's charge over the SKUs,
+    the daily rates built a block of days at a time."""
+    out = np.empty(units.shape[0])
+    for lo, hi in day_blocks(0, units.shape[0], units.shape[1]):
+        out[lo:hi] = np.einsum("ij,ij->i", units[lo:hi], table[of_day[lo:hi]], dtype=float)
+    return out
 
 
 def returns_charges(
@@ -306,8 +339,21 @@ def returns_charges(
 # --- per-replication pieces --------------------------------------------------------------
 
 
-def _dot(units: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->j", units, rate, dtype=float)
+def _dot(units: np.ndarray, table: np.ndarray, of_day: np.ndarray, warmup: int) -> np.ndarray:
+    """(skus,) ``sum_{t >= warmup} units[t] * table[of_day[t]]``. A large catalog goes a block
+    of days at a time, each block's first row carrying the sum so far, so that every SKU's sum
+    still runs day by day in order: the same float sums as one einsum over the whole daily
+    table (which sums day by day whenever there are several SKUs, the only case with several
+    blocks)."""
+    blocks = list(day_blocks(warmup, units.shape[0], units.shape[1]))
+    if len(blocks) == 1:
+        return np.einsum("ij,ij->j", units[warmup:], table[of_day[warmup:]], dtype=float)
+    total = np.zeros(units.shape[1])
+    for lo, hi in blocks:
+        block = units[lo:hi] * table[of_day[lo:hi]]
+        block[0] += total
+        total = block.sum(axis=0)
+    return total
 
 
 def _aged_charge(
@@ -322,18 +368,24 @@ def _aged_charge(
 def aged_snapshots(
     fees: FbaFees, on_hand: np.ndarray, received: np.ndarray, initial: np.ndarray, warmup: int
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(day, (skus,) USD) of each aged-inventory snapshot on a counted day ``>= warmup``."""
-    counted = fees.aged_days >= warmup
-    if not counted.any():
+    """(day, (skus,) USD) of each aged-inventory snapshot on a counted day ``>= warmup``.
+    Worked out ``SKU_BLOCK`` SKUs at a time (every SKU's ages are its own)."""
+    counted = np.flatnonzero(fees.aged_days >= warmup)
+    if not len(counted):
         return
-    arrivals = np.array(received, dtype=np.int64)
-    arrivals[0] += np.asarray(initial, dtype=np.int64)
-    cum = np.cumsum(arrivals, axis=0)  # cum[t] = units received on days 0..t
-    for k in np.flatnonzero(counted):
-        t = int(fees.aged_days[k])
-        lo = _older_than(fees.aged_min_days[k], t, on_hand[t], cum)
-        hi = _older_than(fees.aged_next_days[k], t, on_hand[t], cum)
-        yield t, ((lo - hi) * fees.aged_per_unit[k]).sum(axis=0)
+    charge = np.zeros((len(counted), fees.skus))
+    for lo in range(0, fees.skus, SKU_BLOCK):
+        cols = slice(lo, lo + SKU_BLOCK)
+        arrivals = np.array(received[:, cols], dtype=np.int64)
+        arrivals[0] += np.asarray(initial[cols], dtype=np.int64)
+        cum = np.cumsum(arrivals, axis=0)  # cum[t] = units received on days 0..t
+        for i, k in enumerate(counted):
+            t = int(fees.aged_days[k])
+            older = _older_than(fees.aged_min_days[k], t, on_hand[t, cols], cum)
+            newer = _older_than(fees.aged_next_days[k], t, on_hand[t, cols], cum)
+            charge[i, cols] = ((older - newer) * fees.aged_per_unit[k][:, cols]).sum(axis=0)
+    for i, k in enumerate(counted):
+        yield int(fees.aged_days[k]), charge[i]
 
 
 def _older_than(ages: np.ndarray, t: int, on_hand: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -349,7 +401,8 @@ def _lil_charge(fees: FbaFees, on_hand: np.ndarray, shipped: np.ndarray, warmup:
     first, cols, rate = _lil_payers(fees, on_hand, shipped, warmup)
     if rate is not None:
         # C order, as the full array's: einsum then sums each column day by day in order
-        total[cols] = _dot(np.ascontiguousarray(np.asarray(shipped)[first:, cols]), rate)
+        units = np.ascontiguousarray(np.asarray(shipped)[first:, cols])
+        total[cols] = np.einsum("ij,ij->j", units, rate, dtype=float)
     return total
 
 
@@ -367,6 +420,7 @@ def lil_rates(
 
 
 LIL_BLOCK = 256  # SKUs priced at once: each (days, block) temporary fits in the CPU cache
+SKU_BLOCK = 1024  # SKUs whose inventory ages are worked out at once
 
 
 def _lil_payers(
@@ -383,17 +437,23 @@ def _lil_payers(
         return first, none, None
     days = np.arange(first, fees.days)  # window of day t: days max(0, t - W) .. t - 1
     sold_days = np.asarray(shipped)[: fees.days - 1]
-    cum_sh = np.concatenate([np.zeros((1, fees.skus)), np.cumsum(sold_days, axis=0, dtype=float)])
-    recent = cum_sh[days] - cum_sh[days - LIL_EXEMPT_WINDOW]
-    charged = recent >= LIL_EXEMPT_BELOW_UNITS
-    cols = np.flatnonzero(charged.any(axis=0))
-    rate = np.zeros((len(days), len(cols)))
-    for lo in range(0, len(cols), LIL_BLOCK):
-        block = cols[lo : lo + LIL_BLOCK]
-        part = rate[:, lo : lo + LIL_BLOCK]
-        part[:] = _lil_block(fees, on_hand[:, block], cum_sh[:, block], days, block)
-        part[~charged[:, block]] = 0.0
-    return first, cols, rate
+    zero = np.zeros((1, LIL_BLOCK))
+    cols, rates = [], []
+    for lo in range(0, fees.skus, LIL_BLOCK):
+        block = slice(lo, lo + LIL_BLOCK)
+        sold = sold_days[:, block]
+        cum_sh = np.concatenate([zero[:, : sold.shape[1]], np.cumsum(sold, axis=0, dtype=float)])
+        charged = cum_sh[days] - cum_sh[days - LIL_EXEMPT_WINDOW] >= LIL_EXEMPT_BELOW_UNITS
+        payers = np.flatnonzero(charged.any(axis=0))
+        if not len(payers):
+            continue
+        rate = _lil_block(fees, on_hand[:, lo + payers], cum_sh[:, payers], days, lo + payers)
+        rate[~charged[:, payers]] = 0.0
+        cols.append(lo + payers)
+        rates.append(rate)
+    if not cols:
+        return first, none, np.zeros((len(days), 0))
+    return first, np.concatenate(cols), np.concatenate(rates, axis=1)
 
 
 def _lil_block(

@@ -175,14 +175,17 @@ class DemandSampler:
 
     def __init__(self, demand, multipliers: np.ndarray):
         self.spec = demand
-        self.mult = multipliers
+        self.days = len(multipliers)
         self.kind = demand.distribution
+        self.constant = False
         if self.kind == "empirical":
+            self.mult = multipliers
             self.values = np.asarray(demand.values, dtype=float)
             self.scaled = not np.all(multipliers == 1.0)
-        else:
-            self.mean = demand.mean_per_day * multipliers
-            self.constant = bool(np.all(self.mean == self.mean[0]))
+            self._expected = float(self.values.mean() * multipliers.mean())
+            return
+        self.mean = demand.mean_per_day * multipliers
+        self._expected = float(self.mean.mean())
         if self.kind == "negative_binomial":
             ratio = demand.ratio()
             self.p = 1.0 / ratio
@@ -191,22 +194,28 @@ class DemandSampler:
             self.n = np.where(self.zero, 1.0, self.n)
         elif self.kind == "normal":
             self.sd = demand.sd_per_day() * multipliers
+            return  # drawn from the daily arrays, constant or not
+        # a constant mean (no season, weekday factor or trend) keeps one day's parameters, not
+        # one per day: a 10,000-SKU catalog holds 10,000 samplers
+        self.constant = bool(np.all(self.mean == self.mean[0]))
+        if self.constant:
+            self.mean = self.mean[:1].copy()  # copies: a view would keep the daily arrays
+            if self.kind == "negative_binomial":
+                self.n, self.zero = self.n[:1].copy(), self.zero[:1].copy()
 
     def expected_mean(self) -> float:
         """Mean daily demand over the horizon (seasonality and trend included)."""
-        if self.kind == "empirical":
-            return float(self.values.mean() * self.mult.mean())
-        return float(self.mean.mean())
+        return self._expected
 
     def sample(self, rng: np.random.Generator) -> np.ndarray:
         """Whole units demanded on each day of the horizon."""
         if self.kind == "poisson":
             if self.constant:
-                return rng.poisson(self.mean[0], len(self.mean))
+                return rng.poisson(self.mean[0], self.days)
             return rng.poisson(self.mean)
         if self.kind == "negative_binomial":
             if self.constant:  # the same draws, in the same order, without broadcasting
-                d = rng.negative_binomial(self.n[0], self.p, len(self.mean))
+                d = rng.negative_binomial(self.n[0], self.p, self.days)
                 if self.zero[0]:
                     d[:] = 0
                 return d
@@ -215,7 +224,7 @@ class DemandSampler:
             return d
         if self.kind == "normal":
             return np.rint(np.maximum(rng.normal(self.mean, self.sd), 0.0)).astype(np.int64)
-        draws = self.values[rng.integers(0, len(self.values), size=len(self.mult))]
+        draws = self.values[rng.integers(0, len(self.values), size=self.days)]
         if not self.scaled:
             return np.rint(draws).astype(np.int64)
         # unbiased rounding of the scaled value: floor(x + U)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.blocks import day_blocks
 from sim.engine import Trace
 from sim.health import BREACH_METRICS, breaches, seller_record
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
@@ -129,12 +130,12 @@ class Measured:
 
 @dataclass
 class Deliveries:
-    """Orders shipped, on time and late, and days to delivery, by order day and SKU."""
+    """Orders shipped, on time and late, and days to delivery of the counted days, by SKU."""
 
-    shipped: np.ndarray  # (days, skus)
-    on_time: np.ndarray  # (days, skus)
-    late_shipped: np.ndarray  # (days, skus)
-    delivery_days: np.ndarray  # (days, skus) days from order to delivery, summed
+    shipped: np.ndarray  # (skus,)
+    on_time: np.ndarray  # (skus,)
+    late_shipped: np.ndarray  # (skus,)
+    delivery_days: np.ndarray  # (skus,) days from order to delivery, summed
 
 
 def measure(
@@ -188,11 +189,9 @@ def measure(
     put("avg_on_hand_units", on_hand_days.sum(axis=0) / days_counted)
     put("avg_backorder_units", trace.backorders[w:].mean(axis=0) if model.backorder else 0)
 
-    dlv = _deliveries(trace, model)
-    shipped = dlv.shipped[w:].sum(axis=0)
-    on_time = dlv.on_time[w:].sum(axis=0)
-    late = dlv.late_shipped[w:].sum(axis=0)
-    delivery_days = dlv.delivery_days[w:].sum(axis=0)
+    dlv, delay = _deliveries(trace, w)
+    shipped, on_time = dlv.shipped, dlv.on_time
+    late, delivery_days = dlv.late_shipped, dlv.delivery_days
     if ch is not None:
         amazon_orders = (shipped.sum(), on_time.sum())
         shipped = shipped + ch.shipped[w:].sum(axis=0)
@@ -211,11 +210,11 @@ def measure(
     for i, lane in enumerate(model.lanes):
         add("transfer" if lane.is_transfer else "freight", lane_cost(lane, trace.orders[i][w:]))
     months = days_counted / DAYS_PER_MONTH
-    units_out = None  # (nodes, days, skus), needed for FBA fees and returns only
-    if catalog.return_rate.any() or any(node.fba is not None for node in model.nodes):
-        units_out = _units_shipped_by_day(trace, len(model.nodes))
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
+        units_out = None  # (days, skus), needed for FBA fees and returns only
+        if node.fba is not None or (returns_rng is not None and n in trace.shippers):
+            units_out = units_shipped(trace, n)
         add("storage", node.storage_per_unit_day * on_hand_days[n])
         if node.whole_pallets is not None:
             add("storage", node.whole_pallets.cost(trace.on_hand[:, n]))
@@ -238,7 +237,7 @@ def measure(
                 node.fba,
                 trace.on_hand[:, n],
                 trace.received[:, n],
-                units_out[n],
+                units_out,
                 trace.initial[n],
                 w,
             )
@@ -250,14 +249,14 @@ def measure(
             for part, by_day in awd_charges(node.awd, trace, model, n).items():
                 add(part, by_day[w:].sum(axis=0))
         if returns_rng is not None and n in trace.shippers:
-            returned = returns_rng.binomial(units_out[n], catalog.return_rate)
+            returned = returns_rng.binomial(units_out, catalog.return_rate)
             counted = returned[w:].sum(axis=0)
             refund = catalog.price - catalog.resellable * catalog.unit_cost
             add("returns", counted * (refund + node.return_handling_per_unit))
             if node.fba is not None:
                 from sim.charges import returns_charges
 
-                add("returns", returns_charges(node.fba, units_out[n], returned, w))
+                add("returns", returns_charges(node.fba, units_out, returned, w))
     channel_rows = None
     if ch is not None:
         from sim.channels import channel_rows as rows_of
@@ -300,7 +299,7 @@ def measure(
     total[INDEX["cycle_service_level"]] = np.count_nonzero(all_served) / all_served.size
     total[INDEX["on_time_rate"]] = _ratio(on_time.sum(), shipped.sum())
     total[INDEX["late_shipment_rate"]] = _ratio(late.sum(), shipped.sum())
-    delay = dlv.delivery_days[w:].sum() + (0.0 if ch is None else ch.delivery_days[w:].sum())
+    delay += 0.0 if ch is None else ch.delivery_days[w:].sum()
     total[INDEX["avg_delivery_days"]] = _ratio(delay, shipped.sum())
     for name, value in total_rates.items():
         total[INDEX[name]] = value
@@ -315,27 +314,51 @@ def measure(
     return Measured(out, total, channels=channel_rows)
 
 
-def _deliveries(trace: Trace, model: StrategyModel) -> Deliveries:
-    """Orders shipped, on time and late, by order day, summed over every shipping node."""
+def _deliveries(trace: Trace, warmup: int) -> tuple[Deliveries, float]:
+    """Orders shipped, on time and late, and days to delivery of the counted days, per SKU
+    ``(skus,)`` and summed over every shipping node, and the days to delivery of all of them.
+    With several nodes the nodes' days are added a block of days at a time (each block's first
+    row carrying the sums so far: the same float sums as adding whole daily tables)."""
     parts = list(trace.shippers.values())
+    names = ("shipped", "on_time", "late", "delivery_days")
     if len(parts) == 1:
         sh = parts[0]
-        return Deliveries(sh.shipped, sh.on_time, sh.late, sh.delivery_days)
-    shape = trace.demand.shape
-    out = Deliveries(*(np.zeros(shape) for _ in range(4)))
-    for sh in parts:
-        out.shipped += sh.shipped
-        out.on_time += sh.on_time
-        out.late_shipped += sh.late
-        out.delivery_days += sh.delivery_days
-    return out
+        delay = float(sh.delivery_days[warmup:].sum())
+        return Deliveries(*(getattr(sh, a)[warmup:].sum(axis=0) for a in names)), delay
+    days, skus = trace.demand.shape
+    sums = [np.zeros(skus) for _ in names]
+    for lo, hi in day_blocks(warmup, days, skus):
+        for k, name in enumerate(names):
+            block = np.zeros((hi - lo, skus))
+            for sh in parts:
+                block += getattr(sh, name)[lo:hi]
+            block[0] += sums[k]
+            sums[k] = block.sum(axis=0)
+    return Deliveries(*sums), float(sums[3].sum())
 
 
-def _units_shipped_by_day(trace: Trace, nodes: int) -> np.ndarray:
-    """(nodes, days, skus) units leaving each node for customers on each day."""
-    out = np.moveaxis(trace.served, 1, 0).copy()
+def deliveries_by_day(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
+    """(days,) orders shipped and orders on time by order day, over every node and SKU."""
+    parts = list(trace.shippers.values())
+    if len(parts) == 1:
+        return parts[0].shipped.sum(axis=1), parts[0].on_time.sum(axis=1)
+    days, skus = trace.demand.shape
+    shipped, on_time = np.empty(days), np.empty(days)
+    for lo, hi in day_blocks(0, days, skus):
+        for out, name in ((shipped, "shipped"), (on_time, "on_time")):
+            block = np.zeros((hi - lo, skus))
+            for sh in parts:
+                block += getattr(sh, name)[lo:hi]
+            out[lo:hi] = block.sum(axis=1)
+    return shipped, on_time
+
+
+def units_shipped(trace: Trace, n: int) -> np.ndarray:
+    """(days, skus) units leaving node ``n`` for customers on each day."""
+    out = trace.served[:, n].copy()
     for fill in trace.fills:
-        out[fill.node, fill.day] += fill.units
+        if fill.node == n:
+            out[fill.day] += fill.units
     return out
 
 

@@ -39,10 +39,10 @@ import functools
 import numpy as np
 
 from sim.awd import awd_charges
-from sim.charges import aged_snapshots, lil_rates, returns_charges
+from sim.charges import aged_snapshots, lil_rates, returns_charges, rowdot
 from sim.engine import Trace
 from sim.labels import EPS
-from sim.metrics import COST_PARTS, INDEX, _deliveries, _units_shipped_by_day
+from sim.metrics import COST_PARTS, INDEX, deliveries_by_day, units_shipped
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 
 RATIOS = ("fill_rate", "avg_on_hand_units", "on_time_rate")
@@ -100,13 +100,11 @@ def measure_months(
         row = daily.setdefault(name, np.zeros(days))
         row[first:] += per_day
 
-    served_now = trace.served.sum(axis=1)  # (days, skus)
-    fills = np.zeros_like(served_now)  # by order day
-    for fill in trace.fills:
-        fills[fill.order_day] += fill.units
-    sold = served_now + fills
+    sold = trace.served.sum(axis=1)  # (days, skus) served on the order day, then
+    same_day = sold.sum(axis=1)
+    for fill in trace.fills:  # sold by order day: the backorder fills too
+        sold[fill.order_day] += fill.units
     demand = trace.demand.sum(axis=1)
-    same_day = served_now.sum(axis=1)
     add("demand_units", demand)
     add("same_day", same_day)
     add("sold_units", sold.sum(axis=1))
@@ -119,9 +117,9 @@ def measure_months(
     if model.backorder:
         add("backordered_units", unmet)
     add("on_hand", trace.on_hand.sum(axis=(1, 2)))
-    dlv = _deliveries(trace, model)
-    add("orders_shipped", dlv.shipped.sum(axis=1))
-    add("on_time", dlv.on_time.sum(axis=1))
+    shipped, on_time = deliveries_by_day(trace)
+    add("orders_shipped", shipped)
+    add("on_time", on_time)
     add("revenue", sold @ catalog.price)
     add("cost_product", sold @ catalog.unit_cost)
     per_day = catalog.referral_per_unit_day
@@ -150,11 +148,11 @@ def measure_months(
         if lane.cost_per_shipment:
             cost = cost + lane.cost_per_shipment * orders.any(axis=1)
         add("cost_transfer" if lane.is_transfer else "cost_freight", cost)
-    units_out = None
-    if catalog.return_rate.any() or any(node.fba is not None for node in model.nodes):
-        units_out = _units_shipped_by_day(trace, len(model.nodes))
     returns_rng = streams.new("returns") if catalog.return_rate.any() else None
     for n, node in enumerate(model.nodes):
+        units_out = None  # (days, skus), needed for FBA fees and returns only
+        if node.fba is not None or (returns_rng is not None and n in trace.shippers):
+            units_out = units_shipped(trace, n)
         on_hand = trace.on_hand[:, n]
         add("cost_storage", on_hand @ node.storage_per_unit_day)
         if node.whole_pallets is not None:  # billed on each month's last counted day
@@ -176,17 +174,17 @@ def measure_months(
         if node.fixed_cost_per_month:
             add("cost_fixed", np.full(days, node.fixed_cost_per_month / DAYS_PER_MONTH))
         if node.fba is not None:
-            _fba_by_day(node.fba, trace, n, units_out[n], w, add)
+            _fba_by_day(node.fba, trace, n, units_out, w, add)
         if node.awd is not None:
             for part, by_day in awd_charges(node.awd, trace, model, n).items():
                 add(f"cost_{part}", by_day.sum(axis=1))
         if returns_rng is not None and n in trace.shippers:
-            returned = returns_rng.binomial(units_out[n], catalog.return_rate)
+            returned = returns_rng.binomial(units_out, catalog.return_rate)
             refund = catalog.price - catalog.resellable * catalog.unit_cost
             add("cost_returns", returned @ (refund + node.return_handling_per_unit))
             if node.fba is not None:
                 # from each month's first counted day on, less from the next month's
-                after = [returns_charges(node.fba, units_out[n], returned, t).sum() for t in cuts]
+                after = [returns_charges(node.fba, units_out, returned, t).sum() for t in cuts]
                 after.append(0.0)
                 monthly[:, MONTH_INDEX["cost_returns"]] += -np.diff(after)
 
@@ -212,9 +210,9 @@ def measure_months(
 def _fba_by_day(fees, trace: Trace, n: int, shipped: np.ndarray, warmup: int, add) -> None:
     """FBA charges of node ``n`` by the day they accrue (as ``charges.fba_charges``)."""
     on_hand, received = trace.on_hand[:, n], trace.received[:, n]
-    add("cost_fulfillment", _rowdot(shipped, fees.fulfillment))
-    add("cost_storage", _rowdot(on_hand, fees.storage_per_unit_day))
-    add("cost_placement", _rowdot(received, fees.placement_per_unit))
+    add("cost_fulfillment", rowdot(shipped, fees.fulfillment_by_period, fees.period_of_day))
+    add("cost_storage", rowdot(on_hand, fees.storage_by_piece, fees.storage_piece_of_day))
+    add("cost_placement", rowdot(received, fees.placement_by_period, fees.period_of_day))
     aged = np.zeros(on_hand.shape[0])
     for t, charge in aged_snapshots(fees, on_hand, received, trace.initial[n], warmup):
         aged[t] += charge.sum()

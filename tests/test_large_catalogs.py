@@ -202,3 +202,107 @@ def test_transit_drawn_in_day_blocks_is_the_draw_all_at_once(monkeypatch):
     counts = np.random.default_rng(9).multinomial(units, probs)
     assert np.array_equal(on_time, np.einsum("dsk,dk->ds", counts, ok))
     assert np.array_equal(days_sum, np.einsum("dsk,dk->ds", counts, offsets))
+
+
+def blocked_catalog(skus: int = 60) -> dict:
+    """FBA with Amazon's fees, an own warehouse and a hybrid of the two; returns; half the SKUs
+    seasonal (daily demand parameters), half constant (one day's)."""
+    rng = np.random.default_rng(5)
+    lead = {"dist": "triangular", "low": 20, "mode": 25, "high": 40}
+    policy = {"type": "order_up_to", "review_days": 7, "service_level": 0.9}
+    items = []
+    for i in range(skus):
+        demand = {
+            "distribution": "negative_binomial",
+            "mean_per_day": float(np.round(rng.lognormal(0.5, 1.0), 3)),
+            "variance_to_mean": 1.8,
+        }
+        if i % 2:
+            demand["monthly"] = {"oct": 1.5, "nov": 2.5, "dec": 3.0}
+        items.append(
+            {
+                "id": f"S{i:03d}",
+                "length_in": 10.0,
+                "width_in": 6.0,
+                "height_in": float(1 + i % 5),
+                "weight_lb": 0.5 + 0.05 * i,
+                "price": 25.0,
+                "unit_cost": 8.0,
+                "category": "home_kitchen",
+                "returns": {"rate": 0.05, "resellable": 0.6},
+                "demand": demand,
+            }
+        )
+    wh = {"type": "fbm", "handling_days": 1, "transit_days": 3, "promise_days": 6}
+    return {
+        "name": "blocks",
+        "start_date": "2026-06-01",
+        "horizon_days": 240,
+        "warmup_days": 20,
+        "replications": 2,
+        "seed": 4,
+        "skus": items,
+        "nodes": {"fba": {"type": "fba"}, "wh": wh},
+        "strategies": [
+            {
+                "name": "fba",
+                "fulfil_from": ["fba"],
+                "replenish": {"fba": {"lead_time_days": lead, "policy": policy}},
+                # a year of stock of two SKUs: some of it ages past 180 days
+                "initial_on_hand": {"fba": {"S000": 900, "S002": 2000, "default": 40}},
+            },
+            {
+                "name": "hybrid",
+                "fulfil_from": ["fba", "wh"],
+                "replenish": {
+                    "fba": {
+                        "from": "wh",
+                        "lead_time_days": 4,
+                        "policy": {**policy, "service_level": 0.8},
+                    },
+                    "wh": {"lead_time_days": lead, "policy": policy},
+                },
+            },
+        ],
+    }
+
+
+def test_metrics_in_blocks_of_days_and_skus_are_the_whole_table_bit_for_bit(monkeypatch):
+    """The FBA fee sums, the deliveries of several nodes and the aged-inventory and LIL fees
+    worked out a block of days or SKUs at a time give the same floats as the whole tables."""
+    from sim.metrics import METRICS
+
+    scenario = blocked_catalog()
+    whole = run(compile_scenario(validate(scenario)))
+    monkeypatch.setattr("sim.blocks.DAY_BLOCK", 60 * 17)  # 17 days a block, several SKUs
+    monkeypatch.setattr(charges, "SKU_BLOCK", 7)
+    monkeypatch.setattr(charges, "LIL_BLOCK", 5)
+    blocked = run(compile_scenario(validate(scenario)))
+    assert whole.totals.tobytes() == blocked.totals.tobytes()
+    assert whole.sku_mean.tobytes() == blocked.sku_mean.tobytes()
+    assert whole.months.tobytes() == blocked.months.tobytes()
+    # the fees the blocks work out are there to compare
+    fba = whole.totals[:, 0]
+    for part in ("cost_fulfillment", "cost_storage", "cost_aged_inventory", "cost_returns"):
+        assert (fba[:, METRICS.index(part)] > 0).all(), part
+
+
+def test_fee_tables_are_held_per_period_not_per_day():
+    model = compile_scenario(validate(blocked_catalog(skus=4)))
+    fees = next(n.fba for n in model.strategies[0].nodes if n.fba is not None)
+    periods = len(fees.period_start)
+    assert periods < 20 and fees.fulfillment_by_period.shape == (periods, 4)
+    # the daily view is the per-period table, day by day
+    assert np.array_equal(fees.fulfillment, fees.fulfillment_by_period[fees.period_of_day])
+    assert fees.storage_per_unit_day.shape == (240, 4)
+
+
+def test_constant_demand_keeps_one_days_parameters():
+    demand = NegativeBinomial(
+        distribution="negative_binomial", mean_per_day=2.5, variance_to_mean=1.8
+    )
+    sampler = DemandSampler(demand, np.ones(365))
+    assert sampler.mean.shape == sampler.n.shape == (1,) and sampler.mean.base is None
+    assert sampler.expected_mean() == float(np.full(365, 2.5).mean())
+    seasonal = DemandSampler(demand, np.linspace(0.5, 1.5, 365))
+    assert not seasonal.constant and seasonal.mean.shape == (365,)
