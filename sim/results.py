@@ -11,7 +11,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -219,23 +219,32 @@ def top_skus(summary: dict, results: Results, count: int) -> dict:
     return {**summary, "strategies": strategies, "sku_total": len(results.model.catalog.ids)}
 
 
-def sku_columns(results: Results) -> tuple[list[str], list[list]]:
-    """``skus.csv``'s header and columns: one row per (strategy, SKU), the mean and interval of
-    every metric ("" where there is none), straight from the per-SKU moment arrays."""
-    ids = list(results.model.catalog.ids)
+SKU_ROWS_PER_BLOCK = 5_000  # skus.csv rows built at once (as Python lists, then written)
+
+
+def sku_header() -> list[str]:
+    """``skus.csv``'s header: strategy, SKU, then each metric's mean and interval."""
     header = ["strategy", "sku"]
     for m in METRICS:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
-    columns: list[list] = [[], list(ids) * len(results.model.strategy_names)]
-    for name in results.model.strategy_names:
-        columns[0] += [name] * len(ids)
-    cells = [[] for _ in range(3 * len(METRICS))]
-    for s in range(len(results.model.strategy_names)):
+    return header
+
+
+def sku_blocks(results: Results) -> Iterator[list[list]]:
+    """``skus.csv``'s columns, a block of rows at a time: one row per (strategy, SKU), the mean
+    and interval of every metric ("" where there is none), straight from the per-SKU moment
+    arrays; at most ``SKU_ROWS_PER_BLOCK`` rows a block, so that a large catalog's cells are
+    never all Python objects at once."""
+    ids = list(results.model.catalog.ids)
+    for s, name in enumerate(results.model.strategy_names):
         n, mean, low, high, _ = sku_intervals(results, s)
-        for k in range(len(METRICS)):
-            for c, (values, least) in enumerate(((mean, 1), (low, 2), (high, 2))):
-                cells[3 * k + c] += _present(values[k], n[k] >= least)
-    return header, columns + cells
+        for lo in range(0, len(ids), SKU_ROWS_PER_BLOCK):
+            part = slice(lo, lo + SKU_ROWS_PER_BLOCK)
+            block = [[name] * len(ids[part]), ids[part]]
+            for k in range(len(METRICS)):
+                for values, least in ((mean, 1), (low, 2), (high, 2)):
+                    block.append(_present(values[k, part], n[k, part] >= least))
+            yield block
 
 
 def _present(values: np.ndarray, ok: np.ndarray) -> list:
@@ -248,8 +257,12 @@ def _present(values: np.ndarray, ok: np.ndarray) -> list:
 
 def sku_rows(results: Results) -> list[dict]:
     """One dict per (strategy, SKU): the rows of ``skus.csv``."""
-    header, columns = sku_columns(results)
-    return [dict(zip(header, row, strict=True)) for row in zip(*columns, strict=True)]
+    header = sku_header()
+    return [
+        dict(zip(header, row, strict=True))
+        for block in sku_blocks(results)
+        for row in zip(*block, strict=True)
+    ]
 
 
 def _cell(v):
@@ -372,8 +385,7 @@ def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
     for name, text in files.items():
         write_atomic(out / name, text)
         paths.append(out / name)
-    header, columns = sku_columns(results)
-    write_columns_atomic(out / SKUS, header, [(columns, (0, 1))])
+    write_columns_atomic(out / SKUS, sku_header(), ((b, (0, 1)) for b in sku_blocks(results)))
     paths.insert(2, out / SKUS)
     if any(results.plan):
         blocks = plan_blocks(results.model, results.plan)

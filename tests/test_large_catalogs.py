@@ -306,3 +306,15 @@ def test_constant_demand_keeps_one_days_parameters():
     assert sampler.expected_mean() == float(np.full(365, 2.5).mean())
     seasonal = DemandSampler(demand, np.linspace(0.5, 1.5, 365))
     assert not seasonal.constant and seasonal.mean.shape == (365,)
+
+
+def test_skus_csv_written_in_blocks_of_rows_is_the_same_file(tmp_path, monkeypatch):
+    res = run(compile_scenario(validate(three_skus())))
+    summary = summarize(res, "t", "0" * 64, 30, 0)
+    write_results(tmp_path / "whole", summary, res)
+    monkeypatch.setattr(results, "SKU_ROWS_PER_BLOCK", 2)  # 3 SKUs: two blocks a strategy
+    assert len(list(results.sku_blocks(res))) == 2 * len(res.model.strategy_names)
+    write_results(tmp_path / "blocks", summary, res)
+    whole = (tmp_path / "whole" / "skus.csv").read_bytes()
+    assert whole == (tmp_path / "blocks" / "skus.csv").read_bytes()
+    assert whole.count(b"\n") == 1 + 3 * len(res.model.strategy_names)
