@@ -31,6 +31,7 @@ from sim.model import Calendar, Model, StrategyModel
 PLAN_BYTES = 256 * 2**20  # units ordered kept in the parent for the plan's percentiles, at most
 PLAN_MIN_REPLICATIONS = 10  # ... unless fewer replications than this would be kept
 QUANTILES = (0.5, 0.1, 0.9)
+ROWS_PER_BLOCK = 50_000  # plan.csv rows built at once (as Python lists, then written)
 COLUMNS = (
     "strategy",
     "kind",
@@ -184,22 +185,23 @@ def plan_blocks(
             q = np.quantile(units[:, i].astype(float), QUANTILES, axis=0)
             arrivals = np.stack([p.arrival[i] for p in kept])  # (reps, weeks)
             arrive = {k: _arrival_week(arrivals[:, k], start) for k in np.unique(cells[:, 0])}
-            week, sku = cells[:, 0], cells[:, 1]
-            rows = len(cells)
-            weeks = week.tolist()
-            yield (
-                [
-                    [strategy.name] * rows,
-                    ["order"] * rows,
-                    [name] * rows,
-                    [ids[j] for j in sku.tolist()],
-                    [pc.labels[k] for k in weeks],
-                    [mondays[k] for k in weeks],
-                    *(_cents(q[c, week, sku]) for c in range(len(QUANTILES))),
-                    [arrive[k] for k in weeks],
-                ],
-                text,
-            )
+            for lo in range(0, len(cells), ROWS_PER_BLOCK):  # a large catalog's rows in parts
+                week, sku = cells[lo : lo + ROWS_PER_BLOCK, 0], cells[lo : lo + ROWS_PER_BLOCK, 1]
+                rows = len(week)
+                weeks = week.tolist()
+                yield (
+                    [
+                        [strategy.name] * rows,
+                        ["order"] * rows,
+                        [name] * rows,
+                        [ids[j] for j in sku.tolist()],
+                        [pc.labels[k] for k in weeks],
+                        [mondays[k] for k in weeks],
+                        *(_cents(q[c, week, sku]) for c in range(len(QUANTILES))),
+                        [arrive[k] for k in weeks],
+                    ],
+                    text,
+                )
         fba = np.stack([p.fba for p in kept])  # (reps, nov1s, 2, skus)
         if not fba.shape[1] or not any(node.fba is not None for node in strategy.nodes):
             continue

@@ -302,3 +302,11 @@ def test_whole_pallet_storage_is_dated_on_its_month_end():
     assert results.month_labels() == ["2026-01", "2026-02"]
     storage = results.months[0, 0, :, MONTH_INDEX["cost_storage"]]
     np.testing.assert_allclose(storage, [7 * 25 * 22 / 31, 6 * 25 * 14 / 28])
+
+
+def test_plan_in_blocks_of_rows_is_the_same_rows(monkeypatch):
+    results = run(weekly())
+    whole = list(plan_rows(results.model, results.plan))
+    monkeypatch.setattr("sim.plan.ROWS_PER_BLOCK", 3)  # 8 order rows: three blocks
+    assert list(plan_rows(results.model, results.plan)) == whole
+    assert len(whole) == 8
