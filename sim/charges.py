@@ -64,13 +64,12 @@ import numpy as np
 
 from sim.blocks import day_blocks
 from sim.fees import (
-    FeeQuote,
     FeeTables,
     Product,
     aged_inventory_fee,
     cubic_feet,
     default_tables,
-    fulfillment_fee,
+    fulfillment_fee_table,
     inbound_placement_fee,
     low_inventory_fee,
     monthly_storage_rate,
@@ -191,14 +190,11 @@ def build_fba_fees(
     base = np.zeros((periods, n))
     weight = np.zeros((periods, n))
     tier = np.empty((periods, n), dtype=object)
+    sizes: dict = {}  # each product's tier and shipping weight, once per size-tier table
     for p, first in enumerate(period_start):
-        quotes: dict[Product, FeeQuote] = {}
-        for j, product in enumerate(products):
-            if product not in quotes:
-                quotes[product] = fulfillment_fee(product, dates[first], tables=t)
-            q = quotes[product]
-            fee[p, j], base[p, j] = q.fulfillment_fee, q.base_fee
-            weight[p, j], tier[p, j] = q.shipping_weight_lb, q.size_tier
+        tier[p], weight[p], base[p], fee[p] = fulfillment_fee_table(
+            products, dates[first], tables=t, sizes=sizes
+        )
     tier = tier.astype(str)
 
     # Storage: also cut at month changes (rate by month and size class, / days in month).

@@ -318,3 +318,37 @@ def test_skus_csv_written_in_blocks_of_rows_is_the_same_file(tmp_path, monkeypat
     whole = (tmp_path / "whole" / "skus.csv").read_bytes()
     assert whole == (tmp_path / "blocks" / "skus.csv").read_bytes()
     assert whole.count(b"\n") == 1 + 3 * len(res.model.strategy_names)
+
+
+def test_fee_table_of_a_catalog_is_each_products_quote():
+    """The shared look-ups give every product the quote it gets alone, on dates of every
+    schedule, in and out of the peak, with the sizes kept between dates."""
+    import datetime as dt
+
+    from sim.fees import Product, fulfillment_fee, fulfillment_fee_table
+
+    rng = np.random.default_rng(8)
+    products = [
+        Product(
+            float(rng.choice([5.0, 12.0, 18.0, 30.0, 60.0])),
+            float(rng.choice([3.0, 8.0, 14.0, 30.0])),
+            float(rng.choice([0.5, 1.0, 4.0, 20.0])),
+            float(np.round(rng.choice([0.1, 0.4, 0.9, 2.5, 12.0, 40.0]), 2)),
+            price=float(rng.choice([8.0, 10.0, 24.99, 60.0])),
+        )
+        for _ in range(150)
+    ]
+    sizes: dict = {}
+    days = ("2024-06-01", "2024-11-20", "2025-03-01", "2025-10-20", "2026-01-20", "2026-12-01")
+    for day in days:
+        on = dt.date.fromisoformat(day)
+        tier, weight, base, fee = fulfillment_fee_table(products, on, sizes=sizes)
+        for j, product in enumerate(products):
+            q = fulfillment_fee(product, on)
+            assert (tier[j], weight[j], base[j], fee[j]) == (
+                q.size_tier,
+                q.shipping_weight_lb,
+                q.base_fee,
+                q.fulfillment_fee,
+            )
+    assert len(sizes) < len(products) * len(days)  # sizes shared between dates

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.fees import tiers
@@ -21,6 +21,7 @@ __all__ = [
     "FeeQuote",
     "aged_inventory_fee",
     "fulfillment_fee",
+    "fulfillment_fee_table",
     "inbound_placement_fee",
     "low_inventory_fee",
     "monthly_storage_rate",
@@ -68,28 +69,10 @@ def fulfillment_fee(product: Product, on: dt.date, *, tables: FeeTables | None =
     tier = tiers.size_tier(product, on, tables=t)
     weight = tiers.shipping_weight_lb(product, tier, tables=t)
     band = _price_band(schedule["price_bands"], product.price)
-    card = _card(t, schedule["nonpeak"][band])
-    base = _tier_fee(card, tier, weight, band)
-    tier_set = tiers.size_tier_set(on, tables=t)
-    used = [tier_set, schedule, card]
-
-    peak = schedule.get("peak")
-    in_peak = peak is not None and _in_window(peak["window"], on)
-    surcharge = 0.0
-    if in_peak:
-        surcharge, peak_card = _peak_surcharge(t, peak, tier, weight, band, base)
-        used += [peak, peak_card]
-
-    fee = round(base + surcharge, 2)
-    fuel_rule = t["surcharges"]["fuel_and_logistics"]
-    fuel = 0.0
-    if on >= fuel_rule["effective_from"]:
-        fuel = round(fee * fuel_rule["rate"], 2)
-        used.append(fuel_rule)
-
-    notes = [entry["caveat"] for entry in used if entry.get("unverified")]
+    c = _charge(t, on, schedule, tier, weight, band)
+    notes = [entry["caveat"] for entry in c.used if entry.get("unverified")]
     if tiers.is_overmax(product, tier, on, tables=t):
-        notes.append(tier_set["overmax"]["caveat"])
+        notes.append(c.used[0]["overmax"]["caveat"])
     return FeeQuote(
         size_tier=tier,
         unit_weight_lb=product.weight_lb,
@@ -97,16 +80,90 @@ def fulfillment_fee(product: Product, on: dt.date, *, tables: FeeTables | None =
         shipping_weight_lb=weight,
         price_band=band,
         low_price=band == schedule["low_price_band"],
-        base_fee=base,
-        peak=in_peak,
-        peak_estimated=in_peak and bool(peak.get("estimated")),
-        peak_surcharge=surcharge,
-        fuel_surcharge=fuel,
-        fulfillment_fee=round(fee + fuel, 2),
+        base_fee=c.base,
+        peak=c.peak,
+        peak_estimated=c.peak and bool(schedule["peak"].get("estimated")),
+        peak_surcharge=c.surcharge,
+        fuel_surcharge=c.fuel,
+        fulfillment_fee=c.fee,
         fee_schedule=schedule["id"],
-        verified=not any(entry.get("unverified") for entry in used),
+        verified=not any(entry.get("unverified") for entry in c.used),
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def fulfillment_fee_table(
+    products: Sequence[Product],
+    on: dt.date,
+    *,
+    tables: FeeTables | None = None,
+    sizes: dict | None = None,
+) -> tuple[list[str], list[float], list[float], list[float]]:
+    """Size tier, shipping weight, non-peak base fee and fulfilment fee of each product on
+    ``on``: the ``size_tier``, ``shipping_weight_lb``, ``base_fee`` and ``fulfillment_fee`` of
+    :func:`fulfillment_fee`, with the rate-card look-ups done once per distinct (tier, shipping
+    weight, price band) of the catalog. ``sizes``: a dict kept between calls (for the dates of
+    one calendar) in which each product's tier and shipping weight are worked out once per
+    size-tier table."""
+    t = tables or default_tables()
+    on = as_date(on)
+    schedule = t.in_force(t["fulfillment_schedules"], on, "fulfilment fee schedule")
+    bands = schedule["price_bands"]
+    tier_set = id(tiers.size_tier_set(on, tables=t))
+    sizes = {} if sizes is None else sizes
+    charges: dict[tuple[str, float, str], _Charge] = {}
+    tier_of, weight_of, base, fee = [], [], [], []
+    for product in products:
+        size = sizes.get((tier_set, product))
+        if size is None:
+            tier = tiers.size_tier(product, on, tables=t)
+            size = sizes[tier_set, product] = (
+                tier,
+                tiers.shipping_weight_lb(product, tier, tables=t),
+            )
+        tier, weight = size
+        key = (tier, weight, _price_band(bands, product.price))
+        c = charges.get(key)
+        if c is None:
+            c = charges[key] = _charge(t, on, schedule, *key)
+        tier_of.append(tier)
+        weight_of.append(weight)
+        base.append(c.base)
+        fee.append(c.fee)
+    return tier_of, weight_of, base, fee
+
+
+@dataclasses.dataclass(frozen=True)
+class _Charge:
+    """The parts of a fulfilment fee set by the tier, shipping weight and price band alone."""
+
+    base: float
+    peak: bool
+    surcharge: float
+    fuel: float
+    fee: float
+    used: list  # the table entries read (the size-tier table first)
+
+
+def _charge(
+    t: FeeTables, on: dt.date, schedule: Mapping, tier: str, weight: float, band: str
+) -> _Charge:
+    card = _card(t, schedule["nonpeak"][band])
+    base = _tier_fee(card, tier, weight, band)
+    used = [tiers.size_tier_set(on, tables=t), schedule, card]
+    peak = schedule.get("peak")
+    in_peak = peak is not None and _in_window(peak["window"], on)
+    surcharge = 0.0
+    if in_peak:
+        surcharge, peak_card = _peak_surcharge(t, peak, tier, weight, band, base)
+        used += [peak, peak_card]
+    fee = round(base + surcharge, 2)
+    fuel_rule = t["surcharges"]["fuel_and_logistics"]
+    fuel = 0.0
+    if on >= fuel_rule["effective_from"]:
+        fuel = round(fee * fuel_rule["rate"], 2)
+        used.append(fuel_rule)
+    return _Charge(base, in_peak, surcharge, fuel, round(fee + fuel, 2), used)
 
 
 def monthly_storage_rate(
