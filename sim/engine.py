@@ -85,7 +85,10 @@ class Trace:
         arrived = self.arrived()
         for i, node in enumerate(self.lane_nodes):
             t = np.flatnonzero(arrived[i] & self.orders[i].any(axis=1))
-            np.add.at(out[:, node], t + self.lead_days[i, t], self.orders[i, t])
+            into, placed = out[:, node], self.orders[i]
+            # day by day (orders of several days may arrive on one day): whole units, any order
+            for day, due in zip(t.tolist(), (t + self.lead_days[i, t]).tolist(), strict=True):
+                into[due] += placed[day]
         return out
 
     def arrived(self) -> np.ndarray:

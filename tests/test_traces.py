@@ -99,6 +99,7 @@ def _check_same(model, monkeypatch) -> None:
             if f != "demand":  # the replication's input unless demand depends on the state
                 assert a.dtype == np.int32 and b.dtype == np.int64, f
             assert np.array_equal(a, b), f
+        assert np.array_equal(got.received, _received(want))
         assert len(got.fills) == len(want.fills)
         for x, y in zip(got.fills, want.fills, strict=True):
             assert (x.day, x.node, x.order_day) == (y.day, y.node, y.order_day)
@@ -115,6 +116,16 @@ def _check_same(model, monkeypatch) -> None:
                 for f in ("units", "arrival", "fba"):
                     x, y = getattr(a.plan, f), getattr(b.plan, f)
                     assert np.array_equal(x, y, equal_nan=True), f
+
+
+def _received(trace) -> np.ndarray:
+    """``Trace.received`` as ``np.add.at`` adds the orders at their arrival days."""
+    out = np.zeros(trace.on_hand.shape, dtype=np.int64)
+    arrived = trace.arrived()
+    for i, node in enumerate(trace.lane_nodes):
+        t = np.flatnonzero(arrived[i])
+        np.add.at(out[:, node], t + trace.lead_days[i, t], trace.orders[i, t])
+    return out
 
 
 @pytest.mark.parametrize("name", BUNDLED)
@@ -164,7 +175,7 @@ def test_trace_dtype_counts_demand_over_the_horizon():
 
 def _mixed() -> dict:
     """Backorders, seller cancellations, an after-cut-off share, a daily order capacity, random
-    transit, two units an order and an SFP node that can lose its badge."""
+    transit and lead times, two units an order and an SFP node that can lose its badge."""
     d = scenario(replications=3, horizon_days=70)
     d["skus"][1]["units_per_order"] = 2
     transit = {"dist": "discrete", "values": [1, 2, 3], "probs": [0.5, 0.3, 0.2]}
@@ -178,14 +189,15 @@ def _mixed() -> dict:
         },
         "own": {"type": "sfp", "daily_order_capacity": 3, "transit_days": transit},
     }
-    policy = {"type": "order_up_to", "review_days": 2, "level": {"A": 14, "B": 6}}
+    policy = {"type": "order_up_to", "review_days": 1, "level": {"A": 14, "B": 6}}
+    lead = {"dist": "discrete", "values": [1, 4, 6], "probs": [0.3, 0.4, 0.3]}  # orders cross
     d["strategies"] = [
         {
             "name": "two",
             "fulfil_from": ["wh", "own"],
             "unmet_demand": "backorder",
             "replenish": {
-                "wh": {"from": "supplier", "lead_time_days": 4, "policy": policy},
+                "wh": {"from": "supplier", "lead_time_days": lead, "policy": policy},
                 "own": {"from": "supplier", "lead_time_days": 2, "policy": policy},
             },
         },
