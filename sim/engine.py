@@ -80,11 +80,15 @@ class Trace:
     def received(self) -> np.ndarray:
         """(days, nodes, skus) units that joined on-hand at the start of each day."""
         days, nodes, skus = self.on_hand.shape
-        out = np.zeros((days, nodes, skus), dtype=np.int64)
+        # a day's receipts at a node fit in the on-hand's type (``trace_dtype``)
+        out = np.zeros((days, nodes, skus), dtype=self.on_hand.dtype)
         arrived = self.arrived()
         for i, node in enumerate(self.lane_nodes):
             t = np.flatnonzero(arrived[i] & self.orders[i].any(axis=1))
-            np.add.at(out[:, node], t + self.lead_days[i, t], self.orders[i, t])
+            into, placed = out[:, node], self.orders[i]
+            # day by day (orders of several days may arrive on one day): whole units, any order
+            for day, due in zip(t.tolist(), (t + self.lead_days[i, t]).tolist(), strict=True):
+                into[due] += placed[day]
         return out
 
     def arrived(self) -> np.ndarray:
@@ -126,8 +130,8 @@ class Replications:
         self.inputs = demand  # each replication's own demand array (its trace's, as given)
         self.days, skus = demand[0].shape
         days, nodes, lanes = self.days, len(model.nodes), len(model.lanes)
-        self.base_demand = np.stack(demand, axis=1)  # (days, reps, skus)
-        self.extra_demand = None if extra_demand is None else np.stack(extra_demand, axis=1)
+        self.base_demand = _side_by_side(demand, axis=1)  # (days, reps, skus)
+        self.extra_demand = None if extra_demand is None else _side_by_side(extra_demand, axis=1)
         self.env = simpy.Environment()
         # one array for both, so serving a day's demand lowers on-hand and position in one step
         self.stock = np.empty((2, reps, nodes, skus), dtype=np.int64)
@@ -156,12 +160,19 @@ class Replications:
             for n in model.fulfil
         }
         self.online = [(n, shippers) for n, shippers in self.shippers.items() if shippers[0].online]
-        self.served = np.zeros((days, reps, nodes, skus), dtype=np.int64)
-        self.on_hand_log = np.zeros((days, reps, nodes, skus), dtype=np.int64)
-        self.backorder_log = (
-            np.zeros((days, reps, skus), dtype=np.int64) if model.backorder else None
+        # forecast_up_to with a forecast error: each replication's levels, (days, reps, skus)
+        self.forecast_levels = {
+            i: np.stack([lane.forecast.replication_levels(s) for s in streams], axis=1)
+            for i, lane in enumerate(model.lanes)
+            if lane.forecast is not None
+        }
+        units = self.units = trace_dtype(
+            model, self.base_demand, self.extra_demand, channel_demand, self.forecast_levels
         )
-        self.orders = np.zeros((lanes, days, reps, skus), dtype=np.int64)
+        self.served = np.zeros((days, reps, nodes, skus), dtype=units)
+        self.on_hand_log = np.zeros((days, reps, nodes, skus), dtype=units)
+        self.backorder_log = np.zeros((days, reps, skus), dtype=units) if model.backorder else None
+        self.orders = np.zeros((lanes, days, reps, skus), dtype=units)
         self.lead_days = np.zeros((lanes, reps, days), dtype=np.int64)
         for i, lane in enumerate(model.lanes):
             for r, leads in enumerate(lead_days):
@@ -175,19 +186,19 @@ class Replications:
             if model.nodes[n].cancel_rate > 0
         }
         self.cancelled = (
-            np.zeros((days, reps, nodes, skus), dtype=np.int64) if self.cancelling else None
+            np.zeros((days, reps, nodes, skus), dtype=units) if self.cancelling else None
         )
         # channels besides Amazon: (days, channels, reps, skus) demand, served per node
         self.channel_demand = self.channel_served = None
         if channel_demand is not None and model.channel_routes:
-            self.channel_demand = np.stack(channel_demand, axis=2)
+            self.channel_demand = _side_by_side(channel_demand, axis=2)
             shape = (days, len(model.channel_routes), reps, nodes, skus)
-            self.channel_served = np.zeros(shape, dtype=np.int64)
+            self.channel_served = np.zeros(shape, dtype=units)
         self.start_weekday = start_weekday
         self.check = AccountingCheck(self) if check else None
         self.streams = streams
         if model.demand_feedback:
-            self.demand_log = np.zeros((days, reps, skus), dtype=np.int64)
+            self.demand_log = np.zeros((days, reps, skus), dtype=units)
             self.prime = np.zeros((days, reps, skus), dtype=bool)
             self.badge_lost = np.zeros((days, reps, nodes), dtype=bool)
             self.badge_breach = np.zeros((days, reps, nodes), dtype=bool)
@@ -472,7 +483,7 @@ class Replications:
         # forecast error: (days, reps, skus)
         levels, reorder_days, quantity_days = lane.levels, lane.reorder_days, lane.quantity_days
         if lane.forecast is not None:
-            levels = np.stack([lane.forecast.replication_levels(s) for s in self.streams], axis=1)
+            levels = self.forecast_levels[i]
         capacity_days = lane.capacity_days
         active = lane.active
         source = (
@@ -709,6 +720,60 @@ class AccountingCheck:
             f"accounting check failed on day {t}, SKU {batch.catalog.ids[sku]!r}, node "
             f"{batch.model.nodes[node].name!r} (strategy {batch.model.name!r}): {problem}"
         )
+
+
+def _side_by_side(arrays: list[np.ndarray], axis: int) -> np.ndarray:
+    """The replications' input arrays stacked along ``axis`` (read only): a view of the one
+    array when the batch has one replication, without a copy."""
+    if len(arrays) == 1:
+        return np.expand_dims(arrays[0], axis)
+    return np.stack(arrays, axis=axis)
+
+
+INT32_MAX = int(np.iinfo(np.int32).max)
+
+
+def trace_dtype(
+    model: StrategyModel,
+    demand: np.ndarray,
+    extra: np.ndarray | None,
+    channel_demand: list[np.ndarray] | None,
+    forecast_levels: dict[int, np.ndarray],
+) -> type:
+    """``np.int32`` for a batch's daily records when every number they hold provably fits in
+    it (half the memory of ``np.int64``, the same numbers), else ``np.int64``.
+
+    With D the most units one SKU is demanded over the horizon in one replication (the Prime
+    badge's extra units included; backorders never exceed it), C the same on the other
+    channels, and M the larger of the largest initial on-hand and the largest level a policy
+    orders up to (L: every order-up-to level plus every reorder point plus every order
+    quantity): a policy orders at most up to its level, so a node's position (on-hand + on
+    order − backorders held) stays within −D … M + D (a backorder filled from another node
+    moves up to D back to the first node's position), its on-hand within M + 2·D (on-hand ≤
+    position + backorders held), an order within L + D, and a day's receipts within twice the
+    largest on-hand. Served, cancelled, demanded and backordered units, and their sums over the
+    days of one SKU, are within D or C. 3·M + 4·D + C bounds them all, and the differences the
+    policies compute on the way."""
+    total = demand.sum(axis=0, dtype=np.float64)  # (reps, skus) units over the horizon
+    if extra is not None:
+        total += extra.sum(axis=0, dtype=np.float64)
+    d = float(total.max(initial=0.0))
+    c = 0.0
+    for got in channel_demand or []:
+        c = max(c, float(got.sum(axis=0, dtype=np.float64).max(initial=0.0)))
+    levels = 0.0
+    for i, lane in enumerate(model.lanes):
+        most = 0.0
+        for group in (
+            (lane.level, lane.levels, forecast_levels.get(i)),
+            (lane.reorder_point, lane.reorder_days),
+            (lane.quantity, lane.quantity_days),
+        ):
+            most += max(float(np.max(a, initial=0.0)) for a in group if a is not None)
+        levels = max(levels, most)
+    m = max(float(np.max(model.initial_on_hand, initial=0.0)), levels)
+    bound = 3.0 * m + 4.0 * d + c
+    return np.int32 if bound <= INT32_MAX else np.int64
 
 
 def _buy_shipping(node: NodeModel, streams) -> tuple[float, np.random.Generator] | None:

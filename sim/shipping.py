@@ -31,7 +31,8 @@ from sim.model import DeliveryRule
 # and delivered late (what Seller Fulfilled Prime counts against on-time shipment), and the
 # orders shipped on labels bought outside Buy Shipping, all and delivered on time
 SHIPPED, LATE, ON_TIME, LATE_AND_LATE, OUTSIDE, OUTSIDE_ON_TIME = range(6)
-TRANSIT_BLOCK = 2**18  # transit counts drawn at once (2 MB of int64)
+TRANSIT_BLOCK = 2**18  # transit counts drawn at once (at most 2 MB of int64)
+TRANSIT_TERMS = 16  # transit values up to which ``Shipper._transit`` sums term by term
 
 
 class Shipper:
@@ -166,10 +167,13 @@ class Shipper:
         rule, w = self.rule, self.per_order
         weekday = (self.w0 + np.arange(self.days)) % 7
         groups = [(0, served)]
-        if rule.after_cutoff:
-            after = self.rng.binomial(served, rule.after_cutoff)
+        if rule.after_cutoff:  # no more than served: in its type
+            after = self.rng.binomial(served, rule.after_cutoff).astype(served.dtype, copy=False)
             groups = [(0, served - after), (1, after)]
         unit_orders = bool((w == 1.0).all())
+        # the longest offset from order day to delivery bounds the days summed per unit
+        reach = 1 + np.abs(rule.ship_offset).max() + np.abs(rule.deliver_after).max()
+        dtype = _table_dtype(served, reach)  # both groups' tables and their sums
         for k, (g, units) in enumerate(groups):
             eff = (weekday + g) % 7
             ship = rule.ship_offset[eff] + g  # (days,) order day to ship day
@@ -179,9 +183,9 @@ class Shipper:
             ok = offsets <= (rule.deadline[eff] + g)[:, None]
             if rule.transit.is_constant:
                 on_time = units if ok.all() else units * ok[:, :1]
-                days_sum = units * offsets[:, :1]
+                days_sum = np.multiply(units, offsets[:, :1], dtype=dtype)
             else:
-                on_time, days_sum = self._transit(units, ok.astype(np.int64), offsets)
+                on_time, days_sum = self._transit(units, ok.astype(np.int64), offsets, dtype)
             if not unit_orders:
                 units, on_time, days_sum = units * w, on_time * w, days_sum * w
             if k == 0:  # the first group sets the tables (no zero-filled copies to add to)
@@ -198,21 +202,54 @@ class Shipper:
             self.order(fill.day, fill.units, fill.order_day)
 
     def _transit(
-        self, units: np.ndarray, ok: np.ndarray, offsets: np.ndarray
+        self, units: np.ndarray, ok: np.ndarray, offsets: np.ndarray, dtype: type | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Orders on time and days to delivery summed, each ``(days, skus)``, of ``units``
-        shipped by order day with random transit times: each day's units are split over the
-        transit values (multinomial), ``ok`` and ``offsets`` being ``(days, K)``. Drawn a few
-        days at a time, in day order (the same draws as all at once), so that the
-        ``(days, skus, K)`` counts stay small enough for the CPU cache."""
+        """Orders on time and days to delivery summed, each ``(days, skus)`` of ``dtype`` (by
+        default the smallest ``_table_dtype`` allows), of ``units`` shipped by order day with
+        random transit times: each day's units are split over the transit values
+        (multinomial), ``ok`` and ``offsets`` being ``(days, K)``.
+
+        Only the (day, SKU) cells with units are drawn, in day-then-SKU order: a multinomial
+        of 0 units draws no random number (numpy's binomial returns 0 for n = 0 before it
+        draws), so these are the same draws as over every cell, and the cells without units
+        stay 0. Drawn a few days at a time, so that the counts stay small enough for the CPU
+        cache; each cell's sums over the K transit values are added term by term (by ``einsum``
+        past ``TRANSIT_TERMS`` values).
+        """
         probs = self.rule.transit.probs
         days, skus = units.shape
         step = max(1, TRANSIT_BLOCK // max(1, skus * len(probs)))
-        on_time = np.empty((days, skus), dtype=np.int64)
-        days_sum = np.empty((days, skus), dtype=np.int64)
+        if dtype is None:
+            dtype = _table_dtype(units, np.abs(offsets).max(initial=0))
+        on_time = np.zeros((days, skus), dtype=dtype)
+        days_sum = np.zeros((days, skus), dtype=dtype)
+        flat_on_time, flat_days_sum = on_time.reshape(-1), days_sum.reshape(-1)
+        ok_k, offsets_k = ok.T.copy(), offsets.T.copy()  # (K, days): each row contiguous
         for lo in range(0, days, step):
             hi = min(days, lo + step)
-            counts = self.rng.multinomial(units[lo:hi], probs)  # (block, skus, K)
-            on_time[lo:hi] = np.einsum("dsk,dk->ds", counts, ok[lo:hi])
-            days_sum[lo:hi] = np.einsum("dsk,dk->ds", counts, offsets[lo:hi])
+            block = units[lo:hi].reshape(-1)  # a copy when ``units`` is a strided view
+            cells = np.flatnonzero(block)
+            counts = self.rng.multinomial(block[cells], probs)  # (cells, K)
+            day = cells // skus + lo
+            if len(probs) > TRANSIT_TERMS:
+                on = np.einsum("ck,ck->c", counts, ok[day])
+                total = np.einsum("ck,ck->c", counts, offsets[day])
+            else:
+                first = counts[:, 0]
+                on, total = first * ok_k[0][day], first * offsets_k[0][day]
+                for k in range(1, len(probs)):
+                    c = counts[:, k]
+                    on += c * ok_k[k][day]
+                    total += c * offsets_k[k][day]
+            cells += lo * skus
+            flat_on_time[cells] = on
+            flat_days_sum[cells] = total
         return on_time, days_sum
+
+
+def _table_dtype(units: np.ndarray, reach: int) -> type:
+    """``np.int32`` for a node's orders on time and days to delivery summed by order day when
+    they provably fit (at most a day's ``units`` times ``reach``, the longest offset from
+    order day to delivery), else ``np.int64``."""
+    top = int(units.max(initial=0))
+    return np.int32 if top * max(int(reach), 1) <= np.iinfo(np.int32).max else np.int64
