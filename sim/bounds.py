@@ -43,14 +43,15 @@ MULTI_LINE = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"  # tab and line feed allowed
 MULTI_LINE_FIELDS = frozenset({"description"})
 
 
-class _Hardened:
-    """Marks an annotation ``harden`` already rewrote (fields are shared between subclasses)."""
+_hardened: dict[int, Any] = {}
+"""The annotations ``harden`` made, by id (fields are shared between subclasses: a field seen
+again is left as it is). Kept here rather than as a marker in the annotation's metadata, which
+pydantic would inspect like every other constraint, once per use of the annotation."""
 
-    def __repr__(self) -> str:
-        return "hardened"
 
-
-HARDENED = _Hardened()
+def _made(ann: Any) -> Any:
+    _hardened[id(ann)] = ann
+    return ann
 
 
 def harden_field(name: str, field: FieldInfo) -> None:
@@ -71,17 +72,17 @@ def harden(ann: Any, upper: bool = False, lower: bool = False, multi_line: bool 
             meta.append(at.Le(MAX_NUMBER))
         if not lower:
             meta.append(at.Ge(-MAX_NUMBER))
-        return Annotated[(ann, *meta, HARDENED)]
+        return _made(Annotated[(ann, *meta)])
     if ann is str:
         pattern = MULTI_LINE if multi_line else ONE_LINE
-        return Annotated[str, StringConstraints(pattern=pattern), HARDENED]
+        return _made(Annotated[str, StringConstraints(pattern=pattern)])
+    if _hardened.get(id(ann)) is ann:
+        return ann
     origin = typing.get_origin(ann)
     if origin is Annotated:
         inner, *meta = typing.get_args(ann)
-        if HARDENED in meta:
-            return ann
         up, low = _bounds(meta)
-        return Annotated[(harden(inner, upper or up, lower or low, multi_line), *meta)]
+        return _made(Annotated[(harden(inner, upper or up, lower or low, multi_line), *meta)])
     if origin in (typing.Union, types.UnionType):
         members = tuple(harden(m, upper, lower, multi_line) for m in typing.get_args(ann))
         return typing.Union[members]  # noqa: UP007 - built from a tuple
