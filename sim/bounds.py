@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import annotated_types as at
-from pydantic import Strict, StringConstraints
+from pydantic import GetCoreSchemaHandler
 from pydantic.fields import FieldInfo
 
 MAX_NUMBER = 1e6
@@ -54,6 +55,19 @@ def _made(ann: Any) -> Any:
     return ann
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """The rules ``harden`` adds to a number or text, as one annotation: the core schema pydantic
+    would make of ``Strict()``, ``Le``, ``Ge`` (a pattern for text) written at once, which is
+    cheaper for pydantic to build than the three (the validation and the JSON Schema are the
+    same)."""
+
+    constraints: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler):
+        return {**handler(source), **dict(self.constraints)}
+
+
 def harden_field(name: str, field: FieldInfo) -> None:
     """Rewrite ``field``'s annotation in place (see the module docstring)."""
     upper, lower = _bounds(field.metadata)
@@ -67,15 +81,15 @@ def harden(ann: Any, upper: bool = False, lower: bool = False, multi_line: bool 
     field's own constraints).
     """
     if ann is float or ann is int:
-        meta: list = [Strict()]
+        rules: list = [("strict", True)]
         if not upper:
-            meta.append(at.Le(MAX_NUMBER))
+            rules.append(("le", MAX_NUMBER))
         if not lower:
-            meta.append(at.Ge(-MAX_NUMBER))
-        return _made(Annotated[(ann, *meta)])
+            rules.append(("ge", -MAX_NUMBER))
+        return _made(Annotated[ann, _Rules(tuple(rules))])
     if ann is str:
         pattern = MULTI_LINE if multi_line else ONE_LINE
-        return _made(Annotated[str, StringConstraints(pattern=pattern)])
+        return _made(Annotated[str, _Rules((("pattern", pattern),))])
     if _hardened.get(id(ann)) is ann:
         return ann
     origin = typing.get_origin(ann)

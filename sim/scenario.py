@@ -9,8 +9,6 @@ number or a per-SKU mapping) use callable discriminators whose tags start with `
 loader strips those tags from error locations so users see ``skus[2].demand.mean_per_day``.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import itertools
 import math
