@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import annotated_types as at
-from pydantic import Strict, StringConstraints
+from pydantic import GetCoreSchemaHandler
 from pydantic.fields import FieldInfo
 
 MAX_NUMBER = 1e6
@@ -43,14 +44,28 @@ MULTI_LINE = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"  # tab and line feed allowed
 MULTI_LINE_FIELDS = frozenset({"description"})
 
 
-class _Hardened:
-    """Marks an annotation ``harden`` already rewrote (fields are shared between subclasses)."""
+_hardened: dict[int, Any] = {}
+"""The annotations ``harden`` made, by id (fields are shared between subclasses: a field seen
+again is left as it is). Kept here rather than as a marker in the annotation's metadata, which
+pydantic would inspect like every other constraint, once per use of the annotation."""
 
-    def __repr__(self) -> str:
-        return "hardened"
+
+def _made(ann: Any) -> Any:
+    _hardened[id(ann)] = ann
+    return ann
 
 
-HARDENED = _Hardened()
+@dataclass(frozen=True)
+class _Rules:
+    """The rules ``harden`` adds to a number or text, as one annotation: the core schema pydantic
+    would make of ``Strict()``, ``Le``, ``Ge`` (a pattern for text) written at once, which is
+    cheaper for pydantic to build than the three (the validation and the JSON Schema are the
+    same)."""
+
+    constraints: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler):
+        return {**handler(source), **dict(self.constraints)}
 
 
 def harden_field(name: str, field: FieldInfo) -> None:
@@ -66,22 +81,22 @@ def harden(ann: Any, upper: bool = False, lower: bool = False, multi_line: bool 
     field's own constraints).
     """
     if ann is float or ann is int:
-        meta: list = [Strict()]
+        rules: list = [("strict", True)]
         if not upper:
-            meta.append(at.Le(MAX_NUMBER))
+            rules.append(("le", MAX_NUMBER))
         if not lower:
-            meta.append(at.Ge(-MAX_NUMBER))
-        return Annotated[(ann, *meta, HARDENED)]
+            rules.append(("ge", -MAX_NUMBER))
+        return _made(Annotated[ann, _Rules(tuple(rules))])
     if ann is str:
         pattern = MULTI_LINE if multi_line else ONE_LINE
-        return Annotated[str, StringConstraints(pattern=pattern), HARDENED]
+        return _made(Annotated[str, _Rules((("pattern", pattern),))])
+    if _hardened.get(id(ann)) is ann:
+        return ann
     origin = typing.get_origin(ann)
     if origin is Annotated:
         inner, *meta = typing.get_args(ann)
-        if HARDENED in meta:
-            return ann
         up, low = _bounds(meta)
-        return Annotated[(harden(inner, upper or up, lower or low, multi_line), *meta)]
+        return _made(Annotated[(harden(inner, upper or up, lower or low, multi_line), *meta)])
     if origin in (typing.Union, types.UnionType):
         members = tuple(harden(m, upper, lower, multi_line) for m in typing.get_args(ann))
         return typing.Union[members]  # noqa: UP007 - built from a tuple

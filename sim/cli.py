@@ -372,14 +372,15 @@ def stopped_after(out: Path) -> None:
 @lang_option
 def validate(scenario, allow_outside_files) -> None:
     """Check SCENARIO; print one `location: problem` line per error (exit 2)."""
-    from sim.budget import Need, check_memory, shape_of
-    from sim.loader import load_scenario
-    from sim.model import compile_scenario
+    with paused_collector():
+        from sim.budget import Need, check_memory, shape_of
+        from sim.loader import load_scenario
+        from sim.model import compile_scenario
 
-    sc = load_scenario(scenario, allow_outside_files).scenario
-    shape = shape_of(sc)  # compiling alone must fit
-    check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
-    compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
+        sc = load_scenario(scenario, allow_outside_files).scenario
+        shape = shape_of(sc)  # compiling alone must fit
+        check_memory(Need(model=shape.model_bytes, workers=0, results=0, workers_count=1), shape)
+        compile_scenario(sc)  # fee tables: every SKU priced on every day of the run
     from sim.i18n import language, t
 
     for loc, note in notes(sc):

@@ -9,8 +9,6 @@ number or a per-SKU mapping) use callable discriminators whose tags start with `
 loader strips those tags from error locations so users see ``skus[2].demand.mean_per_day``.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import itertools
 import math
@@ -809,13 +807,18 @@ class SellerHealth(Strict):
 
 # Delivery defaults for FBA chosen to give about 97% on time, the rate Amazon cited for its own
 # fulfilment network (MCF, 2022; reference facts §4): not an Amazon figure for FBA, override it.
-FBA_TRANSIT = Discrete(dist="discrete", values=[1, 2, 3], probs=[0.55, 0.42, 0.03])
+# (model_construct: constants known valid, with the floats validation would make; validating
+# them here would build their models' validators at import, apart from the Scenario's)
+FBA_TRANSIT = Discrete.model_construct(
+    dist="discrete", values=[1.0, 2.0, 3.0], probs=[0.55, 0.42, 0.03]
+)
 CubicFeet = Annotated[float, Field(gt=0, le=MAX_UNITS)]
 Capacity = _tagged(
     {"number": CubicFeet, "months": by_month(CubicFeet)},
     lambda v: "months" if isinstance(v, Mapping) else _pick_per_sku(v),
 )
-FBA_CHECK_IN = Triangular(dist="triangular", low=2, mode=3, high=7)
+FBA_CHECK_IN = Triangular.model_construct(dist="triangular", low=2.0, mode=3.0, high=7.0)
+MODEL_DEFAULTS = (FBA_TRANSIT, FBA_CHECK_IN)
 PLACEMENT_OPTIONS = ("amazon_optimized", "partial", "minimal")
 
 
@@ -1614,6 +1617,8 @@ def value_for(value, sku_id: str, fallback=None):
 
 def json_schema() -> dict:
     """The JSON Schema of the scenario format (for editors and validators)."""
+    for default in MODEL_DEFAULTS:  # the schema shows them, through their models' serializers
+        type(default).model_rebuild()
     schema = _dates_either_way(Scenario.model_json_schema(by_alias=True))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "fulfilsim scenario"

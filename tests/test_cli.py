@@ -250,3 +250,34 @@ def test_a_run_opens_no_network_connection(tmp_path, monkeypatch):
     cli_module.main(["run", "scenarios/starter.yaml", "--reps", "3", "--workers", "1", "--quiet",
                      "--out", str(tmp_path)])  # fmt: skip
     assert (tmp_path / "report.html").exists() and (tmp_path / "summary.json").exists()
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    """The modules a ``simulate.py`` command imported (run in a fresh interpreter)."""
+    probe = (
+        "import sys; from sim.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[-1].split())
+
+
+def test_help_imports_neither_numpy_nor_pydantic():
+    for args in (["--help"], ["run", "--help"], ["validate", "--help"]):
+        loaded = _modules_after(args)
+        assert "sim.cli" in loaded
+        assert not {"numpy", "pydantic", "sim.scenario", "sim.montecarlo"} & loaded, args
+
+
+def test_a_service_level_forecast_runs_without_scipy_stats(tmp_path):
+    """The forecast policy's quantiles come from scipy.special (scipy.stats: a second more)."""
+    out = str(tmp_path / "out")
+    loaded = _modules_after(
+        ["run", "scenarios/starter.yaml", "--reps", "1", "--no-report", "--quiet", "--out", out]
+    )
+    assert "sim.forecast" in loaded and "scipy.special" in loaded
+    assert not any(m == "scipy.stats" or m.startswith("scipy.stats.") for m in loaded)

@@ -511,3 +511,31 @@ def test_every_month_needs_a_fill_rate_or_cycle_service_target(tmp_path):
     assert (
         done.returncode == 2 and "--every-month" in done.stderr and "Traceback" not in done.stderr
     )
+
+
+def test_quantiles_are_scipy_stats_bit_for_bit():
+    """``sim.forecast`` computes norm/poisson/nbinom ``ppf`` from scipy.special (scipy.stats is
+    slow to import): the same numbers, bit for bit, over levels, means and spreads."""
+    from scipy import stats
+
+    from sim.forecast import _nbinom_ppf, _norm_ppf, _poisson_ppf
+
+    rng = np.random.default_rng(7)
+    q = np.concatenate(
+        [[1e-12, 1e-6, 0.001, 0.5, 0.9, 0.95, 0.975, 0.99, 0.999999], rng.uniform(0, 1, 500)]
+    )
+    mu = np.concatenate(
+        [[0.0, 1e-300, 1e-9, 0.3, 1.0, 7.5, 123.4, 1e5, 1e7], 10 ** rng.uniform(-4, 6, 500)]
+    )
+    qq, mm = np.meshgrid(q, mu)
+
+    def same(a, b):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert np.array_equal(a.view(np.int64), b.view(np.int64))  # bits: -0.0, nan too
+
+    same(_norm_ppf(qq), stats.norm.ppf(qq))
+    same(_poisson_ppf(qq.ravel(), mm.ravel()), stats.poisson.ppf(qq.ravel(), mm.ravel()))
+    for r in (1.0 + 1e-9, 1.5, 2.0, 17.0, 1e6):
+        size = np.maximum(mm.ravel() / (r - 1.0), 1e-300)
+        same(_nbinom_ppf(qq.ravel(), size, 1.0 / r), stats.nbinom.ppf(qq.ravel(), size, 1.0 / r))
+    same(_poisson_ppf(np.array([0.5, 0.5]), np.array([-1.0, np.nan])), np.full(2, np.nan))

@@ -22,7 +22,8 @@ import sim.loader
 from sim.cli import main
 from sim.errors import UserError
 from sim.loader import load_scenario, parse_yaml, validate
-from sim.scenario import json_schema, value_for
+from sim.scenario import Discrete, Triangular, json_schema, value_for
+from tests.helpers import ROOT
 
 REPO = Path(__file__).resolve().parents[1]
 STARTER = REPO / "scenarios" / "starter.yaml"
@@ -902,3 +903,32 @@ def test_cli_schema_validates_the_starter_scenario():
     assert list(validator.iter_errors(too_long))
     typo = dict(starter, horizon_dayz=30)
     assert list(validator.iter_errors(typo))
+
+
+def test_importing_the_scenario_models_builds_no_validator():
+    """Every scenario model is built once, inside the Scenario's validator, when the first
+    scenario is validated (``defer_build``): a model instance made at import (a default) would
+    build its own at start-up. The FBA defaults are made without validation; the JSON Schema
+    still shows them as validated."""
+    probe = (
+        "import json, sys\n"
+        "from sim import scenario as sc\n"
+        "todo, built = [sc.Strict], []\n"
+        "while todo:\n"
+        "    cls = todo.pop()\n"
+        "    todo.extend(cls.__subclasses__())\n"
+        "    if cls.__pydantic_complete__:\n"
+        "        built.append(cls.__name__)\n"
+        "print(json.dumps(built))\n"
+        "fba = sc.json_schema()['$defs']['FbaNode']['properties']\n"
+        "print(json.dumps([fba['transit_days']['default'], fba['check_in_days']['default']]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    built, defaults = (json.loads(line) for line in done.stdout.splitlines())
+    assert built == []
+    transit = {"dist": "discrete", "values": [1, 2, 3], "probs": [0.55, 0.42, 0.03]}
+    check_in = {"dist": "triangular", "low": 2, "mode": 3, "high": 7}
+    want = [Discrete(**transit).model_dump(), Triangular(**check_in).model_dump()]
+    assert defaults == want
