@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import click
 
-from sim import interrupts, outdir
+from sim import interrupts, memory, outdir
 from sim.errors import UserError, format_problem, printable, shorten
 
 
@@ -284,6 +284,7 @@ def run(
         name, horizon, warmup = sc.name, sc.horizon_days, sc.warmup_days
         sha256, path = loaded.sha256, loaded.path
         del sc, loaded
+    memory.give_back()
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         est = run_estimate(model, shape, need, workers, backend, report=not no_report)
         if estimated(est, estimate):
@@ -691,7 +692,9 @@ MAX_PROBLEMS = 100  # lines of one user error printed at most
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the click group, turning user mistakes into exit code 2 and SIGINT /
-    SIGTERM into 130 / 143 (see ``sim.interrupts``)."""
+    SIGTERM into 130 / 143 (see ``sim.interrupts``); large arrays are mapped on their own
+    (``sim.memory``)."""
+    memory.map_large_arrays()
     with interrupts.handled():
         _main(argv)
 

@@ -160,7 +160,8 @@ def measure(
 
     served = trace.served[w:]
     served_by_node = served.sum(axis=0)  # (nodes, skus)
-    served_now = served[:, 0] if served.shape[1] == 1 else served.sum(axis=1)  # (days, skus)
+    # (days, skus) in the trace's type: a day's units of a SKU fit (``engine.trace_dtype``)
+    served_now = served[:, 0] if served.shape[1] == 1 else served.sum(axis=1, dtype=served.dtype)
     all_served = served_now == d
     demand_units = d.sum(axis=0)
     same_day = served_by_node.sum(axis=0)

@@ -100,9 +100,9 @@ def measure_months(
         row = daily.setdefault(name, np.zeros(days))
         row[first:] += per_day
 
-    sold = trace.served.sum(axis=1)  # (days, skus) served on the order day, then
+    sold = trace.served.sum(axis=1, dtype=trace.served.dtype)  # (days, skus) served that day,
     same_day = sold.sum(axis=1)
-    for fill in trace.fills:  # sold by order day: the backorder fills too
+    for fill in trace.fills:  # then by order day with the backorder fills (they fit too)
         sold[fill.order_day] += fill.units
     demand = trace.demand.sum(axis=1)
     add("demand_units", demand)

@@ -87,9 +87,9 @@ def iso_week(day: dt.date) -> str:
 class PlanPart:
     """One replication of one strategy's plan."""
 
-    units: np.ndarray  # (lanes, weeks, skus) int32 units ordered each week
+    units: np.ndarray  # (lanes, weeks, skus) units ordered each week (unsigned, smallest type)
     arrival: np.ndarray  # (lanes, weeks) median arrival day of the week's units (NaN: none)
-    fba: np.ndarray  # (nov1s, 2, skus) int: at FBA on Nov 1, and that plus in transit to FBA
+    fba: np.ndarray  # (nov1s, 2, skus) at FBA on Nov 1, and that plus in transit to FBA
 
 
 def plan_part(trace: Trace, model: StrategyModel, calendar: Calendar) -> PlanPart:
@@ -120,7 +120,16 @@ def plan_part(trace: Trace, model: StrategyModel, calendar: Calendar) -> PlanPar
                 late = np.arange(t) + trace.lead_days[i, :t] >= t
                 fba[j, 1] += trace.orders[i, :t][late].sum(axis=0)
         fba[j, 1] += fba[j, 0]
-    return PlanPart(units, arrival, fba)
+    return PlanPart(_smallest(units), arrival, _smallest(fba))
+
+
+def _smallest(units: np.ndarray) -> np.ndarray:
+    """Whole units in the smallest unsigned type that holds them (the parent keeps every
+    replication's plan: most weekly orders fit in one or two bytes); as given if any is
+    negative."""
+    if not units.size or units.min() < 0:
+        return units
+    return units.astype(np.min_scalar_type(int(units.max())), copy=False)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

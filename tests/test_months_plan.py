@@ -310,3 +310,14 @@ def test_plan_in_blocks_of_rows_is_the_same_rows(monkeypatch):
     monkeypatch.setattr("sim.plan.ROWS_PER_BLOCK", 3)  # 8 order rows: three blocks
     assert list(plan_rows(results.model, results.plan)) == whole
     assert len(whole) == 8
+
+
+def test_plan_parts_kept_in_the_smallest_type_give_the_same_rows(monkeypatch):
+    results = run(weekly())
+    part = results.plan[0][0]
+    assert part.units.dtype == np.uint8 and part.units.max() == 28  # weekly orders of 28
+    small = list(plan_rows(results.model, results.plan))
+    monkeypatch.setattr("sim.plan._smallest", lambda units: units)
+    wide = run(weekly())
+    assert wide.plan[0][0].units.dtype == np.int32
+    assert list(plan_rows(wide.model, wide.plan)) == small
