@@ -692,9 +692,7 @@ MAX_PROBLEMS = 100  # lines of one user error printed at most
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the click group, turning user mistakes into exit code 2 and SIGINT /
-    SIGTERM into 130 / 143 (see ``sim.interrupts``); large arrays are mapped on their own
-    (``sim.memory``)."""
-    memory.map_large_arrays()
+    SIGTERM into 130 / 143 (see ``sim.interrupts``)."""
     with interrupts.handled():
         _main(argv)
 

@@ -40,9 +40,14 @@ def map_large_arrays() -> None:
         libc.mallopt(M_MMAP_THRESHOLD, LARGE_BYTES)
 
 
-def give_back() -> None:
-    """Collect unreachable objects and return the heap's free pages to the system."""
-    gc.collect()
+def trim() -> None:
+    """Return the heap's free pages to the system."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def give_back() -> None:
+    """Collect unreachable objects and return the heap's free pages to the system."""
+    gc.collect()
+    trim()

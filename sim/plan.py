@@ -102,7 +102,10 @@ def plan_part(trace: Trace, model: StrategyModel, calendar: Calendar) -> PlanPar
     arrival = np.full((lanes, weeks), np.nan)
     if weeks:
         counted = trace.orders[:, w:]
-        units[:] = np.add.reduceat(counted, pc.starts, axis=1)
+        ends = [*pc.starts[1:].tolist(), counted.shape[1]]
+        for k, (lo, hi) in enumerate(zip(pc.starts.tolist(), ends, strict=True)):
+            # week by week (np.add.reduceat copies the whole (lanes, days, skus) array)
+            units[:, k] = counted[:, lo:hi].sum(axis=1)
         pad = pc.cells < 0
         for i in range(lanes):
             size = np.where(pad, 0, counted[i].sum(axis=1)[pc.cells])
