@@ -23,16 +23,23 @@ from sim.plan import PLAN_BYTES, PLAN_MIN_REPLICATIONS
 
 GB = 2**30
 BASE_MEMORY = 100 * 2**20  # interpreter, libraries, scenario (W measures 58 MB in all)
+# what reading a scenario leaves in the parent per SKU: the parsed YAML, its line numbers and
+# the validated objects are freed once compiled, but the allocator keeps most of their pages
+# (10,000 SKUs: about 140 MB)
+LOADED_SKU_BYTES = 16 * 2**10
 WORKER_MEMORY = 40 * 2**20  # a worker process's own pages (forked: the rest is shared)
-# bytes per SKU-day the compiled model keeps: each SKU's daily demand means (mean + multiplier,
-# negative binomial adds n and a mask) and, per FBA node with Amazon's fees, the daily
-# fulfilment, storage and placement rates plus the tables they are built from (a 1,000-SKU ×
-# 10-year starter scenario keeps 44 bytes per SKU-day: 162 MB)
+# the compiled model: per SKU, its demand sampler, product and prices; per SKU-day, the daily
+# demand means of a SKU whose mean varies by day (season, weekday, trend; mean + multiplier,
+# negative binomial adds n and a mask) and, per FBA node with Amazon's fees, its share of the
+# fee tables (one row per fee period; the aged-inventory bands per snapshot)
+SKU_BYTES = 2 * 2**10
 DEMAND_BYTES = {"poisson": 16, "negative_binomial": 25, "normal": 24, "empirical": 8}
-FEE_BYTES = 32
-# per (strategy, metric, SKU) after the run: running moments (24 bytes) and the summary's
-# per-SKU intervals as Python objects, skus.csv rows and text (measured about 500 bytes)
+FEE_BYTES = 4
+# per (strategy, metric, SKU) after the run: running moments (24 bytes) and, for the SKUs
+# summary.json holds (``results.SKUS_IN_SUMMARY``), their intervals as Python objects (about
+# 500 bytes); skus.csv is written a block of rows at a time
 SUMMARY_BYTES = 640
+MOMENT_BYTES = 48
 
 SKU_DAYS_PER_SECOND = 4e6  # simulated, per worker and strategy (the 1,000-SKU benchmark: 4.6e6)
 # and at least this per simulated day of each strategy and replication, however few the SKUs
@@ -52,9 +59,10 @@ class StrategyShape:
     fulfil: int
 
     def trace_bytes(self, days: int, skus: int) -> int:
-        """One replication's daily records in the engine and the metrics' working copies
-        (daily on-hand, served, orders, backorders, each fulfilment node's shipping tables)."""
-        return days * skus * (8 * (3 + 2 * self.nodes + self.lanes) + 32 * self.fulfil)
+        """One replication's daily records in the engine (daily on-hand, served, orders,
+        receipts, backorders: 4-byte whole units when they fit, ``engine.trace_dtype``) and
+        each fulfilment node's shipping tables."""
+        return days * skus * (4 * (3 + 2 * self.nodes + self.lanes) + 16 * self.fulfil)
 
     @property
     def width(self) -> int:
@@ -81,9 +89,10 @@ class Shape:
 
     def worker_bytes(self) -> int:
         """A worker at its peak: one strategy's traces of a batch, the batch's demand (and its
-        stacked copy), and the metrics' copies of one trace."""
+        stacked copy), and the metrics' working arrays (about half a trace: they go a block
+        of days or SKUs at a time where they can)."""
         trace = max(s.trace_bytes(self.days, self.skus) for s in self.strategies)
-        return WORKER_MEMORY + self.batch * (trace + 2 * 8 * self.days * self.skus) + trace
+        return WORKER_MEMORY + self.batch * (trace + 2 * 8 * self.days * self.skus) + trace // 2
 
     def results_bytes(self, metrics: int) -> int:
         """What the parent keeps: per-SKU moments and summary, the report's inventory paths."""
@@ -97,8 +106,13 @@ class Shape:
         plan = min(self.replications * per_plan, max(PLAN_BYTES, PLAN_MIN_REPLICATIONS * per_plan))
         months = 8 * self.replications * len(self.strategies) * (self.days // 28 + 2)
         months *= len(MONTH_METRICS)
+        from sim.results import SKUS_IN_SUMMARY  # imported by run anyway
+
+        in_summary = min(self.skus, SKUS_IN_SUMMARY)
+        per_sku = in_summary * SUMMARY_BYTES + (self.skus - in_summary) * MOMENT_BYTES
         return (
-            len(self.strategies) * metrics * self.skus * SUMMARY_BYTES
+            len(self.strategies) * metrics * per_sku
+            + LOADED_SKU_BYTES * self.skus
             + paths
             + totals
             + plan
@@ -111,6 +125,8 @@ def shape_of(scenario: sc.Scenario) -> Shape:
     days, skus = scenario.horizon_days, len(scenario.skus)
     per_day = 0
     for s in scenario.skus:
+        if not _daily(s.demand):
+            continue
         d = DEMAND_BYTES.get(s.demand.distribution, 32)
         per_day += 2 * d if s.demand.prime_uplift > 0 else d
     shapes, fee_nodes = [], set()
@@ -131,8 +147,20 @@ def shape_of(scenario: sc.Scenario) -> Shape:
         days=days,
         replications=scenario.replications,
         strategies=tuple(shapes),
-        model_bytes=days * (per_day + 16) + FEE_BYTES * fee_sku_days,
+        model_bytes=SKU_BYTES * skus + days * (per_day + 16) + FEE_BYTES * fee_sku_days,
         fee_sku_days=fee_sku_days,
+    )
+
+
+def _daily(demand) -> bool:
+    """Whether a SKU's demand sampler keeps parameters for every day (a mean that varies by
+    day, or a normal or empirical distribution; ``distributions.DemandSampler``)."""
+    if demand.distribution not in ("poisson", "negative_binomial"):
+        return True
+    return (
+        any(f != 1 for f in demand.weekly_factors())
+        or any(f != 1 for f in demand.monthly_factors())
+        or demand.trend_per_year != 0
     )
 
 

@@ -47,16 +47,18 @@ def no_compiling(monkeypatch):
 
 
 def test_the_estimate_from_the_parsed_scenario_by_hand():
-    """2 Poisson SKUs × 56 days, one strategy (1 node, 1 lane, 1 fulfilment node), no fees.
-    Model: 56 days × (2 × 16 + 16) bytes = 2,688. A trace: 56 × 2 × (8 · (3 + 2 + 1) + 32)
-    = 8,960 bytes; the batch counts 8 · 56 · 2 · (3 + 2 + 1 + 4) = 8,960 bytes a replication,
-    so 16 fit in 64 MiB; a worker: 40 MiB + 16 · (8,960 + 2 · 8 · 112) + 8,960."""
+    """2 Poisson SKUs × 56 days with a constant mean, one strategy (1 node, 1 lane, 1
+    fulfilment node), no fees. Model: 2 SKUs × 2,048 bytes + 56 days × 16 bytes = 4,992 (no
+    daily demand parameters). A trace: 56 × 2 × (4 · (3 + 2 + 1) + 16) = 4,480 bytes; the
+    batch counts 8 · 56 · 2 · (3 + 2 + 1 + 4) = 8,960 bytes a replication, so 16 fit in 64 MiB;
+    a worker: 40 MiB + 16 · (4,480 + 2 · 8 · 112) + 4,480 / 2."""
     shape = budget.shape_of(validate(scenario()))
     assert (shape.skus, shape.days, shape.replications) == (2, 56, 20)
-    assert shape.model_bytes == 2688 and shape.fee_sku_days == 0
+    assert shape.model_bytes == 4992 and shape.fee_sku_days == 0
     assert shape.batch == 16
-    assert shape.worker_bytes() == 40 * MIB + 16 * (8960 + 1792) + 8960
-    # results: 640 bytes per (strategy, metric, SKU); 20 replications' paths of the top 5
+    assert shape.worker_bytes() == 40 * MIB + 16 * (4480 + 1792) + 2240
+    # results: 640 bytes per (strategy, metric, SKU) (summary.json holds every SKU's
+    # intervals); what loading left, 16 KiB a SKU; 20 replications' paths of the top 5
     # SKUs at 1 node (4 bytes a day); every replication's totals, kept and stacked (8 bytes);
     # the shipment plan (int32 by lane, ISO week: 56 // 7 + 2 = 10, SKU) of all 20 replications
     # (well under PLAN_BYTES); month results: 8 bytes × (56 // 28 + 2 = 4) months × month metrics
@@ -64,7 +66,7 @@ def test_the_estimate_from_the_parsed_scenario_by_hand():
     plan = 20 * 4 * 1 * 10 * 2
     months = 8 * 20 * 1 * 4 * len(MONTH_METRICS)
     assert shape.results_bytes(m) == (
-        1 * m * 2 * 640 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m + plan + months
+        1 * m * 2 * 640 + 2 * 16 * 1024 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m + plan + months
     )
     one, two = budget.run_need(shape, 1), budget.run_need(shape, 2)
     assert two.workers == 2 * one.workers and two.model == one.model  # forked: shared model
@@ -203,3 +205,24 @@ def test_precision_counts_the_replications_it_may_add(tmp_path, monkeypatch, cap
     with pytest.raises(SystemExit) as e:
         cli.main(["run", str(path), "--precision", "profit=1", "--max-reps", "100000"])
     assert e.value.code == 2 and "too big" in capsys.readouterr().err
+
+
+def test_a_seasonal_sku_keeps_daily_demand_parameters_a_constant_one_does_not():
+    flat = big(10, 3650)
+    seasonal = big(10, 3650)
+    for s in seasonal["skus"]:
+        s["demand"]["monthly"] = {"nov": 1.5, "dec": 2.0}
+    a, b = (budget.shape_of(validate(d)).model_bytes for d in (flat, seasonal))
+    assert b - a == 3650 * 10 * budget.DEMAND_BYTES["poisson"]
+
+
+def test_above_the_summarys_bound_a_sku_costs_its_moments_only():
+    from sim.results import SKUS_IN_SUMMARY
+
+    m = 40
+    small, large = (budget.shape_of(validate(big(n, 56))) for n in (SKUS_IN_SUMMARY, 3000))
+    extra = large.results_bytes(m) - small.results_bytes(m)
+    plan_and_loaded = (3000 - SKUS_IN_SUMMARY) * budget.LOADED_SKU_BYTES + 20 * 4 * 10 * (
+        3000 - SKUS_IN_SUMMARY
+    )
+    assert extra == (3000 - SKUS_IN_SUMMARY) * m * budget.MOMENT_BYTES + plan_and_loaded
