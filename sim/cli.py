@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import click
 
-from sim import interrupts, memory, outdir
+from sim import interrupts, outdir
 from sim.errors import UserError, format_problem, printable, shorten
 
 
@@ -284,7 +284,6 @@ def run(
         name, horizon, warmup = sc.name, sc.horizon_days, sc.warmup_days
         sha256, path = loaded.sha256, loaded.path
         del sc, loaded
-    memory.give_back()
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         est = run_estimate(model, shape, need, workers, backend, report=not no_report)
         if estimated(est, estimate):

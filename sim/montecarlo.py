@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim import interrupts, memory
+from sim import interrupts
 from sim.engine import simulate_batch
 from sim.metrics import METRICS, Measured, measure
 from sim.model import Model, StrategyModel
@@ -218,8 +218,6 @@ def run_strategy_batch(
             plan = plan_part(trace, strategy, cal) if r < plan_cap(model) else None
             measured = dataclasses.replace(measured, months=months, plan=plan)
         out.append(measured)
-    del traces, trace
-    memory.trim()  # the next strategy's arrays start from a heap without this one's holes
     return out
 
 
