@@ -256,34 +256,22 @@ def run(
     """Run every strategy of SCENARIO and compare them."""
     with paused_collector():
         from sim import montecarlo
-        from sim.budget import check_run
         from sim.estimate import run_estimate, worth_a_pilot
-        from sim.loader import load_scenario
-        from sim.model import compile_scenario
         from sim.results import summarize, write_results
         from sim.table import comparison_table
 
-        loaded = load_scenario(scenario, allow_outside_files)
-        sc = _override(loaded.scenario, reps, seed)
-        if replication is not None:
-            if reps is not None or precision is not None:
-                raise UserError(
-                    ("--replication", "runs one replication: drop --reps / --precision")
-                )
-            sc = sc.model_copy(update={"replications": 1})
-        target = _precision(precision, max_reps, sc.replications)
-        check_backend(backend, scheduler)
-        workers = workers or montecarlo.default_workers()
-        # before compiling: the model's arrays over days × SKUs are the first large ones
-        cap = None if target is None else target.max_reps
         echo = None if quiet else _note
-        shape, need = check_run(sc, workers, backend, scheduler, echo, cap, timed=False)
-        model = compile_scenario(sc)
-        # what the rest needs of the scenario: its validated objects go (about 120 MB at 10,000
-        # SKUs, all alive during the simulation otherwise)
-        name, horizon, warmup = sc.name, sc.horizon_days, sc.warmup_days
-        sha256, path = loaded.sha256, loaded.path
-        del sc, loaded
+        job = (scenario, allow_outside_files, reps, seed, replication, precision, max_reps)
+        job += (backend, scheduler, workers or montecarlo.default_workers(), echo)
+        path = Path(scenario)
+        if path.is_file() and path.stat().st_size >= PREPARE_APART_BYTES:
+            from sim.workers import Pool
+
+            with Pool(1) as pool:  # a mistake comes back as the same UserError
+                prepared = next(pool.imap(_prepare_run, [job]))
+        else:
+            prepared = _prepare_run(job)
+        model, shape, need, target, workers, name, horizon, warmup, sha256, path = prepared
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         est = run_estimate(model, shape, need, workers, backend, report=not no_report)
         if estimated(est, estimate):
@@ -490,6 +478,39 @@ def notes(sc) -> list[tuple[str, str]]:
                 )
             )
     return out
+
+
+# A scenario file this large (about 4,000 SKUs) is read, checked and compiled in a child process
+# that sends back the compiled model: the validated objects of a large catalog are freed once
+# compiled, but the allocator keeps their pages in the process that made them (about 100 MB at
+# 10,000 SKUs, held through the whole simulation otherwise)
+PREPARE_APART_BYTES = 2**20
+
+
+def _prepare_run(job: tuple) -> tuple:
+    """``run``'s scenario file to its compiled model: load, apply the options, check the
+    memory (``echo`` prints the notes) and compile. Returns ``(model, shape, need, target,
+    workers, name, horizon_days, warmup_days, sha256, path)``."""
+    scenario, allow_outside_files, reps, seed, replication, precision, max_reps = job[:7]
+    backend, scheduler, workers, echo = job[7:]
+    from sim.budget import check_run
+    from sim.loader import load_scenario
+    from sim.model import compile_scenario
+
+    loaded = load_scenario(scenario, allow_outside_files)
+    sc = _override(loaded.scenario, reps, seed)
+    if replication is not None:
+        if reps is not None or precision is not None:
+            raise UserError(("--replication", "runs one replication: drop --reps / --precision"))
+        sc = sc.model_copy(update={"replications": 1})
+    target = _precision(precision, max_reps, sc.replications)
+    check_backend(backend, scheduler)
+    # before compiling: the model's arrays over days × SKUs are the first large ones
+    cap = None if target is None else target.max_reps
+    shape, need = check_run(sc, workers, backend, scheduler, echo, cap, timed=False)
+    model = compile_scenario(sc)
+    named = (sc.name, sc.horizon_days, sc.warmup_days, loaded.sha256, loaded.path)
+    return (model, shape, need, target, workers, *named)
 
 
 def _override(sc, reps, seed):

@@ -24,6 +24,9 @@ class UserError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(format_problem(loc, msg) for loc, msg in self.problems))
 
+    def __reduce__(self):
+        return UserError, (self.problems,)  # whole when sent from another process
+
 
 def printable(text: str) -> str:
     """``text`` with every control character (C0 including line breaks, DEL, C1, line and

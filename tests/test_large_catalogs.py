@@ -352,3 +352,64 @@ def test_fee_table_of_a_catalog_is_each_products_quote():
                 q.fulfillment_fee,
             )
     assert len(sizes) < len(products) * len(days)  # sizes shared between dates
+
+
+def test_a_large_scenario_is_prepared_in_a_child_process_with_the_same_results(
+    tmp_path, monkeypatch
+):
+    """Above ``PREPARE_APART_BYTES`` the scenario is read, checked and compiled in a child
+    process (its validated objects' pages die with it); the run and its files are the same."""
+    import yaml
+
+    import sim.cli
+    import sim.workers
+    from sim.cli import main
+
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(three_skus(), sort_keys=False), encoding="utf-8")
+    pools = []
+    real = sim.workers.Pool
+
+    def counted(*args, **kwargs):
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim.workers, "Pool", counted)
+    args = ["run", str(path), "--workers", "1", "--no-report", "--quiet"]
+    main([*args, "--out", str(tmp_path / "here")])
+    assert pools == []  # a small file: read in this process
+    monkeypatch.setattr(sim.cli, "PREPARE_APART_BYTES", 0)
+    main([*args, "--out", str(tmp_path / "apart")])
+    assert pools == [(1,)]
+    for name in ("skus.csv", "replications.csv", "months.csv", "plan.csv"):
+        here = (tmp_path / "here" / name).read_bytes()
+        assert here == (tmp_path / "apart" / name).read_bytes(), name
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("here", "apart"))
+    assert a["strategies"] == b["strategies"] and a["scenario"] == b["scenario"]
+
+
+def test_a_mistake_in_a_large_scenario_reads_as_in_a_small_one(tmp_path, monkeypatch, capsys):
+    import sim.cli
+    from sim.cli import main
+    from tests.helpers import ROOT
+
+    typos = str(ROOT / "tests" / "data" / "readme" / "typos.yaml")
+    with pytest.raises(SystemExit) as e:
+        main(["run", typos, "--out", str(tmp_path / "a")])
+    here = capsys.readouterr().err
+    monkeypatch.setattr(sim.cli, "PREPARE_APART_BYTES", 0)
+    with pytest.raises(SystemExit) as e2:
+        main(["run", typos, "--out", str(tmp_path / "b")])
+    assert e.value.code == e2.value.code == 2
+    assert capsys.readouterr().err == here
+    assert here.startswith("skus[0].demand.mean_per_dy (line 13): unknown key")
+
+
+def test_a_user_error_crosses_processes_whole():
+    import pickle
+
+    from sim.errors import UserError
+
+    e = UserError([("a.b (line 3)", "must be ≥ 0"), ("c", "unknown key")])
+    back = pickle.loads(pickle.dumps(e))
+    assert back.problems == e.problems and str(back) == str(e)
