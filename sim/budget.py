@@ -23,9 +23,10 @@ from sim.plan import PLAN_BYTES, PLAN_MIN_REPLICATIONS
 
 GB = 2**30
 BASE_MEMORY = 100 * 2**20  # interpreter, libraries, scenario (W measures 58 MB in all)
-# what reading a scenario leaves in the parent per SKU: the parsed YAML, its line numbers and
-# the validated objects are freed once compiled, but the allocator keeps most of their pages
-# (10,000 SKUs: about 140 MB)
+# what reading a scenario leaves in the process that reads it, per SKU: the parsed YAML, its
+# line numbers and the validated objects are freed once compiled, but the allocator keeps most
+# of their pages (10,000 SKUs: about 140 MB; ``run`` reads a large file in a child process that
+# ends before the simulation, counted here all the same: on the generous side)
 LOADED_SKU_BYTES = 16 * 2**10
 WORKER_MEMORY = 40 * 2**20  # a worker process's own pages (forked: the rest is shared)
 # the compiled model: per SKU, its demand sampler, product and prices; per SKU-day, the daily

@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import click
 
@@ -261,17 +261,31 @@ def run(
         from sim.table import comparison_table
 
         echo = None if quiet else _note
-        job = (scenario, allow_outside_files, reps, seed, replication, precision, max_reps)
-        job += (backend, scheduler, workers or montecarlo.default_workers(), echo)
-        path = Path(scenario)
-        if path.is_file() and path.stat().st_size >= PREPARE_APART_BYTES:
+        workers = workers or montecarlo.default_workers()
+        job = dict(
+            scenario=scenario,
+            allow_outside_files=allow_outside_files,
+            reps=reps,
+            seed=seed,
+            replication=replication,
+            precision=precision,
+            max_reps=max_reps,
+            backend=backend,
+            scheduler=scheduler,
+            workers=workers,
+            echo=echo,
+        )
+        file = Path(scenario)
+        if file.is_file() and file.stat().st_size >= PREPARE_APART_BYTES:
             from sim.workers import Pool
 
             with Pool(1) as pool:  # a mistake comes back as the same UserError
-                prepared = next(pool.imap(_prepare_run, [job]))
+                ready = next(pool.imap(_prepare_job, [job]))
         else:
-            prepared = _prepare_run(job)
-        model, shape, need, target, workers, name, horizon, warmup, sha256, path = prepared
+            ready = prepare_run(**job)
+        model, shape, need, target = ready.model, ready.shape, ready.need, ready.target
+        name, horizon, warmup = ready.name, ready.horizon_days, ready.warmup_days
+        sha256, path = ready.sha256, ready.path
     if estimate or (echo is not None and worth_a_pilot(shape, workers)):
         est = run_estimate(model, shape, need, workers, backend, report=not no_report)
         if estimated(est, estimate):
@@ -487,12 +501,36 @@ def notes(sc) -> list[tuple[str, str]]:
 PREPARE_APART_BYTES = 2**20
 
 
-def _prepare_run(job: tuple) -> tuple:
+class Prepared(NamedTuple):
+    """What ``run`` needs of its scenario once compiled (the validated objects stay behind)."""
+
+    model: Any
+    shape: Any
+    need: Any
+    target: Any  # montecarlo.Precision or None
+    name: str
+    horizon_days: int
+    warmup_days: int
+    sha256: str
+    path: Path
+
+
+def prepare_run(
+    *,
+    scenario,
+    allow_outside_files,
+    reps,
+    seed,
+    replication,
+    precision,
+    max_reps,
+    backend,
+    scheduler,
+    workers,
+    echo,
+) -> Prepared:
     """``run``'s scenario file to its compiled model: load, apply the options, check the
-    memory (``echo`` prints the notes) and compile. Returns ``(model, shape, need, target,
-    workers, name, horizon_days, warmup_days, sha256, path)``."""
-    scenario, allow_outside_files, reps, seed, replication, precision, max_reps = job[:7]
-    backend, scheduler, workers, echo = job[7:]
+    memory (``echo`` prints the notes) and compile."""
     from sim.budget import check_run
     from sim.loader import load_scenario
     from sim.model import compile_scenario
@@ -509,8 +547,21 @@ def _prepare_run(job: tuple) -> tuple:
     cap = None if target is None else target.max_reps
     shape, need = check_run(sc, workers, backend, scheduler, echo, cap, timed=False)
     model = compile_scenario(sc)
-    named = (sc.name, sc.horizon_days, sc.warmup_days, loaded.sha256, loaded.path)
-    return (model, shape, need, target, workers, *named)
+    return Prepared(
+        model,
+        shape,
+        need,
+        target,
+        sc.name,
+        sc.horizon_days,
+        sc.warmup_days,
+        loaded.sha256,
+        loaded.path,
+    )
+
+
+def _prepare_job(job: dict) -> Prepared:
+    return prepare_run(**job)  # a worker's task: one argument
 
 
 def _override(sc, reps, seed):

@@ -201,12 +201,23 @@ def _poisson_ppf(q: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return np.where(mu >= 0, np.where(temp >= q, vals1, vals) + 0.0, np.nan)
 
 
+def _scipy_nbinom_ppf():
+    """The function scipy.stats.nbinom.ppf calls, or None: it is private, another scipy may
+    not have it (then scipy.stats itself is used)."""
+    from scipy.special import _ufuncs
+
+    return getattr(_ufuncs, "_nbinom_ppf", None)
+
+
 def _nbinom_ppf(q: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
     """``scipy.stats.nbinom.ppf(q, n, p)``."""
-    from scipy.special import _ufuncs  # the function scipy.stats.nbinom.ppf calls
+    ppf = _scipy_nbinom_ppf()
+    if ppf is None:
+        from scipy import stats
 
+        return stats.nbinom.ppf(q, n, p)
     with np.errstate(over="ignore"):  # as scipy.stats (scipy gh-17432)
-        value = _ufuncs._nbinom_ppf(q, n, p) + 0.0
+        value = ppf(q, n, p) + 0.0
     return np.where((n > 0) & (p > 0) & (p <= 1), value, np.nan)
 
 

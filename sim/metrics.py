@@ -330,12 +330,19 @@ def _deliveries(trace: Trace, warmup: int) -> tuple[Deliveries, float]:
     sums = [np.zeros(skus) for _ in names]
     for lo, hi in day_blocks(warmup, days, skus):
         for k, name in enumerate(names):
-            block = np.zeros((hi - lo, skus))
-            for sh in parts:
-                block += getattr(sh, name)[lo:hi]
+            block = _nodes_added(parts, name, lo, hi, skus)
             block[0] += sums[k]
             sums[k] = block.sum(axis=0)
     return Deliveries(*sums), float(sums[3].sum())
+
+
+def _nodes_added(parts: list, name: str, lo: int, hi: int, skus: int) -> np.ndarray:
+    """(hi - lo, skus) the shippers' table ``name`` over days lo .. hi - 1, added node by node
+    (the order, and so the floats, of adding the nodes' whole tables)."""
+    block = np.zeros((hi - lo, skus))
+    for sh in parts:
+        block += getattr(sh, name)[lo:hi]
+    return block
 
 
 def deliveries_by_day(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -347,10 +354,7 @@ def deliveries_by_day(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     shipped, on_time = np.empty(days), np.empty(days)
     for lo, hi in day_blocks(0, days, skus):
         for out, name in ((shipped, "shipped"), (on_time, "on_time")):
-            block = np.zeros((hi - lo, skus))
-            for sh in parts:
-                block += getattr(sh, name)[lo:hi]
-            out[lo:hi] = block.sum(axis=1)
+            out[lo:hi] = _nodes_added(parts, name, lo, hi, skus).sum(axis=1)
     return shipped, on_time
 
 

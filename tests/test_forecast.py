@@ -539,3 +539,18 @@ def test_quantiles_are_scipy_stats_bit_for_bit():
         size = np.maximum(mm.ravel() / (r - 1.0), 1e-300)
         same(_nbinom_ppf(qq.ravel(), size, 1.0 / r), stats.nbinom.ppf(qq.ravel(), size, 1.0 / r))
     same(_poisson_ppf(np.array([0.5, 0.5]), np.array([-1.0, np.nan])), np.full(2, np.nan))
+
+
+def test_negative_binomial_quantile_without_scipys_private_function(monkeypatch):
+    """Should a scipy lack the private ufunc, scipy.stats gives the quantiles: the same."""
+    from scipy import stats
+
+    import sim.forecast
+    from sim.forecast import _nbinom_ppf
+
+    q = np.array([0.001, 0.5, 0.9, 0.95, 0.999])
+    size = np.array([0.2, 1.0, 3.5, 40.0, 1e4])
+    want = stats.nbinom.ppf(q, size, 0.4)
+    monkeypatch.setattr(sim.forecast, "_scipy_nbinom_ppf", lambda: None)
+    got = _nbinom_ppf(q, size, 0.4)
+    assert np.array_equal(got, want) and got.dtype == want.dtype
