@@ -63,7 +63,8 @@ from sim import interrupts
 from sim import optimize as opt
 from sim import scenario as sc
 from sim.errors import UserError
-from sim.metrics import INDEX, METRICS, RATES, bounded
+from sim.metric_names import INDEX, METRICS, RATES
+from sim.metrics import bounded
 from sim.model import DAYS_PER_MONTH, Model, StrategyModel, compile_strategy
 from sim.stats import interval, paired
 from sim.workers import WorkerLost

@@ -19,7 +19,7 @@ from sim.errors import UserError
 from sim.model import PATH_SKUS
 from sim.montecarlo import PATH_REPLICATIONS, batch_for
 from sim.months import MONTH_METRICS
-from sim.plan import PLAN_BYTES, PLAN_MIN_REPLICATIONS
+from sim.plan import QUANTILE_BYTES
 
 GB = 2**30
 BASE_MEMORY = 100 * 2**20  # interpreter, libraries, scenario (W measures 58 MB in all)
@@ -100,11 +100,12 @@ class Shape:
         kept = min(self.replications, PATH_REPLICATIONS)
         paths = kept * sum(4 * self.days * s.nodes * PATH_SKUS for s in self.strategies)
         totals = 2 * 8 * self.replications * len(self.strategies) * metrics  # and stacked
-        # the shipment plan (int32 units by lane, ISO week and SKU, for the first replications
-        # up to plan.PLAN_BYTES) and the month results (months × MONTH_METRICS per replication)
+        # the shipment plan (its replications' units wait in a temporary file, not in memory:
+        # one replication's units by lane, ISO week and SKU at a time, up to 4 bytes, with the
+        # cells some replication ordered in, and the percentiles' floats, plan.QUANTILE_BYTES,
+        # about twice over) and the month results (months × MONTH_METRICS per replication)
         weeks = self.days // 7 + 2
-        per_plan = sum(4 * s.lanes * weeks * self.skus for s in self.strategies)
-        plan = min(self.replications * per_plan, max(PLAN_BYTES, PLAN_MIN_REPLICATIONS * per_plan))
+        plan = max(6 * s.lanes * weeks * self.skus for s in self.strategies) + 3 * QUANTILE_BYTES
         months = 8 * self.replications * len(self.strategies) * (self.days // 28 + 2)
         months *= len(MONTH_METRICS)
         from sim.results import SKUS_IN_SUMMARY  # imported by run anyway
@@ -182,7 +183,7 @@ class Need:
 def run_need(shape: Shape, workers: int, backend: str = "local", local: bool = True) -> Need:
     """``run``: the model (shared by forked workers; one copy per Dask worker), each worker's
     arrays (only local workers count: a remote scheduler's are not this machine's), results."""
-    from sim.metrics import METRICS
+    from sim.metric_names import METRICS
 
     copies = 1 + (workers if backend == "dask" and local else 0)
     per_worker = shape.worker_bytes() if local else 0

@@ -28,20 +28,8 @@ import numpy as np
 
 from sim.distributions import DemandSampler
 from sim.errors import UserError
+from sim.metric_names import CHANNEL_METRICS
 
-CHANNEL_METRICS = (
-    "demand_units",
-    "sold_units",
-    "lost_units",
-    "fill_rate",
-    "orders_shipped",
-    "on_time_rate",
-    "revenue",
-    "cost_referral",
-    "cost_fulfillment",
-    "cost_mcf",
-    "cost_channel",
-)
 CHANNEL_INDEX = {m: i for i, m in enumerate(CHANNEL_METRICS)}
 CHANNEL_RATES = frozenset({"fill_rate", "on_time_rate"})
 

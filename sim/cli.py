@@ -27,7 +27,7 @@ class LazyGroup(click.Group):
     """A click group whose heavier commands are imported only when used."""
 
     lazy: ClassVar[dict[str, str]] = {
-        "fees": "sim.fees.command:fees",
+        "fees": "sim.fees_command:fees",
         "sweep": "sim.sweep_command:sweep",
         "optimize": "sim.optimize_command:optimize",
         "assign": "sim.assign_command:assign",
@@ -728,7 +728,7 @@ MAX_HALF_WIDTH = 1e12
 
 def _precision(spec: str | None, max_reps: int | None, replications: int):
     """``--precision METRIC=HALF_WIDTH`` as a ``montecarlo.Precision`` (None when not given)."""
-    from sim.metrics import METRICS
+    from sim.metric_names import METRICS
     from sim.montecarlo import Precision
 
     if spec is None:

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from sim.health import TARGETS
+from sim.health_targets import TARGETS
 from sim.i18n import t
-from sim.metrics import COST_PARTS, INDEX
+from sim.metric_names import COST_PARTS, INDEX
 from sim.stats import paired, t_quantile
 from sim.table import fmt
 

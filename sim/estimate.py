@@ -136,7 +136,7 @@ def overhead_seconds(shape: Shape, backend: str, report: bool, startup: bool = T
     """What a command costs besides the simulation: start-up, building Amazon's fee tables,
     writing the results, the report (one process: slower while others share the cores)."""
     from sim.budget import FEE_SKU_DAYS_PER_SECOND
-    from sim.metrics import METRICS
+    from sim.metric_names import METRICS
 
     rows = len(shape.strategies) * (shape.skus * len(METRICS) + shape.replications)
     out = (STARTUP_SECONDS if startup else 0.0) + shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND

@@ -67,6 +67,19 @@ def live() -> Iterator[None]:
         _state["live"] = before
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """Signals are only recorded inside: a step that must finish whole or not at all (adding
+    a replication's results, which a ``KeyboardInterrupt`` raised half-way would leave partly
+    counted). The next ``check()`` raises for one that arrived."""
+    before = _state["live"]
+    _state["live"] = False
+    try:
+        yield
+    finally:
+        _state["live"] = before
+
+
 def check() -> None:
     """Raise ``KeyboardInterrupt`` if a signal arrived while live: the handler's own raise can
     be swallowed (it may land in a garbage-collector callback or a ``__del__``, where Python

@@ -14,92 +14,11 @@ import numpy as np
 
 from sim.blocks import day_blocks
 from sim.engine import Trace
-from sim.health import BREACH_METRICS, breaches, seller_record
+from sim.health import breaches, seller_record
+from sim.health_targets import BREACH_METRICS
+from sim.metric_names import COST_PARTS, INDEX, METRICS, RATES
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 from sim.stats import clipped
-
-COST_PARTS = (
-    "product",
-    "freight",
-    "fulfillment",
-    "storage",
-    "aged_inventory",
-    "low_inventory",
-    "placement",
-    "referral",
-    "returns",
-    "transfer",
-    "receiving",
-    "fixed",
-    "mcf",
-    "channel",
-)
-METRICS = (
-    "demand_units",
-    "sold_units",
-    "fill_rate",
-    "cycle_service_level",
-    "lost_units",
-    "backordered_units",
-    "cancelled_units",
-    "avg_on_hand_units",
-    "avg_backorder_units",
-    "orders_shipped",
-    "on_time_rate",
-    "late_shipment_rate",
-    "cancel_rate",
-    "valid_tracking_rate",
-    "order_defect_rate",
-    "avg_delivery_days",
-    "revenue",
-    *(f"cost_{p}" for p in COST_PARTS),
-    "total_cost",
-    "profit",
-    "lost_margin",
-    "account_health_breach_rate",
-    "account_health_breach_days",
-    *BREACH_METRICS,
-    "badge_lost_days",
-    "sfp_breach_rate",
-)
-INDEX = {m: i for i, m in enumerate(METRICS)}
-# shares of something, between 0 and 1 by definition: their intervals are clipped to [0, 1]
-# (and paired differences of them to [-1, 1]); add any new rate here
-RATES = frozenset(
-    {
-        "fill_rate",
-        "cycle_service_level",
-        "on_time_rate",
-        "late_shipment_rate",
-        "cancel_rate",
-        "valid_tracking_rate",
-        "order_defect_rate",
-        "account_health_breach_rate",
-        *BREACH_METRICS,
-        "sfp_breach_rate",
-    }
-)
-LOWER_IS_BETTER = frozenset(
-    {
-        "lost_units",
-        "backordered_units",
-        "cancelled_units",
-        "avg_on_hand_units",
-        "avg_backorder_units",
-        "late_shipment_rate",
-        "cancel_rate",
-        "order_defect_rate",
-        "avg_delivery_days",
-        *(f"cost_{p}" for p in COST_PARTS),
-        "total_cost",
-        "lost_margin",
-        "account_health_breach_rate",
-        "account_health_breach_days",
-        *BREACH_METRICS,
-        "badge_lost_days",
-        "sfp_breach_rate",
-    }
-)
 
 
 def bounded(metric: str, stat: dict, difference: bool = False) -> dict:
@@ -117,7 +36,7 @@ class Measured:
     ``paths`` the end-of-day on-hand of a few SKUs at every node, (days, nodes, k), when kept;
     ``months`` the strategy totals by calendar month (``sim.months``) and ``plan`` the
     shipment plan's numbers (``sim.plan``), when a run asks for them; ``channels`` the totals
-    per sales channel, Amazon first, (1 + channels, ``sim.channels.CHANNEL_METRICS``), when
+    per sales channel, Amazon first, (1 + channels, ``sim.metric_names.CHANNEL_METRICS``), when
     the scenario has channels."""
 
     skus: np.ndarray

@@ -27,10 +27,11 @@ import numpy as np
 
 from sim import interrupts
 from sim.engine import simulate_batch
-from sim.metrics import METRICS, Measured, measure
+from sim.metric_names import METRICS
+from sim.metrics import Measured, measure
 from sim.model import Model, StrategyModel
 from sim.months import MONTH_METRICS, check_months, measure_months, month_windows
-from sim.plan import PlanPart, plan_cap, plan_part
+from sim.plan import PlanStore, plan_cap, plan_part
 from sim.stats import interval
 from sim.workers import WorkerLost
 
@@ -327,7 +328,7 @@ class Results:
     error: ReplicationError | None = None  # the replication that failed, if one did
     first: int = 0  # index of the first replication (``run --replication N``)
     months: np.ndarray | None = None  # (reps_done, strategies, months, MONTH_METRICS)
-    plan: list[list[PlanPart]] = field(default_factory=list)  # [strategy][rep], first ones
+    plan: PlanStore | None = None  # the first replications' shipment plans
     # (reps_done, strategies, 1 + channels, CHANNEL_METRICS) when the scenario has channels
     channels: np.ndarray | None = None
 
@@ -368,7 +369,7 @@ class Accumulator:
         self.m2 = np.zeros(shape)
         self.paths: list[list[np.ndarray]] = [[] for _ in model.strategies]
         self.months: list[np.ndarray] = []
-        self.plan: list[list[PlanPart]] = [[] for _ in model.strategies]
+        self.plan = PlanStore(len(model.strategies))
         self.channels: list[np.ndarray] = []
 
     def add(self, measured: list[Measured]) -> None:
@@ -377,7 +378,7 @@ class Accumulator:
             if m.paths is not None:
                 self.paths[s].append(m.paths)
             if m.plan is not None:
-                self.plan[s].append(m.plan)
+                self.plan.add(s, m.plan)
         if all(m.months is not None for m in measured):
             self.months.append(np.stack([m.months for m in measured]))
         if self.model.catalog.channels:  # per-channel totals only when there are channels
@@ -404,7 +405,7 @@ class Accumulator:
             months = np.zeros((*shape, len(MONTH_METRICS)))
         channels = None
         if self.model.catalog.channels:
-            from sim.channels import CHANNEL_METRICS
+            from sim.metric_names import CHANNEL_METRICS
 
             shape = (len(self.model.strategies), 1 + len(self.model.catalog.channels))
             channels = (
@@ -565,7 +566,8 @@ def run(
         with interrupts.live(), runner(model, workers, backend, scheduler) as run_batch:
             while done < target:
                 for measured in run_batch(range(done, target)):
-                    acc.add(measured)
+                    with interrupts.held():  # a replication is counted whole or not at all
+                        acc.add(measured)
                     if progress:
                         progress(1)
                     interrupts.check()

@@ -42,7 +42,8 @@ from sim.awd import awd_charges
 from sim.charges import aged_snapshots, lil_rates, returns_charges, rowdot
 from sim.engine import Trace
 from sim.labels import EPS
-from sim.metrics import COST_PARTS, INDEX, deliveries_by_day, units_shipped
+from sim.metric_names import COST_PARTS, INDEX
+from sim.metrics import deliveries_by_day, units_shipped
 from sim.model import DAYS_PER_MONTH, Calendar, CatalogModel, StrategyModel
 
 RATIOS = ("fill_rate", "avg_on_hand_units", "on_time_rate")

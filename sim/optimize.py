@@ -54,7 +54,8 @@ from sim import interrupts
 from sim import scenario as sc
 from sim.distributions import total_days, z_value
 from sim.errors import UserError
-from sim.metrics import INDEX, METRICS, bounded
+from sim.metric_names import INDEX, METRICS, TARGET_METRICS
+from sim.metrics import bounded
 from sim.model import Lane, Model, StrategyModel, protection_demand
 from sim.montecarlo import (
     Inputs,
@@ -68,7 +69,6 @@ from sim.stats import Interval, interval, paired
 from sim.table import fmt, render
 from sim.workers import WorkerLost
 
-TARGET_METRICS = ("cycle_service_level", "fill_rate", "on_time_rate")
 WHERE = "--target"
 REPAIR_ROUNDS = 3
 CACHE_BYTES = 256 * 2**20  # replication inputs kept in memory at most (else drawn again)

@@ -21,7 +21,7 @@ from sim.cli import (
     stopped_after,
 )
 from sim.errors import UserError
-from sim.optimize import TARGET_METRICS
+from sim.metric_names import TARGET_METRICS
 
 EVERY_MONTH = ("fill_rate", "cycle_service_level")  # metrics the month-by-month search reads
 

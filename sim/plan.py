@@ -12,14 +12,17 @@ Over replications (in the parent, ``plan_rows``): the median and the 10th and 90
 of the units (linear interpolation between order statistics, NumPy's default), and the expected
 arrival week: the ISO week of the median arrival day over the replications where the week had
 an order. Only (lane, week, SKU) cells with an order in some replication get a row. The
-replications kept for the plan are the first ``plan_replications`` (all of them unless the
-catalog is so large that ``PLAN_BYTES`` would not hold them: ``plan_cap``).
+replications kept for the plan are the first ``plan_cap`` (all of them unless the catalog is so
+large that ``PLAN_BYTES`` would not hold them); the parent keeps their units in a temporary file
+(``PlanStore``), not in memory, and computes the percentiles a block of cells at a time
+(``QUANTILE_BYTES``), so its memory does not grow with replications.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +35,7 @@ PLAN_BYTES = 256 * 2**20  # units ordered kept in the parent for the plan's perc
 PLAN_MIN_REPLICATIONS = 10  # ... unless fewer replications than this would be kept
 QUANTILES = (0.5, 0.1, 0.9)
 ROWS_PER_BLOCK = 50_000  # plan.csv rows built at once (as Python lists, then written)
+QUANTILE_BYTES = 8 * 2**20  # the replications' units (as floats) of the cells computed at once
 COLUMNS = (
     "strategy",
     "kind",
@@ -145,6 +149,88 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.where(cum[:, -1] > 0, got, np.nan)
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """Where one array of a replication's plan is in the store's file."""
+
+    offset: int
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+
+class PlanStore:
+    """The kept replications' plans (``PlanPart``), strategy by strategy, with their units in an
+    unnamed temporary file (the system's temporary folder; gone when the run ends) instead of
+    in memory: what the run holds does not grow with its replications. The percentiles read
+    back a block of cells over the replications at a time (``plan_blocks``)."""
+
+    def __init__(self, strategies: int):
+        self._file = None  # opened with the first part
+        self._end = 0
+        self._kept: list[list[tuple[_Stored, np.ndarray, _Stored]]] = [
+            [] for _ in range(strategies)
+        ]
+
+    def __bool__(self) -> bool:
+        return any(self._kept)
+
+    def add(self, strategy: int, part: PlanPart) -> None:
+        """Keep one replication's plan of ``strategy`` (the next replication)."""
+        units, fba = self._put(part.units), self._put(part.fba)
+        self._kept[strategy].append((units, part.arrival, fba))
+
+    def kept(self, strategy: int) -> int:
+        """Replications of ``strategy`` kept."""
+        return len(self._kept[strategy])
+
+    def part(self, strategy: int, replication: int) -> PlanPart:
+        """The ``replication``-th kept plan of ``strategy``, whole."""
+        units, arrival, fba = self._kept[strategy][replication]
+        return PlanPart(self._get(units), arrival, self._get(fba))
+
+    def arrivals(self, strategy: int, lane: int) -> np.ndarray:
+        """(replications, weeks) median arrival day of each week's units on ``lane``."""
+        return np.stack([arrival[lane] for _, arrival, _ in self._kept[strategy]])
+
+    def units(self, strategy: int, lane: int, lo: int, hi: int) -> list[np.ndarray]:
+        """Each kept replication's units ordered on ``lane`` in the (week, SKU) cells ``lo`` to
+        ``hi`` (flat, week by week)."""
+        out = []
+        for units, _, _ in self._kept[strategy]:
+            row = lane * units.shape[1] * units.shape[2]
+            out.append(self._get(units, row + lo, row + hi))
+        return out
+
+    def fba(self, strategy: int, index: int, lo: int, hi: int) -> list[np.ndarray]:
+        """Each kept replication's FBA stock (``PlanPart.fba`` flat: November 1 ``index // 2``,
+        without / with what is on the way) of SKUs ``lo`` to ``hi``."""
+        out = []
+        for _, _, fba in self._kept[strategy]:
+            row = index * fba.shape[2]
+            out.append(self._get(fba, row + lo, row + hi))
+        return out
+
+    def _put(self, a: np.ndarray) -> _Stored:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the store
+        a = np.ascontiguousarray(a)
+        self._file.seek(self._end)
+        self._file.write(memoryview(a.reshape(-1)).cast("B"))
+        stored = _Stored(self._end, a.dtype, a.shape)
+        self._end += a.nbytes
+        return stored
+
+    def _get(self, stored: _Stored, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Elements ``lo`` to ``hi`` of a stored array, flat (C order); the whole array, in its
+        shape, by default."""
+        whole = hi is None
+        hi = int(np.prod(stored.shape)) if whole else hi
+        size = stored.dtype.itemsize
+        self._file.seek(stored.offset + lo * size)
+        out = np.frombuffer(self._file.read((hi - lo) * size), dtype=stored.dtype)
+        return out.reshape(stored.shape) if whole else out
+
+
 def plan_cap(model: Model) -> int:
     """Replications (the first ones) whose plan is kept: as many as ``PLAN_BYTES`` holds, at
     least ``PLAN_MIN_REPLICATIONS``."""
@@ -159,9 +245,7 @@ def lane_name(model: StrategyModel, lane) -> str:
     return f"{source}->{model.nodes[lane.node].name}"
 
 
-def plan_rows(
-    model: Model, parts: list[list[PlanPart]], skus: Sequence[int] | None = None
-) -> Iterator[dict]:
+def plan_rows(model: Model, parts: PlanStore, skus: Sequence[int] | None = None) -> Iterator[dict]:
     """``plan.csv``'s rows as dicts (keys ``COLUMNS``), in the order of :func:`plan_blocks`."""
     for columns, _ in plan_blocks(model, parts, skus):
         for row in zip(*columns, strict=True):
@@ -169,7 +253,7 @@ def plan_rows(
 
 
 def plan_blocks(
-    model: Model, parts: list[list[PlanPart]], skus: Sequence[int] | None = None
+    model: Model, parts: PlanStore, skus: Sequence[int] | None = None
 ) -> Iterator[tuple[list[list], tuple[int, ...]]]:
     """``plan.csv``'s rows in blocks of columns (``COLUMNS``) with the indices of the columns
     holding user text, strategy by strategy: ``kind`` ``order`` (units ordered on a lane in an
@@ -184,22 +268,32 @@ def plan_blocks(
     text = (0, 2, 3)  # strategy, lane, sku
     mondays = [d.isoformat() for d in pc.mondays]
     for s, strategy in enumerate(model.strategies):
-        kept = parts[s] if s < len(parts) else []
-        if not kept:
+        reps = parts.kept(s)
+        if not reps:
             continue
-        units = np.stack([p.units for p in kept])  # (reps, lanes, weeks, skus)
-        ordered = (units.max(axis=0) > 0) & chosen
+        # (lanes, weeks, skus) whether some replication ordered, one replication at a time
+        ordered = parts.part(s, 0).units > 0
+        for r in range(1, reps):
+            ordered |= parts.part(s, r).units > 0
+        ordered &= chosen
+        n_skus = ordered.shape[2]
+        span = _rows_at_once(reps)  # cells of the (week, SKU) grid read at once
         for i, lane in enumerate(strategy.lanes):
             name = lane_name(strategy, lane)
-            cells = np.argwhere(ordered[i])  # (week, sku) in week order
-            if not len(cells):
+            grid = ordered[i].ravel()  # week by week, SKU by SKU
+            if not grid.any():
                 continue
-            q = np.quantile(units[:, i].astype(float), QUANTILES, axis=0)
-            arrivals = np.stack([p.arrival[i] for p in kept])  # (reps, weeks)
-            arrive = {k: _arrival_week(arrivals[:, k], start) for k in np.unique(cells[:, 0])}
-            for lo in range(0, len(cells), ROWS_PER_BLOCK):  # a large catalog's rows in parts
-                week, sku = cells[lo : lo + ROWS_PER_BLOCK, 0], cells[lo : lo + ROWS_PER_BLOCK, 1]
-                rows = len(week)
+            arrivals = parts.arrivals(s, i)  # (reps, weeks)
+            weeks_ordered = np.unique(np.flatnonzero(grid) // n_skus)
+            arrive = {k: _arrival_week(arrivals[:, k], start) for k in weeks_ordered.tolist()}
+            for lo in range(0, grid.size, span):
+                hi = min(lo + span, grid.size)
+                cells = np.flatnonzero(grid[lo:hi])
+                if not len(cells):
+                    continue
+                q = _quantiles([u[cells] for u in parts.units(s, i, lo, hi)])  # (3, rows)
+                week, sku = np.divmod(lo + cells, n_skus)
+                rows = len(cells)
                 weeks = week.tolist()
                 yield (
                     [
@@ -209,35 +303,51 @@ def plan_blocks(
                         [ids[j] for j in sku.tolist()],
                         [pc.labels[k] for k in weeks],
                         [mondays[k] for k in weeks],
-                        *(_cents(q[c, week, sku]) for c in range(len(QUANTILES))),
+                        *(_cents(q[c]) for c in range(len(QUANTILES))),
                         [arrive[k] for k in weeks],
                     ],
                     text,
                 )
-        fba = np.stack([p.fba for p in kept])  # (reps, nov1s, 2, skus)
-        if not fba.shape[1] or not any(node.fba is not None for node in strategy.nodes):
+        if not len(pc.nov1) or not any(node.fba is not None for node in strategy.nodes):
             continue
-        q = np.quantile(fba.astype(float), QUANTILES, axis=0)  # (3, nov1s, 2, skus)
         where = "+".join(node.name for node in strategy.nodes if node.fba is not None)
-        picked = np.flatnonzero(chosen)
-        sku_ids = [ids[j] for j in picked.tolist()]
-        rows = len(sku_ids)
         for n, t in enumerate(pc.nov1):
             day = start + dt.timedelta(days=t)
             for c, kind in enumerate(("fba_on_hand", "fba_on_hand_in_transit")):
-                yield (
-                    [
-                        [strategy.name] * rows,
-                        [kind] * rows,
-                        [where] * rows,
-                        sku_ids,
-                        [iso_week(day)] * rows,
-                        [day.isoformat()] * rows,
-                        *(_cents(q[x, n, c, picked]) for x in range(len(QUANTILES))),
-                        [""] * rows,
-                    ],
-                    text,
-                )
+                for lo in range(0, n_skus, span):
+                    hi = min(lo + span, n_skus)
+                    picked = np.flatnonzero(chosen[lo:hi])
+                    if not len(picked):
+                        continue
+                    q = _quantiles([f[picked] for f in parts.fba(s, 2 * n + c, lo, hi)])
+                    rows = len(picked)
+                    yield (
+                        [
+                            [strategy.name] * rows,
+                            [kind] * rows,
+                            [where] * rows,
+                            [ids[j] for j in (lo + picked).tolist()],
+                            [iso_week(day)] * rows,
+                            [day.isoformat()] * rows,
+                            *(_cents(q[x]) for x in range(len(QUANTILES))),
+                            [""] * rows,
+                        ],
+                        text,
+                    )
+
+
+def _rows_at_once(replications: int) -> int:
+    """Cells whose percentiles are computed together: ``ROWS_PER_BLOCK``, fewer when that many
+    cells' units over every replication (as floats) would pass ``QUANTILE_BYTES``."""
+    return max(1, min(ROWS_PER_BLOCK, QUANTILE_BYTES // (8 * replications)))
+
+
+def _quantiles(units: list[np.ndarray]) -> np.ndarray:
+    """(QUANTILES, cells) percentiles over replications of each cell, from one (cells,) array
+    per replication: NumPy's default (linear) interpolation, the same numbers cell by cell
+    as over the whole plan at once."""
+    sample = np.stack(units).astype(float)  # a copy of its own: sorted in place
+    return np.quantile(sample, QUANTILES, axis=0, overwrite_input=True)
 
 
 def _cents(values: np.ndarray) -> list[float]:

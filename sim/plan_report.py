@@ -26,7 +26,7 @@ def _units(row: dict) -> str:
 
 def plan_section(results) -> str:
     """The HTML section, or "" when the run kept no plan."""
-    if results is None or not getattr(results, "plan", None) or not any(results.plan):
+    if results is None or not getattr(results, "plan", None):
         return ""
     model = results.model
     top = list(model.path_skus[:PLAN_SKUS]) or list(range(min(PLAN_SKUS, len(model.catalog.ids))))
@@ -41,7 +41,7 @@ def plan_section(results) -> str:
                 )
         else:
             stock.setdefault(row["strategy"], {})[(row["date"], row["sku"], row["kind"])] = row
-    kept = len(results.plan[0]) if results.plan and results.plan[0] else 0
+    kept = results.plan.kept(0)
     ids = [model.catalog.ids[j] for j in top]
     parts = []
     for strategy in model.strategy_names:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sim.charts import DPI
 from sim.glossary import glossary_section
-from sim.health import BREACH_METRICS, TARGETS
+from sim.health_targets import BREACH_METRICS, TARGETS
 from sim.i18n import N_, language, t
-from sim.metrics import LOWER_IS_BETTER
+from sim.metric_names import LOWER_IS_BETTER
 from sim.results import top_skus, write_atomic
 from sim.table import channel_breakdown, fmt, fmt_ci, kind_of
 
@@ -176,7 +176,7 @@ def _profits(results) -> dict | None:
     model = getattr(results, "model", None)
     if model is None or results.replications == 0:
         return None
-    from sim.metrics import INDEX
+    from sim.metric_names import INDEX
 
     profit = results.totals[:, :, INDEX["profit"]]
     return {name: profit[:, k] for k, name in enumerate(model.strategy_names)}

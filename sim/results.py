@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from sim.decide import decision, recommend
-from sim.health import TARGETS
+from sim.health_targets import TARGETS
 from sim.i18n import using
-from sim.metrics import LOWER_IS_BETTER, METRICS, RATES, bounded
+from sim.metric_names import LOWER_IS_BETTER, METRICS, RATES
+from sim.metrics import bounded
 from sim.montecarlo import Results
 from sim.months import MONTH_METRICS
 from sim.plan import COLUMNS as PLAN_COLUMNS
@@ -104,7 +105,8 @@ def summarize(results: Results, scenario_name: str, sha256: str, horizon: int, w
 def channel_intervals(results: Results, s: int) -> dict:
     """``{channel: {"metrics": {metric: interval}}}`` of strategy ``s``, ``amazon`` first
     (``sim.channels``)."""
-    from sim.channels import CHANNEL_METRICS, channel_names
+    from sim.channels import channel_names
+    from sim.metric_names import CHANNEL_METRICS
 
     conf = results.model.confidence
     return {
@@ -294,16 +296,17 @@ def _safe_cell(v):
     return v
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8, or bytes) to ``path`` via a temporary file and a
-    rename, so the file is never half-written and a failed write (a full disk) leaves the old
-    file as it was."""
+def write_atomic(path: Path, content: str | bytes | Iterable[str]) -> None:
+    """Write ``content`` (text as UTF-8, bytes, or text in pieces written as they come) to
+    ``path`` via a temporary file and a rename, so the file is never half-written and a failed
+    write (a full disk) leaves the old file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    pieces = [content] if isinstance(content, str | bytes) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for piece in pieces:
+                f.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             f.flush()
             os.fsync(f.fileno())  # a full disk fails here, before the old file is replaced
         os.chmod(tmp, 0o666 & ~_umask())  # what a plain open() would give, not mkstemp's 0600
@@ -320,7 +323,13 @@ def _umask() -> int:
 
 
 def summary_json(summary: dict) -> str:
-    """The exact text of ``summary.json``: one metric, SKU or comparison per line.
+    """The exact text of ``summary.json`` (see :func:`summary_pieces`)."""
+    return "".join(summary_pieces(summary))
+
+
+def summary_pieces(summary: dict) -> Iterator[str]:
+    """``summary.json``'s text in pieces, one metric, SKU or comparison per line, so that a
+    large catalog's file is written as it is encoded (never held whole, nor its lines).
 
     Leaves are encoded by the C JSON encoder (pretty-printing all of a large catalog with
     ``indent`` would take longer than simulating it).
@@ -329,54 +338,58 @@ def summary_json(summary: dict) -> str:
     def enc(x) -> str:
         return json.dumps(x, ensure_ascii=False, allow_nan=False)
 
-    def block(items: list[str], pad: str, open_: str, close: str) -> str:
-        if not items:
-            return open_ + close
-        return open_ + "\n" + ",\n".join(pad + "  " + i for i in items) + "\n" + pad + close
+    def block(items: Iterable, pad: str, open_: str, close: str) -> Iterator[str]:
+        # each item a string or an iterator of pieces, one line (or nested block) each
+        first = True
+        for item in items:
+            yield (open_ + "\n" if first else ",\n") + pad + "  "
+            first = False
+            if isinstance(item, str):
+                yield item
+            else:
+                yield from item
+        yield open_ + close if first else "\n" + pad + close
 
-    def mapping(d: dict, pad: str) -> str:
-        return block([f"{enc(k)}: {enc(v)}" for k, v in d.items()], pad, "{", "}")
+    def mapping(d: dict, pad: str) -> Iterator[str]:
+        return block((f"{enc(k)}: {enc(v)}" for k, v in d.items()), pad, "{", "}")
 
-    lines = []
-    for key, value in summary.items():
-        if key == "strategies":
-            strategies = [
-                f"{enc(name)}: "
-                + block(
-                    [
-                        f'"metrics": {mapping(s["metrics"], "      ")}',
-                        f'"account_health_breaches": {enc(s["account_health_breaches"])}',
-                    ]
-                    + (
-                        [f'"skus": {mapping(s["skus"], "      ")}']
-                        if "skus" in s
-                        else [f'"skus_file": {enc(s["skus_file"])}']
-                    )
-                    + ([f'"months": {mapping(s["months"], "      ")}'] if "months" in s else [])
-                    + (
-                        [f'"channels": {mapping(s["channels"], "      ")}']
-                        if "channels" in s
-                        else []
-                    ),
-                    "    ",
-                    "{",
-                    "}",
-                )
-                for name, s in value.items()
-            ]
-            lines.append(f"{enc(key)}: " + block(strategies, "  ", "{", "}"))
-        elif key == "comparisons":
-            lines.append(f"{enc(key)}: " + block([enc(c) for c in value], "  ", "[", "]"))
+    def keyed(key: str, pieces: Iterable[str]) -> Iterator[str]:
+        yield f"{enc(key)}: "
+        yield from pieces
+
+    def strategy(s: dict) -> Iterator[str]:
+        pad = "      "
+        yield keyed("metrics", mapping(s["metrics"], pad))
+        yield f'"account_health_breaches": {enc(s["account_health_breaches"])}'
+        if "skus" in s:
+            yield keyed("skus", mapping(s["skus"], pad))
         else:
-            lines.append(f"{enc(key)}: {enc(value)}")
-    return block(lines, "", "{", "}") + "\n"
+            yield f'"skus_file": {enc(s["skus_file"])}'
+        for key in ("months", "channels"):
+            if key in s:
+                yield keyed(key, mapping(s[key], pad))
+
+    def top() -> Iterator:
+        for key, value in summary.items():
+            if key == "strategies":
+                strategies = (
+                    keyed(name, block(strategy(s), "    ", "{", "}")) for name, s in value.items()
+                )
+                yield keyed(key, block(strategies, "  ", "{", "}"))
+            elif key == "comparisons":
+                yield keyed(key, block((enc(c) for c in value), "  ", "[", "]"))
+            else:
+                yield f"{enc(key)}: {enc(value)}"
+
+    yield from block(top(), "", "{", "}")
+    yield "\n"
 
 
 def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
     """Write summary.json, replications.csv, skus.csv (and months.csv, plan.csv when the run
     has them) into ``out``; return the paths."""
     files = {
-        "summary.json": summary_json(summary),
+        "summary.json": summary_pieces(summary),
         "replications.csv": csv_text(replications_rows(results)),
     }
     if any("months" in s for s in summary["strategies"].values()):
@@ -387,7 +400,7 @@ def write_results(out: Path, summary: dict, results: Results) -> list[Path]:
         paths.append(out / name)
     write_columns_atomic(out / SKUS, sku_header(), ((b, (0, 1)) for b in sku_blocks(results)))
     paths.insert(2, out / SKUS)
-    if any(results.plan):
+    if results.plan:
         blocks = plan_blocks(results.model, results.plan)
         write_columns_atomic(out / PLAN, list(PLAN_COLUMNS), blocks)
         paths.append(out / PLAN)

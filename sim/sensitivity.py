@@ -29,7 +29,7 @@ from sim import montecarlo
 from sim import sweep as sw
 from sim.errors import UserError
 from sim.loader import format_loc, validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.scenario import Scenario
 from sim.stats import interval
@@ -377,6 +377,7 @@ def run_plan(
             compile_scenario(sc), workers=workers, progress=progress, backend=backend,
             scheduler=scheduler,
         )  # fmt: skip
+        res.plan = None  # no shipment plan here: close its temporary file (one per point)
         if not res.complete:
             return results, False
         results.append(res)

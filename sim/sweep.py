@@ -31,7 +31,8 @@ import yaml
 from sim import montecarlo
 from sim.errors import UserError
 from sim.loader import ScenarioLoader, format_loc, validate
-from sim.metrics import INDEX, LOWER_IS_BETTER, METRICS, bounded
+from sim.metric_names import BREAK_EVEN_METRICS, INDEX, LOWER_IS_BETTER, METRICS
+from sim.metrics import bounded
 from sim.model import compile_scenario
 from sim.scenario import Scenario
 from sim.stats import Interval, interval
@@ -39,7 +40,6 @@ from sim.table import fmt_ci, render
 
 WHERE = "--set"
 MAX_POINTS = 10_000
-BREAK_EVEN_METRICS = ("profit", "total_cost")
 TABLE_METRICS = (
     ("profit", "money"),
     ("total_cost", "money"),
@@ -216,6 +216,7 @@ def run_points(
             backend=backend,
             scheduler=scheduler,
         )
+        res.plan = None  # no shipment plan here: close its temporary file (one per point)
         if not res.complete:
             return results, False
         results.append(res)

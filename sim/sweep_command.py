@@ -19,8 +19,7 @@ from sim.cli import (
     run_options,
     stopped_after,
 )
-from sim.metrics import METRICS
-from sim.sweep import BREAK_EVEN_METRICS
+from sim.metric_names import BREAK_EVEN_METRICS, METRICS
 
 
 @click.command()

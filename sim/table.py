@@ -6,9 +6,9 @@ import re
 import shutil
 import unicodedata
 
-from sim.channels import CHANNEL_METRICS
-from sim.health import BREACH_METRICS
+from sim.health_targets import BREACH_METRICS
 from sim.i18n import t
+from sim.metric_names import CHANNEL_METRICS
 
 HEADLINE = (
     "profit",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim import montecarlo
 from sim.loader import load_scenario, validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sim import assign as asg
 from sim.cli import cli, main
 from sim.loader import validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import DAYS_PER_MONTH, compile_scenario
 from sim.montecarlo import run
 

@@ -31,7 +31,7 @@ from sim import montecarlo
 from sim.awd import awd_rates
 from sim.errors import UserError
 from sim.loader import validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.montecarlo import Streams
 from sim.months import MONTH_INDEX, measure_months, month_windows

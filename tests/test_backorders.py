@@ -7,7 +7,7 @@ import pytest
 
 from sim import backorders, engine
 from sim.backorders import BackorderQueue
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from tests.helpers import run_dict, scenario
 
 

@@ -9,7 +9,6 @@ from sim import budget, cli
 from sim.errors import UserError
 from sim.loader import validate
 from sim.months import MONTH_METRICS
-from sim.plan import PLAN_BYTES
 from tests.helpers import scenario
 
 MIB = 2**20
@@ -60,10 +59,12 @@ def test_the_estimate_from_the_parsed_scenario_by_hand():
     # results: 640 bytes per (strategy, metric, SKU) (summary.json holds every SKU's
     # intervals); what loading left, 16 KiB a SKU; 20 replications' paths of the top 5
     # SKUs at 1 node (4 bytes a day); every replication's totals, kept and stacked (8 bytes);
-    # the shipment plan (int32 by lane, ISO week: 56 // 7 + 2 = 10, SKU) of all 20 replications
-    # (well under PLAN_BYTES); month results: 8 bytes × (56 // 28 + 2 = 4) months × month metrics
+    # the shipment plan, the same for any number of replications (they wait in a file): one
+    # replication's units and the ordered cells, 6 bytes by lane, ISO week (56 // 7 + 2 = 10)
+    # and SKU, and the percentiles' floats, 3 × QUANTILE_BYTES; month results: 8 bytes ×
+    # (56 // 28 + 2 = 4) months × month metrics
     m = 40
-    plan = 20 * 4 * 1 * 10 * 2
+    plan = 6 * 1 * 10 * 2 + 3 * 8 * MIB
     months = 8 * 20 * 1 * 4 * len(MONTH_METRICS)
     assert shape.results_bytes(m) == (
         1 * m * 2 * 640 + 2 * 16 * 1024 + 20 * 4 * 56 * 1 * 5 + 2 * 8 * 20 * m + plan + months
@@ -195,11 +196,10 @@ def test_precision_counts_the_replications_it_may_add(tmp_path, monkeypatch, cap
     )
     paths = (200 - 20) * 100 * 4 * 56 * 5  # inventory paths: of the first 200 only
     totals = 2 * 8 * (100_000 - 20) * 100 * 40
-    # the plan is kept for the replications PLAN_BYTES holds (4 bytes × 10 weeks × 2 SKUs × 100
-    # strategies each); month results for every replication (8 bytes × 4 months × metrics)
-    plan = PLAN_BYTES - 20 * 4 * 10 * 2 * 100
+    # the plan's memory does not grow (its replications wait in a file); month results for
+    # every replication (8 bytes × 4 months × metrics)
     months = 8 * (100_000 - 20) * 100 * 4 * len(MONTH_METRICS)
-    assert many.results_bytes(40) - few.results_bytes(40) == paths + totals + plan + months
+    assert many.results_bytes(40) - few.results_bytes(40) == paths + totals + months
     path = write(tmp_path, d)
     monkeypatch.setattr(budget, "available_memory", lambda: budget.run_need(few, 1).total * 2)
     with pytest.raises(SystemExit) as e:
@@ -222,7 +222,5 @@ def test_above_the_summarys_bound_a_sku_costs_its_moments_only():
     m = 40
     small, large = (budget.shape_of(validate(big(n, 56))) for n in (SKUS_IN_SUMMARY, 3000))
     extra = large.results_bytes(m) - small.results_bytes(m)
-    plan_and_loaded = (3000 - SKUS_IN_SUMMARY) * budget.LOADED_SKU_BYTES + 20 * 4 * 10 * (
-        3000 - SKUS_IN_SUMMARY
-    )
+    plan_and_loaded = (3000 - SKUS_IN_SUMMARY) * (budget.LOADED_SKU_BYTES + 6 * 10)
     assert extra == (3000 - SKUS_IN_SUMMARY) * m * budget.MOMENT_BYTES + plan_and_loaded

@@ -20,7 +20,7 @@ from sim import montecarlo
 from sim.channels import CHANNEL_INDEX
 from sim.engine import AccountingError, Replications
 from sim.loader import validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.montecarlo import draw_inputs, run_replication
 

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as sst
 
 from sim.decide import decision, recommend
-from sim.metrics import INDEX, METRICS
+from sim.metric_names import INDEX, METRICS
 from sim.stats import interval
 
 

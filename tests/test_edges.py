@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.fees.command import fees
+from sim.fees_command import fees
 from sim.scenario import json_schema
 from sim.sweep import _flip, _num
 from tests.helpers import ROOT

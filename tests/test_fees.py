@@ -37,7 +37,7 @@ from sim.fees import (
     returns_processing_charge,
     size_tier,
 )
-from sim.fees.command import fees
+from sim.fees_command import fees
 
 D = dt.date
 NONPEAK_2024 = D(2024, 6, 1)

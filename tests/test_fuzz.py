@@ -34,7 +34,7 @@ import sim.montecarlo
 from sim import scenario as sc
 from sim.errors import MAX_LINE, UserError, format_problem
 from sim.loader import load_scenario, parse_yaml, validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 
 FUZZ = settings(

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.health import TARGETS
+from sim.health_targets import TARGETS
 from sim.results import summarize
 from tests.helpers import metric, run_dict
 from tests.test_modes import WEEK, const, replicate, scen, sku, strategy

@@ -214,7 +214,7 @@ def test_precision_half_width_is_bounded(spec, tmp_path, capsys):
 def test_precision_needed_never_overflows():
     import numpy as np
 
-    from sim.metrics import METRICS
+    from sim.metric_names import METRICS
     from sim.montecarlo import Precision
 
     totals = np.zeros((3, 1, len(METRICS)))

@@ -43,8 +43,8 @@ def used_messages() -> dict[str, str]:
 def table_messages() -> set[str]:
     """English messages kept in tables and translated by a variable (``t(LABELS[metric])``)."""
     from sim.charts import MONTH_NAMES
-    from sim.health import TARGETS
-    from sim.metrics import COST_PARTS
+    from sim.health_targets import TARGETS
+    from sim.metric_names import COST_PARTS
     from sim.report import LABELS, UNITS
 
     return {

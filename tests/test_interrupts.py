@@ -179,3 +179,37 @@ def test_sigterm_while_writing_a_sweep_exits_143_with_the_files(tmp_path, monkey
     assert stop.value.code == 143
     assert json.loads((out / "sweep.json").read_text())["complete"] is True
     assert (out / "sweep.csv").read_text().count("\n") > 1
+
+
+def test_a_signal_while_a_replication_is_added_counts_it_whole(tmp_path, monkeypatch):
+    """SIGTERM arrives while the second replication's results are being added (its shipment
+    plan stored): that replication is counted whole — totals, months, plan and per-SKU moments
+    alike — and the run stops after it. Before, the interrupt could land half-way through:
+    the totals had a replication the months lacked, and months.csv was not written."""
+    from sim import cli as cli_module
+    from sim.plan import PlanStore
+
+    real = PlanStore.add
+    adds = []
+
+    def interrupted(self, strategy, part):
+        adds.append(strategy)
+        if len(adds) == 4 + 2:  # the starter has 4 strategies: the second replication's second
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs here, before the part is stored
+        real(self, strategy, part)
+
+    monkeypatch.setattr(PlanStore, "add", interrupted)
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit) as stop:
+        cli_module.main(["run", STARTER, "--reps", "6", "--workers", "1", "--quiet",
+                         "--no-report", "--out", str(out)])  # fmt: skip
+    assert stop.value.code == 143
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] is False and summary["replications"] == 2
+    months = list(csv.DictReader((out / "months.csv").open()))
+    assert months and {r["strategy"] for r in months} == set(summary["strategies"])
+    for name, strategy in summary["strategies"].items():  # per-SKU means over the same 2
+        rows = [r for r in csv.DictReader((out / "skus.csv").open()) if r["strategy"] == name]
+        by_sku = sum(float(r["demand_units"]) for r in rows)
+        assert by_sku == pytest.approx(strategy["metrics"]["demand_units"]["mean"], rel=1e-9)

@@ -14,7 +14,7 @@ from scipy import stats as sst
 
 from sim import montecarlo
 from sim.loader import validate
-from sim.metrics import COST_PARTS, INDEX, METRICS, RATES
+from sim.metric_names import COST_PARTS, INDEX, METRICS, RATES
 from sim.model import DAYS_PER_MONTH, compile_scenario
 from sim.stats import interval, interval_dicts, interval_from_moments, paired
 from tests.test_modes import replicate, scen, sku, strategy, up_to

@@ -270,7 +270,7 @@ def blocked_catalog(skus: int = 60) -> dict:
 def test_metrics_in_blocks_of_days_and_skus_are_the_whole_table_bit_for_bit(monkeypatch):
     """The FBA fee sums, the deliveries of several nodes and the aged-inventory and LIL fees
     worked out a block of days or SKUs at a time give the same floats as the whole tables."""
-    from sim.metrics import METRICS
+    from sim.metric_names import METRICS
 
     scenario = blocked_catalog()
     whole = run(compile_scenario(validate(scenario)))
@@ -413,3 +413,18 @@ def test_a_user_error_crosses_processes_whole():
     e = UserError([("a.b (line 3)", "must be ≥ 0"), ("c", "unknown key")])
     back = pickle.loads(pickle.dumps(e))
     assert back.problems == e.problems and str(back) == str(e)
+
+
+def test_summary_json_is_written_in_pieces_as_one_json_document(tmp_path):
+    """summary.json is encoded while it is written (a large catalog's text is never held
+    whole): the file is the summary, one SKU per line, and the text ``summary_json`` gives."""
+    res = run(compile_scenario(validate(three_skus())))
+    summary = summarize(res, "t", "0" * 64, 30, 0)
+    pieces = list(results.summary_pieces(summary))
+    assert len(pieces) > 20 and max(map(len, pieces)) < len("".join(pieces)) / 3
+    write_results(tmp_path, summary, res)
+    text = (tmp_path / "summary.json").read_text(encoding="utf-8")
+    assert text == results.summary_json(summary) and text.endswith("}\n")
+    assert json.loads(text) == json.loads(json.dumps(summary))
+    sku_lines = [line for line in text.splitlines() if line.startswith('        "A": ')]
+    assert len(sku_lines) == len(res.model.strategy_names)

@@ -22,7 +22,8 @@ import yaml
 from sim.engine import Trace, simulate
 from sim.errors import UserError
 from sim.loader import validate
-from sim.metrics import INDEX, measure
+from sim.metric_names import INDEX
+from sim.metrics import measure
 from sim.model import StrategyModel, compile_scenario
 from sim.montecarlo import Streams, draw_demand, run_replication
 from sim.shipping import LATE, LATE_AND_LATE, SHIPPED

@@ -7,7 +7,7 @@ import pytest
 
 from sim import montecarlo
 from sim.loader import load_scenario, validate
-from sim.metrics import INDEX, METRICS
+from sim.metric_names import INDEX, METRICS
 from sim.model import compile_scenario
 from sim.results import summarize, summary_json
 from tests.helpers import BASE, ROOT, run_dict, scenario

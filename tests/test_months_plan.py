@@ -17,10 +17,10 @@ import pytest
 
 from sim import montecarlo
 from sim.loader import load_scenario, validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.months import ADDITIVE, MONTH_INDEX, month_windows
-from sim.plan import plan_rows
+from sim.plan import _rows_at_once, plan_calendar, plan_rows
 from sim.results import summarize, write_results
 from tests.helpers import ROOT
 from tests.test_modes import CUBE, const, scen, strategy, up_to
@@ -314,10 +314,41 @@ def test_plan_in_blocks_of_rows_is_the_same_rows(monkeypatch):
 
 def test_plan_parts_kept_in_the_smallest_type_give_the_same_rows(monkeypatch):
     results = run(weekly())
-    part = results.plan[0][0]
+    part = results.plan.part(0, 0)
     assert part.units.dtype == np.uint8 and part.units.max() == 28  # weekly orders of 28
     small = list(plan_rows(results.model, results.plan))
     monkeypatch.setattr("sim.plan._smallest", lambda units: units)
     wide = run(weekly())
-    assert wide.plan[0][0].units.dtype == np.int32
+    assert wide.plan.part(0, 0).units.dtype == np.int32
     assert list(plan_rows(wide.model, wide.plan)) == small
+
+
+def test_plan_percentiles_in_blocks_of_rows_are_the_whole_plans(monkeypatch):
+    """The percentiles computed a few rows at a time (as a large catalog's, to bound memory)
+    are the ones over the whole plan at once, order rows and November 1 rows alike."""
+    fba = {"type": "fba", "check_in_days": 0}
+    st = strategy(["fba"], {"fba": up_to({"A": 30, "B": 12, "C": 50}, lead=3)})
+    skus = [
+        {"id": k, "price": 20.0, "unit_cost": 6.0, **CUBE}
+        | {"demand": {"distribution": "poisson", "mean_per_day": m}}
+        for k, m in (("A", 4.0), ("B", 1.5), ("C", 7.0))
+    ]
+    d = scen(skus, {"fba": fba}, [st], 60, "2026-10-01", warmup_days=5, replications=7)
+    results = run(d)
+    monkeypatch.setattr("sim.plan.QUANTILE_BYTES", 2**40)  # every row at once
+    whole = list(plan_rows(results.model, results.plan))
+    kept = [results.plan.part(0, r) for r in range(results.plan.kept(0))]
+    units = np.stack([p.units for p in kept]).astype(float)  # (reps, 1, weeks, 3)
+    q = np.quantile(units[:, 0], [0.5, 0.1, 0.9], axis=0)
+    orders = [r for r in whole if r["kind"] == "order"]
+    assert len(orders) == 3 * q.shape[1] and len({r["units_p90"] for r in orders}) > 3
+    labels = plan_calendar(results.model.calendar).labels
+    for r in orders:
+        k, week = results.model.catalog.ids.index(r["sku"]), labels.index(r["week"])
+        assert (r["units_median"], r["units_p10"], r["units_p90"]) == tuple(
+            round(float(q[c, week, k]), 2) for c in range(3)
+        )
+    assert {r["kind"] for r in whole} == {"order", "fba_on_hand", "fba_on_hand_in_transit"}
+    monkeypatch.setattr("sim.plan.QUANTILE_BYTES", 8 * 7 * 2)  # two rows at once
+    assert _rows_at_once(7) == 2
+    assert list(plan_rows(results.model, results.plan)) == whole

@@ -19,7 +19,7 @@ from scipy import stats as sst
 
 from sim import montecarlo
 from sim.loader import validate
-from sim.metrics import INDEX, LOWER_IS_BETTER, METRICS, RATES
+from sim.metric_names import INDEX, LOWER_IS_BETTER, METRICS, RATES
 from sim.model import DAYS_PER_MONTH, compile_scenario
 from sim.results import csv_text, summarize, write_results
 from sim.stats import paired

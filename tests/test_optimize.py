@@ -16,7 +16,7 @@ from sim import optimize as opt
 from sim.cli import cli, main
 from sim.errors import UserError
 from sim.loader import validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.stats import interval
 from tests.test_theory import base_stock_service

@@ -11,7 +11,7 @@ import yaml
 
 from sim import cli
 from sim.loader import validate
-from sim.metrics import INDEX, METRICS, RATES
+from sim.metric_names import INDEX, METRICS, RATES
 from sim.model import compile_scenario
 from sim.montecarlo import Accumulator
 from sim.results import sku_rows, summarize

@@ -7,7 +7,7 @@ import pytest
 
 from sim import montecarlo
 from sim.loader import load_scenario
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from tests.helpers import ROOT
 

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,8 @@ from click.testing import CliRunner
 from sim import sweep as sw
 from sim.cli import cli
 from sim.errors import UserError
-from sim.metrics import DAYS_PER_MONTH, INDEX, METRICS
+from sim.metric_names import INDEX, METRICS
+from sim.metrics import DAYS_PER_MONTH
 from tests.helpers import ROOT, scenario
 
 
@@ -370,3 +372,14 @@ def test_prepare_leaves_the_input_data_alone():
     before = copy.deepcopy(d)
     sw.prepare(d, {}, ROOT, sw.parse_sets(["skus.0.demand.values.0=3,5"]))
     assert d == before
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
+def test_a_sweep_holds_no_file_per_point():
+    """A run keeps its shipment plan in a temporary file; a sweep uses no plan, so its points
+    do not hold one each (a grid of thousands would run out of file handles)."""
+    params = sw.parse_sets(["seed=" + ",".join(map(str, range(1, 13)))])
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    results, complete = sw.run_points(sw.prepare(scenario(replications=2), {}, ROOT, params), 1)
+    assert complete and len(results) == 12 and all(r.plan is None for r in results)
+    assert len(list(Path("/proc/self/fd").iterdir())) <= before

@@ -14,7 +14,7 @@ from sim import montecarlo
 from sim.cli import cli
 from sim.errors import UserError
 from sim.loader import validate
-from sim.metrics import INDEX
+from sim.metric_names import INDEX
 from sim.model import compile_scenario
 from sim.stats import t_quantile
 from tests.helpers import ROOT, scenario

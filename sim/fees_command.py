@@ -5,22 +5,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.fees.calculator import fulfillment_fee, monthly_storage_rate
-from sim.fees.mcf import mcf_fee
-from sim.fees.product import CM_PER_INCH, KG_PER_LB, FeeError, Product, cubic_feet
-from sim.fees.referral import describe_rule, referral_categories, referral_quote, referral_rows
-from sim.fees.tables import default_tables
+if TYPE_CHECKING:
+    from sim.fees.product import Product
 
-# (Product field, inch/pound option, metric option, unit flag, metric units per inch/pound)
+# (Product field, inch/pound option, metric option, unit flag): the flag names the metric unit
 _MEASURES = (
-    ("length_in", "--length-in", "--length-cm", "cm", CM_PER_INCH),
-    ("width_in", "--width-in", "--width-cm", "cm", CM_PER_INCH),
-    ("height_in", "--height-in", "--height-cm", "cm", CM_PER_INCH),
-    ("weight_lb", "--weight-lb", "--weight-kg", "kg", KG_PER_LB),
+    ("length_in", "--length-in", "--length-cm", "cm"),
+    ("width_in", "--width-in", "--width-cm", "cm"),
+    ("height_in", "--height-in", "--height-cm", "cm"),
+    ("weight_lb", "--weight-lb", "--weight-kg", "kg"),
 )
 
 
@@ -100,6 +97,8 @@ def fees(
 ) -> None:
     """FBA size tier and fee breakdown of one product (Amazon US); with --channel mcf, its
     Multi-Channel Fulfillment fee."""
+    from sim.fees.product import FeeError, Product  # here: --help needs no fee tables
+
     day = on.date() if on else dt.date.today()
     if list_categories:
         click.echo(_categories(day, fmt))
@@ -125,6 +124,8 @@ def fees(
 
 
 def _mcf_report(product: Product, day: dt.date, units: int, speed: str) -> dict[str, Any]:
+    from sim.fees.mcf import mcf_fee
+
     quote = mcf_fee(product, day, units, speed)
     return {
         "date": day.isoformat(),
@@ -164,10 +165,13 @@ def _read_measures(
     options: dict[str, float | None], flags: dict[str, bool]
 ) -> tuple[dict[str, float | None], dict[str, str]]:
     """Each measure in inches/pounds, and the option to blame for a problem with it."""
+    from sim.fees.product import CM_PER_INCH, KG_PER_LB, FeeError
+
+    per_unit = {"cm": CM_PER_INCH, "kg": KG_PER_LB}
     values: dict[str, float | None] = {}
     where: dict[str, str] = {}
     clashes = []
-    for field, imperial, metric, flag, factor in _MEASURES:
+    for field, imperial, metric, flag in _MEASURES:
         given = options[_key(imperial)]
         metric_value = options[_key(metric)]
         where[field] = metric if metric_value is not None else imperial
@@ -175,7 +179,7 @@ def _read_measures(
             clashes.append((imperial, f"give {imperial} or {metric}, not both"))
         elif metric_value is not None or flags[flag]:
             source = metric_value if metric_value is not None else given
-            values[field] = source / factor if source is not None else None
+            values[field] = source / per_unit[flag] if source is not None else None
         else:
             values[field] = given
     if clashes:
@@ -188,6 +192,10 @@ def _key(option: str) -> str:
 
 
 def _report(product: Product, day: dt.date, category: str | None, awd_rate: str) -> dict[str, Any]:
+    from sim.fees.calculator import fulfillment_fee, monthly_storage_rate
+    from sim.fees.product import cubic_feet
+    from sim.fees.referral import referral_quote
+
     quote = fulfillment_fee(product, day)
     referral = referral_quote(product.price, category, day)
     volume = cubic_feet(product)
@@ -285,6 +293,9 @@ def _awd_lines(awd: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _categories(day: dt.date, fmt: str) -> str:
     """The referral categories with Amazon's name and the rule in force on ``day``."""
+    from sim.fees.referral import describe_rule, referral_categories, referral_rows
+    from sim.fees.tables import default_tables
+
     rows = []
     for key in referral_categories():
         row = default_tables().in_force(referral_rows(key), day, f"referral schedule of {key!r}")
