@@ -357,7 +357,7 @@ def summary_pieces(summary: dict) -> Iterator[str]:
         yield f"{enc(key)}: "
         yield from pieces
 
-    def strategy(s: dict) -> Iterator[str]:
+    def strategy(s: dict) -> Iterator[str | Iterator[str]]:
         pad = "      "
         yield keyed("metrics", mapping(s["metrics"], pad))
         yield f'"account_health_breaches": {enc(s["account_health_breaches"])}'
@@ -369,7 +369,7 @@ def summary_pieces(summary: dict) -> Iterator[str]:
             if key in s:
                 yield keyed(key, mapping(s[key], pad))
 
-    def top() -> Iterator:
+    def top() -> Iterator[str | Iterator[str]]:
         for key, value in summary.items():
             if key == "strategies":
                 strategies = (
