@@ -313,6 +313,8 @@ def run(
             summary["rerun_replication"] = replication
         outdir.clear(out, force)
         write_results(out, summary, results)
+        if results.plan is not None and results.plan.problem:
+            click.echo(f"plan.csv not written: {results.plan.problem}", err=True)
         if not no_report:
             from sim.report import write_report  # lazy: --no-report never imports matplotlib
 

@@ -170,13 +170,27 @@ class PlanStore:
         self._kept: list[list[tuple[_Stored, np.ndarray, _Stored]]] = [
             [] for _ in range(strategies)
         ]
+        self.problem: str | None = None  # why the plan was given up (a full temporary disk)
 
     def __bool__(self) -> bool:
         return any(self._kept)
 
     def add(self, strategy: int, part: PlanPart) -> None:
-        """Keep one replication's plan of ``strategy`` (the next replication)."""
-        units, fba = self._put(part.units), self._put(part.fba)
+        """Keep one replication's plan of ``strategy`` (the next replication). Should the
+        temporary file fail (no room left), the plan is given up — the run goes on without it
+        and ``problem`` says why — rather than the run."""
+        if self.problem is not None:
+            return
+        try:
+            units, fba = self._put(part.units), self._put(part.fba)
+        except OSError as e:
+            folder = tempfile.gettempdir()
+            self.problem = f"the temporary folder {folder} (TMPDIR) failed: {e.strerror or e}"
+            self._kept = [[] for _ in self._kept]
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            return
         self._kept[strategy].append((units, part.arrival, fba))
 
     def kept(self, strategy: int) -> int:

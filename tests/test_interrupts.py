@@ -213,3 +213,33 @@ def test_a_signal_while_a_replication_is_added_counts_it_whole(tmp_path, monkeyp
         rows = [r for r in csv.DictReader((out / "skus.csv").open()) if r["strategy"] == name]
         by_sku = sum(float(r["demand_units"]) for r in rows)
         assert by_sku == pytest.approx(strategy["metrics"]["demand_units"]["mean"], rel=1e-9)
+
+
+def test_no_room_for_the_plan_gives_up_the_plan_not_the_run(tmp_path, monkeypatch, capsys):
+    """The temporary folder fills up while the plan is kept: the run finishes and writes every
+    other file, and says why plan.csv is missing (exit 0: the comparison is whole)."""
+    import errno
+
+    from sim import cli as cli_module
+    from sim.plan import PlanStore
+
+    real = PlanStore._put
+    calls = []
+
+    def full(self, a):
+        calls.append(1)
+        if len(calls) > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, a)
+
+    monkeypatch.setattr(PlanStore, "_put", full)
+    out = tmp_path / "o"
+    cli_module.main(["run", STARTER, "--reps", "4", "--workers", "1", "--quiet", "--out",
+                     str(out)])  # fmt: skip
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "skus.csv", "months.csv", "replications.csv", "report.html"} <= names
+    assert "plan.csv" not in names
+    err = capsys.readouterr().err
+    assert "plan.csv not written: the temporary folder" in err and "No space left" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] is True and summary["replications"] == 4
