@@ -369,7 +369,7 @@ def run_plan(
     progress: Callable[[int], None] | None = None,
     backend: str = "local",
     scheduler: str | None = None,
-) -> tuple[list[montecarlo.Results], bool]:
+) -> tuple[list[montecarlo.RunTotals], bool]:
     """Run the base then each input's low and high; on Ctrl-C keep what finished."""
     results = []
     for sc in plan.scenarios():
@@ -377,15 +377,14 @@ def run_plan(
             compile_scenario(sc), workers=workers, progress=progress, backend=backend,
             scheduler=scheduler,
         )  # fmt: skip
-        res.plan = None  # no shipment plan here: close its temporary file (one per point)
         if not res.complete:
             return results, False
-        results.append(res)
+        results.append(res.totals_only())  # not the model and per-SKU results of every run
     return results, True
 
 
 def report(
-    plan: Plan, results: list[montecarlo.Results], complete: bool, scenario: dict, skipped=()
+    plan: Plan, results: list[montecarlo.RunTotals], complete: bool, scenario: dict, skipped=()
 ) -> dict:
     """The content of ``sensitivity.json`` for the runs that finished (an input appears once
     both its ends ran)."""
@@ -403,11 +402,11 @@ def report(
     }
     if base is None:
         return out
-    names = base.model.strategy_names
+    names = base.strategy_names
     means = _means(base)
     order = np.argsort(-means, kind="stable")
     best, runner = int(order[0]), int(order[1])
-    conf = base.model.confidence
+    conf = base.confidence
     out.update(
         best=names[best],
         runner_up=names[runner],
@@ -443,11 +442,11 @@ def report(
     return out
 
 
-def _means(res: montecarlo.Results) -> np.ndarray:
+def _means(res: montecarlo.RunTotals) -> np.ndarray:
     return res.totals[:, :, INDEX[METRIC]].mean(axis=0)
 
 
-def _diff(res: montecarlo.Results, best: int, runner: int, conf: float) -> dict:
+def _diff(res: montecarlo.RunTotals, best: int, runner: int, conf: float) -> dict:
     k = INDEX[METRIC]
     d = res.totals[:, best, k] - res.totals[:, runner, k]
     st = interval(d, conf)

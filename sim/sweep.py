@@ -205,7 +205,7 @@ def run_points(
     progress: Callable[[int], None] | None = None,
     backend: str = "local",
     scheduler: str | None = None,
-) -> tuple[list[montecarlo.Results], bool]:
+) -> tuple[list[montecarlo.RunTotals], bool]:
     """Run every grid point; on Ctrl-C keep the points already finished (and say so)."""
     results = []
     for sc in scenarios:
@@ -216,10 +216,9 @@ def run_points(
             backend=backend,
             scheduler=scheduler,
         )
-        res.plan = None  # no shipment plan here: close its temporary file (one per point)
         if not res.complete:
             return results, False
-        results.append(res)
+        results.append(res.totals_only())  # not the model and per-SKU results of every point
     return results, True
 
 
@@ -279,7 +278,7 @@ def _mean_curve(diffs: np.ndarray) -> np.ndarray:
 def break_evens(
     params: list[Parameter],
     points: list[tuple[int, ...]],
-    results: list[montecarlo.Results],
+    results: list[montecarlo.RunTotals],
     metrics: tuple[str, ...],
 ) -> list[dict]:
     """Break-even entries along the first parameter, at each combination of the others.
@@ -297,14 +296,16 @@ def break_evens(
         x = np.array([first.values[points[i][0]] for i in order], dtype=float)
         totals = np.stack([results[i].totals[:reps] for i in order], axis=1)  # (reps, pts, s, m)
         at = {p.key: p.values[v] for p, v in zip(params[1:], rest, strict=True)}
-        out += _entries(x, totals, results[0].model, metrics, {"at": at} if rest else {})
+        out += _entries(x, totals, results[0], metrics, {"at": at} if rest else {})
     return out
 
 
-def _entries(x: np.ndarray, totals: np.ndarray, model, metrics, at: dict) -> list[dict]:
+def _entries(
+    x: np.ndarray, totals: np.ndarray, run: montecarlo.RunTotals, metrics, at: dict
+) -> list[dict]:
     """Each strategy vs the baseline on each metric, along one line of the grid."""
-    names = model.strategy_names
-    base = names.index(model.baseline)
+    names = run.strategy_names
+    base = names.index(run.baseline)
     out = []
     for metric in metrics:
         k = INDEX[metric]
@@ -313,14 +314,14 @@ def _entries(x: np.ndarray, totals: np.ndarray, model, metrics, at: dict) -> lis
                 continue
             diffs = totals[:, :, s, k] - totals[:, :, base, k]
             mean = _mean_curve(diffs)
-            for value, ci, n in break_even(x, diffs, model.confidence):
-                below = _better(mean[x < value], metric, name, model.baseline, last=True)
-                above = _better(mean[x > value], metric, name, model.baseline, last=False)
+            for value, ci, n in break_even(x, diffs, run.confidence):
+                below = _better(mean[x < value], metric, name, run.baseline, last=True)
+                above = _better(mean[x > value], metric, name, run.baseline, last=False)
                 out.append(
                     {
                         "metric": metric,
                         "strategy": name,
-                        "baseline": model.baseline,
+                        "baseline": run.baseline,
                         **at,
                         "value": value,
                         "ci_low": ci.ci_low,
@@ -360,7 +361,7 @@ def _lines(points: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], list[in
 
 def report(
     params: list[Parameter],
-    results: list[montecarlo.Results],
+    results: list[montecarlo.RunTotals],
     complete: bool,
     scenario: dict,
     metrics: tuple[str, ...] = BREAK_EVEN_METRICS,
@@ -373,17 +374,17 @@ def report(
     points = grid(params)
     single = len(params) == 1
     values = [point_values(params, p)[0] if single else point_values(params, p) for p in points]
-    model = results[0].model if results else None
+    first = results[0] if results else None
     return {
         "schema_version": 1,
         "complete": complete,
         "scenario": scenario,
         "parameter": params[0].key if single else [p.key for p in params],
         "values": values,
-        "seed": model.seed if model else None,
+        "seed": first.seed if first else None,
         "replications": min((r.replications for r in results), default=0),
-        "confidence": model.confidence if model else None,
-        "baseline": model.baseline if model else None,
+        "confidence": first.confidence if first else None,
+        "baseline": first.baseline if first else None,
         "points": [
             {"value": v, "strategies": _strategies(r)}
             for v, r in zip(values, results, strict=False)
@@ -392,8 +393,8 @@ def report(
     }
 
 
-def _strategies(results: montecarlo.Results) -> dict:
-    conf = results.model.confidence
+def _strategies(results: montecarlo.RunTotals) -> dict:
+    conf = results.confidence
     return {
         name: {
             "metrics": {
@@ -401,7 +402,7 @@ def _strategies(results: montecarlo.Results) -> dict:
                 for k, m in enumerate(METRICS)
             }
         }
-        for s, name in enumerate(results.model.strategy_names)
+        for s, name in enumerate(results.strategy_names)
     }
 
 

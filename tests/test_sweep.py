@@ -375,11 +375,20 @@ def test_prepare_leaves_the_input_data_alone():
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
-def test_a_sweep_holds_no_file_per_point():
-    """A run keeps its shipment plan in a temporary file; a sweep uses no plan, so its points
-    do not hold one each (a grid of thousands would run out of file handles)."""
+def test_a_sweep_keeps_each_points_totals_only():
+    """A point keeps its strategy totals, not the run's compiled model, per-SKU results or
+    shipment plan (that one a temporary file: a grid of thousands would run out of file
+    handles); the totals are the run's."""
+    from sim import montecarlo
+    from sim.model import compile_scenario
+
     params = sw.parse_sets(["seed=" + ",".join(map(str, range(1, 13)))])
+    scs = sw.prepare(scenario(replications=2), {}, ROOT, params)
     before = len(list(Path("/proc/self/fd").iterdir()))
-    results, complete = sw.run_points(sw.prepare(scenario(replications=2), {}, ROOT, params), 1)
-    assert complete and len(results) == 12 and all(r.plan is None for r in results)
+    results, complete = sw.run_points(scs, 1)
+    assert complete and len(results) == 12
+    assert all(isinstance(r, montecarlo.RunTotals) for r in results)
     assert len(list(Path("/proc/self/fd").iterdir())) <= before
+    whole = montecarlo.run(compile_scenario(scs[4]))
+    assert np.array_equal(results[4].totals, whole.totals) and results[4].seed == 5
+    assert results[4].strategy_names == whole.model.strategy_names
