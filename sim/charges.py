@@ -62,7 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.blocks import day_blocks
+from sim.blocks import carried_sums, day_blocks
 from sim.fees import (
     FeeTables,
     Product,
@@ -344,12 +344,8 @@ def _dot(units: np.ndarray, table: np.ndarray, of_day: np.ndarray, warmup: int) 
     blocks = list(day_blocks(warmup, units.shape[0], units.shape[1]))
     if len(blocks) == 1:
         return np.einsum("ij,ij->j", units[warmup:], table[of_day[warmup:]], dtype=float)
-    total = np.zeros(units.shape[1])
-    for lo, hi in blocks:
-        block = units[lo:hi] * table[of_day[lo:hi]]
-        block[0] += total
-        total = block.sum(axis=0)
-    return total
+    priced = (units[lo:hi] * table[of_day[lo:hi]] for lo, hi in blocks)
+    return carried_sums(priced, units.shape[1])
 
 
 def _aged_charge(

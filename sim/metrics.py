@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.blocks import day_blocks
+from sim.blocks import carried_sums, day_blocks
 from sim.engine import Trace
 from sim.health import breaches, seller_record
 from sim.health_targets import BREACH_METRICS
@@ -246,12 +246,13 @@ def _deliveries(trace: Trace, warmup: int) -> tuple[Deliveries, float]:
         delay = float(sh.delivery_days[warmup:].sum())
         return Deliveries(*(getattr(sh, a)[warmup:].sum(axis=0) for a in names)), delay
     days, skus = trace.demand.shape
-    sums = [np.zeros(skus) for _ in names]
-    for lo, hi in day_blocks(warmup, days, skus):
-        for k, name in enumerate(names):
-            block = _nodes_added(parts, name, lo, hi, skus)
-            block[0] += sums[k]
-            sums[k] = block.sum(axis=0)
+    sums = [
+        carried_sums(
+            (_nodes_added(parts, name, lo, hi, skus) for lo, hi in day_blocks(warmup, days, skus)),
+            skus,
+        )
+        for name in names
+    ]
     return Deliveries(*sums), float(sums[3].sum())
 
 

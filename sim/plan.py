@@ -31,7 +31,7 @@ import numpy as np
 from sim.engine import Trace
 from sim.model import Calendar, Model, StrategyModel
 
-PLAN_BYTES = 256 * 2**20  # units ordered kept in the parent for the plan's percentiles, at most
+PLAN_BYTES = 256 * 2**20  # units ordered kept (in PlanStore's file) for the percentiles, at most
 PLAN_MIN_REPLICATIONS = 10  # ... unless fewer replications than this would be kept
 QUANTILES = (0.5, 0.1, 0.9)
 ROWS_PER_BLOCK = 50_000  # plan.csv rows built at once (as Python lists, then written)
@@ -131,9 +131,9 @@ def plan_part(trace: Trace, model: StrategyModel, calendar: Calendar) -> PlanPar
 
 
 def _smallest(units: np.ndarray) -> np.ndarray:
-    """Whole units in the smallest unsigned type that holds them (the parent keeps every
-    replication's plan: most weekly orders fit in one or two bytes); as given if any is
-    negative."""
+    """Whole units in the smallest unsigned type that holds them (every kept replication's plan
+    travels from its worker and waits in the parent's file: most weekly orders fit in one or
+    two bytes); as given if any is negative."""
     if not units.size or units.min() < 0:
         return units
     return units.astype(np.min_scalar_type(int(units.max())), copy=False)
