@@ -12,6 +12,7 @@ The figures are estimates on the generous side, calibrated on this machine (see 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim import scenario as sc
@@ -40,13 +41,18 @@ FEE_BYTES = 4
 # summary.json holds (``results.SKUS_IN_SUMMARY``), their intervals as Python objects (about
 # 500 bytes); skus.csv is written a block of rows at a time
 SUMMARY_BYTES = 640
+# a validated grid point of sweep / sensitivity waiting its turn pickled, per SKU (the
+# benchmark catalog: 275 bytes)
+PACKED_SKU_BYTES = 320
 MOMENT_BYTES = 48
 
 SKU_DAYS_PER_SECOND = 4e6  # simulated, per worker and strategy (the 1,000-SKU benchmark: 4.6e6)
 # and at least this per simulated day of each strategy and replication, however few the SKUs
 # (the day's array operations; bundled scenarios: 5 µs for a plain FBM node to 100 µs for SFP)
 SECONDS_PER_STRATEGY_DAY = 5e-6
-FEE_SKU_DAYS_PER_SECOND = 4e5  # Amazon's daily fee tables built (starter, 1,000 SKUs: 4.1e5)
+# Amazon's fee tables built, per FBA SKU-day (1,000 SKUs: 1.7e6, 10,000: 1.3e6 to 1.5e6; a small
+# catalog's fixed 10 ms are in the start-up)
+FEE_SKU_DAYS_PER_SECOND = 1.2e6
 DRAIN_DAYS_PER_SECOND = 2e6  # backlog shipped after the horizon (measured 1.7e6 to 4.4e6)
 LONG_RUN_SECONDS = 60  # announce runs longer than this
 
@@ -196,13 +202,20 @@ def run_need(shape: Shape, workers: int, backend: str = "local", local: bool = T
 
 
 def sweep_need(shapes: list[Shape], workers: int, backend: str, local: bool) -> Need:
-    """``sweep``: every grid point's model and results are kept to the end; the workers of one
-    point at a time, the largest."""
-    points = [run_need(s, workers, backend, local) for s in shapes]
+    """``sweep``: one grid point runs at a time, so the largest point's model, workers and
+    results count once; besides, every point waits packed (``sim.packed``) and every finished
+    point keeps its strategy totals."""
+    from sim.metric_names import METRICS
+
+    largest = max((run_need(s, workers, backend, local) for s in shapes), key=lambda n: n.total)
+    kept = sum(
+        PACKED_SKU_BYTES * s.skus + 8 * s.replications * len(s.strategies) * len(METRICS)
+        for s in shapes
+    )
     return Need(
-        model=sum(p.model for p in points),
-        workers=max(p.workers for p in points),
-        results=sum(p.results for p in points),
+        model=largest.model,
+        workers=largest.workers,
+        results=largest.results + kept,
         workers_count=workers,
     )
 
@@ -369,16 +382,16 @@ def check_run(
 
 
 def check_sweep(
-    scenarios: list[sc.Scenario],
+    scenarios: Sequence[sc.Scenario],
     workers: int,
     backend: str,
     scheduler: str | None,
     echo,
     timed: bool = True,
 ) -> tuple[list[Shape], Need]:
-    """``sweep`` before compiling any grid point: every point's model and results are kept, so
-    all of them count; the notes give the time of the whole grid (unless ``timed`` is false).
-    Returns the points' sizes and the memory."""
+    """``sweep`` before compiling any grid point: the largest point and what every point keeps
+    count (``sweep_need``); the notes give the time of the whole grid (unless ``timed`` is
+    false). Returns the points' sizes and the memory."""
     shapes = [shape_of(s) for s in scenarios]
     need = sweep_need(shapes, workers, backend, local=not scheduler)
     largest = max(shapes, key=lambda s: s.model_bytes + s.worker_bytes())

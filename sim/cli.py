@@ -14,8 +14,9 @@ import importlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import click
 
@@ -275,14 +276,7 @@ def run(
             workers=workers,
             echo=echo,
         )
-        file = Path(scenario)
-        if file.is_file() and file.stat().st_size >= PREPARE_APART_BYTES:
-            from sim.workers import Pool
-
-            with Pool(1) as pool:  # a mistake comes back as the same UserError
-                ready = next(pool.imap(_prepare_job, [job]))
-        else:
-            ready = prepare_run(**job)
+        ready = read_apart(scenario, prepare_run, **job)
         model, shape, need, target = ready.model, ready.shape, ready.need, ready.target
         name, horizon, warmup = ready.name, ready.horizon_days, ready.warmup_days
         sha256, path = ready.sha256, ready.path
@@ -497,10 +491,12 @@ def notes(sc) -> list[tuple[str, str]]:
 
 
 # A scenario file this large (about 4,000 SKUs) is read, checked and compiled in a child process
-# that sends back the compiled model: the validated objects of a large catalog are freed once
-# compiled, but the allocator keeps their pages in the process that made them (about 100 MB at
-# 10,000 SKUs, held through the whole simulation otherwise)
+# that sends back what the command needs (run: the compiled model; sweep: the packed grid
+# points): the validated objects of a large catalog are freed once used, but the allocator
+# keeps their pages in the process that made them (about 100 MB at 10,000 SKUs, held through
+# the whole simulation otherwise)
 PREPARE_APART_BYTES = 2**20
+T = TypeVar("T")
 
 
 class Prepared(NamedTuple):
@@ -562,8 +558,23 @@ def prepare_run(
     )
 
 
-def _prepare_job(job: dict) -> Prepared:
-    return prepare_run(**job)  # a worker's task: one argument
+def read_apart(scenario: Path, fn: Callable[..., T], /, **job) -> T:
+    """``fn(**job)``, which reads the file ``scenario``: in a child process when the file is
+    large (``PREPARE_APART_BYTES``), so that the pages of reading it die with the child; here
+    otherwise. ``fn`` and what it returns must pickle; a mistake comes back as the same
+    ``UserError``."""
+    file = Path(scenario)
+    if not (file.is_file() and file.stat().st_size >= PREPARE_APART_BYTES):
+        return fn(**job)
+    from sim.workers import Pool
+
+    with Pool(1) as pool:
+        return next(pool.imap(_call, [(fn, job)]))
+
+
+def _call(task: tuple[Callable, dict]):
+    fn, job = task  # a worker's task: one argument
+    return fn(**job)
 
 
 def _override(sc, reps, seed):

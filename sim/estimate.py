@@ -33,10 +33,17 @@ BATCH_GAIN = 1.0
 # the cores): the running moments per SKU, the months, the plan (starter: about 0.6 ms)
 REDUCE_SECONDS = 5e-4
 STARTUP_SECONDS = 0.8  # Python, numpy, pydantic, SimPy, click; loading and checking the scenario
+# and per SKU: reading the scenario file, checking it (1,000 SKUs: 0.45 s, 10,000: 3.3 s); each
+# further grid point of sweep / sensitivity is checked again from the parsed file and packed
+# (10,000 SKUs: 1.1 s to validate, 0.3 s to copy, pack and unpack)
+LOAD_SECONDS_PER_SKU = 3.5e-4
+POINT_SECONDS_PER_SKU = 1.5e-4
 WORKER_START_SECONDS = 0.1  # each local worker process (forked)
 DASK_START_SECONDS = 3.0  # a local Dask cluster
 REPORT_SECONDS = 1.5  # matplotlib and the charts of report.html (bundled: 0.9 to 1.7 s)
-WRITE_SECONDS_PER_ROW = 2e-5  # summary, CSV files: per strategy × SKU × metric and per row
+# summarizing and writing the files, per strategy × SKU × metric and per row (1,000 SKUs: 1.2e-5,
+# 10,000: 6.7e-6; the fixed part weighs less)
+WRITE_SECONDS_PER_ROW = 1e-5
 MIN_PILOT_WALL = 0.02  # a pilot shorter than this tells nothing of the machine's load
 _others: float | None = None  # other processes the last pilot shared the cores with
 PILOT_ABOVE_SECONDS = 2.0  # rough simulation time above which the note pilots first
@@ -132,18 +139,25 @@ def simulation_seconds(per_replication: float, replications: int, workers: int) 
     return per_replication * replications / parallel * sharing(parallel) + start
 
 
-def overhead_seconds(shape: Shape, backend: str, report: bool, startup: bool = True) -> float:
-    """What a command costs besides the simulation: start-up, building Amazon's fee tables,
-    writing the results, the report (one process: slower while others share the cores)."""
-    from sim.budget import FEE_SKU_DAYS_PER_SECOND
+def overhead_seconds(shape: Shape, backend: str, report: bool) -> float:
+    """What a command costs besides the simulation: start-up and reading the scenario, building
+    Amazon's fee tables, writing the results, the report (one process: slower while others
+    share the cores)."""
     from sim.metric_names import METRICS
 
     rows = len(shape.strategies) * (shape.skus * len(METRICS) + shape.replications)
-    out = (STARTUP_SECONDS if startup else 0.0) + shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND
+    out = STARTUP_SECONDS + LOAD_SECONDS_PER_SKU * shape.skus + compile_seconds(shape)
     out += WRITE_SECONDS_PER_ROW * rows
     if backend == "dask":
         out += DASK_START_SECONDS
     return (out + (REPORT_SECONDS if report else 0.0)) * sharing(1)
+
+
+def compile_seconds(shape: Shape) -> float:
+    """Building the model: Amazon's fee tables (the rest is small beside them)."""
+    from sim.budget import FEE_SKU_DAYS_PER_SECOND
+
+    return shape.fee_sku_days / FEE_SKU_DAYS_PER_SECOND
 
 
 def run_estimate(
@@ -156,18 +170,20 @@ def run_estimate(
     return Estimate(sim + overhead_seconds(shape, backend, report), need.total, workers)
 
 
-def sweep_estimate(scenarios: list, shapes: list[Shape], need: Need, workers: int, backend: str):
-    """``sweep``: the first and the last grid point piloted (volume changes the cost; the
-    points between are taken at their mean), one start-up."""
+def sweep_estimate(scenarios, shapes: list[Shape], need: Need, workers: int, backend: str):
+    """``sweep`` (and ``sensitivity``): the first and the last grid point piloted (volume
+    changes the cost; the points between are taken at their mean), one start-up and read of
+    the file; each point checked, compiled and simulated (no per-SKU files)."""
     from sim.model import compile_scenario
 
     ends = [0, len(scenarios) - 1] if len(scenarios) > 1 else [0]
     per = sum(replication_seconds(compile_scenario(scenarios[i])) for i in ends) / len(ends)
     per += REDUCE_SECONDS * len(shapes[0].strategies)
-    seconds = STARTUP_SECONDS * sharing(1) + (DASK_START_SECONDS if backend == "dask" else 0.0)
+    seconds = (STARTUP_SECONDS + LOAD_SECONDS_PER_SKU * shapes[0].skus) * sharing(1)
+    seconds += DASK_START_SECONDS if backend == "dask" else 0.0
     for shape in shapes:
         seconds += simulation_seconds(per, shape.replications, workers)
-        seconds += overhead_seconds(shape, "local", False, startup=False)
+        seconds += (POINT_SECONDS_PER_SKU * shape.skus + compile_seconds(shape)) * sharing(1)
     return Estimate(seconds, need.total, workers)
 
 

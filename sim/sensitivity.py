@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from sim.errors import UserError
 from sim.loader import format_loc, validate
 from sim.metric_names import INDEX
 from sim.model import compile_scenario
+from sim.packed import Packed
 from sim.scenario import Scenario
 from sim.stats import interval
 from sim.table import fmt, render
@@ -52,6 +53,14 @@ class Input:
     key: str
     ends: tuple[str, str]
     apply: Callable[[dict, int], None] = field(compare=False)
+
+
+class Varied(NamedTuple):
+    """An input as the report names it (an ``Input`` without its ``apply``: it pickles)."""
+
+    name: str
+    key: str
+    ends: tuple[str, str]
 
 
 # --------------------------------------------------------------------------- --vary
@@ -324,14 +333,15 @@ def scale_duration(value, factor: float):
 
 @dataclass(frozen=True)
 class Plan:
-    """The scenarios to run: the base, then each input's low and high."""
+    """The scenarios to run, packed (``sim.packed``): the base, then each input's low and high;
+    and the base's name, seed, replications and confidence."""
 
-    base: Scenario
-    inputs: list[Input]
-    ends: list[tuple[Scenario, Scenario]]
-
-    def scenarios(self) -> list[Scenario]:
-        return [self.base, *(s for pair in self.ends for s in pair)]
+    inputs: list[Varied]
+    scenarios: Packed
+    name: str
+    seed: int
+    replications: int
+    confidence: float
 
 
 def prepare(
@@ -348,19 +358,19 @@ def prepare(
     base = validate(base_data, lines, base_dir, allow_outside_files)
     if len(base.strategies) < 2:
         raise UserError((WHERE, "sensitivity compares strategies: the scenario has only one"))
-    ends = []
+    scenarios = Packed()
+    scenarios.append(base)
     for inp in inputs:
-        pair = []
         for end in (0, 1):
             d = copy.deepcopy(base_data)
             inp.apply(d, end)
             try:
-                pair.append(validate(d, lines, base_dir, allow_outside_files))
+                scenarios.append(validate(d, lines, base_dir, allow_outside_files))
             except UserError as e:
                 label = f"{inp.name}={inp.ends[end]}"
                 raise UserError([(WHERE, f"at {label}: {a}: {b}") for a, b in e.problems]) from None
-        ends.append(tuple(pair))
-    return Plan(base, inputs, ends)
+    varied = [Varied(i.name, i.key, i.ends) for i in inputs]
+    return Plan(varied, scenarios, base.name, base.seed, base.replications, base.confidence)
 
 
 def run_plan(
@@ -372,10 +382,10 @@ def run_plan(
 ) -> tuple[list[montecarlo.RunTotals], bool]:
     """Run the base then each input's low and high; on Ctrl-C keep what finished."""
     results = []
-    for sc in plan.scenarios():
+    for i in range(len(plan.scenarios)):
         res = montecarlo.run(
-            compile_scenario(sc), workers=workers, progress=progress, backend=backend,
-            scheduler=scheduler,
+            compile_scenario(plan.scenarios[i]),  # the validated run is dropped once compiled
+            workers=workers, progress=progress, backend=backend, scheduler=scheduler,
         )  # fmt: skip
         if not res.complete:
             return results, False
@@ -394,9 +404,9 @@ def report(
         "complete": complete,
         "scenario": scenario,
         "metric": METRIC,
-        "seed": plan.base.seed,
-        "replications": plan.base.replications,
-        "confidence": plan.base.confidence,
+        "seed": plan.seed,
+        "replications": plan.replications,
+        "confidence": plan.confidence,
         "skipped": [{"input": n, "reason": r} for n, r in skipped],
         "inputs": [],
     }
@@ -481,7 +491,7 @@ def _ci(d: dict) -> str:
     return f"{text} [{fmt(d['ci_low'], 'money')}, {fmt(d['ci_high'], 'money')}]"
 
 
-def ranges_lines(inputs: list[Input], skipped) -> list[str]:
+def ranges_lines(inputs: list[Varied], skipped) -> list[str]:
     """The inputs varied and their ranges, and the defaults skipped (and why)."""
     lines = [
         f"  {i.name}: {i.ends[0]} … {i.ends[1]}" + ("" if i.key == i.name else f"  ({i.key})")
@@ -491,7 +501,7 @@ def ranges_lines(inputs: list[Input], skipped) -> list[str]:
     return lines
 
 
-def table(rep: dict, inputs: list[Input]) -> str:
+def table(rep: dict, inputs: list[Varied]) -> str:
     """The terminal table: one row per input, ordered by swing."""
     pct = round(100 * (rep["confidence"] or 0.95))
     head = [

@@ -16,6 +16,7 @@ from sim.cli import (
     emit,
     estimate_option,
     estimated,
+    read_apart,
     run_options,
     stopped_after,
 )
@@ -75,21 +76,19 @@ def sensitivity(
     from sim import sensitivity as se
     from sim.budget import check_sweep
     from sim.estimate import sweep_estimate, worth_a_pilot
-    from sim.loader import load_scenario, parse_yaml
     from sim.results import write_atomic
 
     check_backend(backend, scheduler)
-    inputs = se.parse_varies(varies)
-    loaded = load_scenario(scenario, allow_outside_files)
-    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
     overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
-    skipped: list[tuple[str, str]] = []
-    if not inputs:
-        inputs, skipped = se.defaults(data, loaded.scenario)
-        if not inputs:
-            raise UserError(("--vary", "none of the default inputs applies: give --vary"))
-    plan = se.prepare(data, lines, loaded.path.parent, inputs, overrides, allow_outside_files)
-    scenarios = plan.scenarios()
+    plan, skipped, sha256 = read_apart(
+        scenario,
+        _plan,
+        scenario=scenario,
+        varies=varies,
+        overrides=overrides,
+        allow_outside_files=allow_outside_files,
+    )
+    inputs, scenarios = plan.inputs, plan.scenarios
     workers = workers or montecarlo.default_workers()
     echo = None if quiet else _note
     shapes, need = check_sweep(scenarios, workers, backend, scheduler, echo, timed=False)
@@ -97,13 +96,13 @@ def sensitivity(
         est = sweep_estimate(scenarios, shapes, need, workers, backend)
         if estimated(est, estimate, "sensitivity analysis"):
             return
-    total = sum(sc.replications for sc in scenarios)
-    out = out or _out(plan.base.name)
+    total = sum(shape.replications for shape in shapes)
+    out = out or _out(plan.name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes
     with outdir.claimed(out, force):  # checked before simulating
         with _progress(total, quiet) as bar:
             results, complete = se.run_plan(plan, workers, bar.update, backend, scheduler)
-        info = {"name": plan.base.name, "sha256": loaded.sha256}
+        info = {"name": plan.name, "sha256": sha256}
         rep = se.report(plan, results, complete, info, skipped)
         text = se.table(rep, inputs)
         emit(out, "sensitivity", rep, se.csv_rows(rep), lambda: text, fmt, force)
@@ -118,6 +117,25 @@ def sensitivity(
         click.echo(f"interrupted: kept the {done} inputs whose runs finished in {out}", err=True)
         sys.exit(interrupts.exit_code())
     stopped_after(out)
+
+
+def _plan(scenario: Path, varies, overrides: dict, allow_outside_files: bool):
+    """The runs to make (``sensitivity.Plan``), the default inputs skipped and why, and the
+    scenario file's sha256 (the file's parsed data and the base scenario's objects are not kept
+    past this)."""
+    from sim import sensitivity as se
+    from sim.loader import load_scenario, parse_yaml
+
+    inputs = se.parse_varies(varies)
+    loaded = load_scenario(scenario, allow_outside_files)  # the file's own problems first
+    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
+    skipped: list[tuple[str, str]] = []
+    if not inputs:
+        inputs, skipped = se.defaults(data, loaded.scenario)
+        if not inputs:
+            raise UserError(("--vary", "none of the default inputs applies: give --vary"))
+    plan = se.prepare(data, lines, loaded.path.parent, inputs, overrides, allow_outside_files)
+    return plan, skipped, loaded.sha256
 
 
 def _out(name: str) -> Path:

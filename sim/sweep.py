@@ -20,7 +20,7 @@ import copy
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from sim.loader import ScenarioLoader, format_loc, validate
 from sim.metric_names import BREAK_EVEN_METRICS, INDEX, LOWER_IS_BETTER, METRICS
 from sim.metrics import bounded
 from sim.model import compile_scenario
+from sim.packed import Packed
 from sim.scenario import Scenario
 from sim.stats import Interval, interval
 from sim.table import fmt_ci, render
@@ -169,38 +170,40 @@ def prepare(
     params: list[Parameter],
     overrides: dict | None = None,
     allow_outside_files: bool = False,
-) -> list[Scenario]:
+) -> Packed:
     """One validated scenario per grid point: ``overrides`` (top-level keys) then the ``--set``s.
+    They wait packed (``sim.packed``): one point's objects in memory at a time.
 
     Raise ``UserError`` naming the point when a grid point makes the scenario invalid, or when
     the points do not all have the same strategies and baseline.
     """
     base = {**data, **(overrides or {})}
-    scenarios = []
+    scenarios = Packed()
+    first = None
     for point in grid(params):
         d = copy.deepcopy(base)
         for p, v in zip(params, point_values(params, point), strict=True):
             set_path(d, p, v)
         try:
-            scenarios.append(validate(d, lines, base_dir, allow_outside_files))
+            sc = validate(d, lines, base_dir, allow_outside_files)
         except UserError as e:
             label = point_label(params, point)
             problems = [(WHERE, f"at {label}: {loc}: {msg}") for loc, msg in e.problems]
             raise UserError(problems) from None
-    _same_strategies(scenarios)
+        first = first or _names(sc)
+        if _names(sc) != first:
+            raise UserError((WHERE, "every grid point must have the same strategies and baseline"))
+        scenarios.append(sc)
     return scenarios
 
 
-def _same_strategies(scenarios: list[Scenario]) -> None:
-    first = scenarios[0]
-    names = [s.name for s in first.strategies]
-    for sc in scenarios[1:]:
-        if [s.name for s in sc.strategies] != names or sc.baseline_name != first.baseline_name:
-            raise UserError((WHERE, "every grid point must have the same strategies and baseline"))
+def _names(sc: Scenario) -> tuple[list[str], str]:
+    """A point's strategy names and baseline."""
+    return [s.name for s in sc.strategies], sc.baseline_name
 
 
 def run_points(
-    scenarios: list[Scenario],
+    scenarios: Sequence[Scenario],
     workers: int,
     progress: Callable[[int], None] | None = None,
     backend: str = "local",
@@ -208,9 +211,9 @@ def run_points(
 ) -> tuple[list[montecarlo.RunTotals], bool]:
     """Run every grid point; on Ctrl-C keep the points already finished (and say so)."""
     results = []
-    for sc in scenarios:
+    for i in range(len(scenarios)):
         res = montecarlo.run(
-            compile_scenario(sc),
+            compile_scenario(scenarios[i]),  # the validated point is dropped once compiled
             workers=workers,
             progress=progress,
             backend=backend,

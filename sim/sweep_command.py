@@ -16,6 +16,7 @@ from sim.cli import (
     emit,
     estimate_option,
     estimated,
+    read_apart,
     run_options,
     stopped_after,
 )
@@ -88,14 +89,18 @@ def sweep(
     from sim import sweep as sw
     from sim.budget import check_sweep
     from sim.estimate import sweep_estimate, worth_a_pilot
-    from sim.loader import load_scenario, parse_yaml
 
     check_backend(backend, scheduler)
     params = sw.parse_sets(sets)
-    loaded = load_scenario(scenario, allow_outside_files)
-    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
     overrides = {k: v for k, v in (("replications", reps), ("seed", seed)) if v is not None}
-    scenarios = sw.prepare(data, lines, loaded.path.parent, params, overrides, allow_outside_files)
+    scenarios, sha256 = read_apart(
+        scenario,
+        _grid,
+        scenario=scenario,
+        params=params,
+        overrides=overrides,
+        allow_outside_files=allow_outside_files,
+    )
     workers = workers or montecarlo.default_workers()
     echo = None if quiet else _note
     shapes, need = check_sweep(scenarios, workers, backend, scheduler, echo, timed=False)
@@ -103,8 +108,9 @@ def sweep(
         est = sweep_estimate(scenarios, shapes, need, workers, backend)
         if estimated(est, estimate, "sweep"):
             return
-    total = sum(sc.replications for sc in scenarios)
-    out = out or _sweep_out(scenarios[0].name)
+    total = sum(shape.replications for shape in shapes)
+    name = shapes[0].name
+    out = out or _sweep_out(name)
     interrupts.hold()  # from here on a signal stops the simulation only, never the writes
     with outdir.claimed(out, force):  # checked before simulating
         with _progress(total, quiet) as bar:
@@ -115,13 +121,25 @@ def sweep(
                 backend=backend,
                 scheduler=scheduler,
             )
-        info = {"name": scenarios[0].name, "sha256": loaded.sha256}
+        info = {"name": name, "sha256": sha256}
         rep = sw.report(params, results, complete, info, metrics or BREAK_EVEN_METRICS)
         emit(out, "sweep", rep, sw.csv_rows(rep), lambda: sw.tables(rep), fmt, force)
     if not complete:
         click.echo(f"interrupted: kept {len(results)} finished grid points in {out}", err=True)
         sys.exit(interrupts.exit_code())
     stopped_after(out)
+
+
+def _grid(scenario: Path, params, overrides: dict, allow_outside_files: bool):
+    """The grid's validated points, packed, and the scenario file's sha256 (the file's parsed
+    data and the base scenario's objects are not kept past this)."""
+    from sim import sweep as sw
+    from sim.loader import load_scenario, parse_yaml
+
+    loaded = load_scenario(scenario, allow_outside_files)  # the file's own problems first
+    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
+    points = sw.prepare(data, lines, loaded.path.parent, params, overrides, allow_outside_files)
+    return points, loaded.sha256
 
 
 def _sweep_out(name: str) -> Path:

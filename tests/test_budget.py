@@ -8,6 +8,7 @@ import yaml
 from sim import budget, cli
 from sim.errors import UserError
 from sim.loader import validate
+from sim.metric_names import METRICS
 from sim.months import MONTH_METRICS
 from tests.helpers import scenario
 
@@ -113,15 +114,19 @@ def test_validate_refuses_a_scenario_too_big_to_compile(tmp_path, monkeypatch, c
     assert "scenario: too big for this machine" in capsys.readouterr().err
 
 
-def test_sweep_counts_every_grid_point(tmp_path, monkeypatch, capsys, no_compiling):
-    """The grid's largest point decides the workers' share, but every point's model and
-    results are kept to the end: all count, and the refusal comes before any compiling."""
+def test_sweep_counts_its_largest_point_and_what_every_point_keeps(
+    tmp_path, monkeypatch, capsys, no_compiling
+):
+    """One grid point runs at a time: the largest counts once (model, workers, results); every
+    point waits packed and keeps its strategy totals. The refusal comes before any compiling."""
     small, large = (budget.shape_of(validate(big(200, d))) for d in (365, 3650))
     both = budget.sweep_need([small, large], 2, "local", True)
     alone = budget.run_need(large, 2)
-    assert both.workers == alone.workers
-    assert both.model == small.model_bytes + large.model_bytes
-    assert both.total > alone.total
+    assert (both.model, both.workers) == (alone.model, alone.workers)
+    per_point = budget.PACKED_SKU_BYTES * 200 + 8 * 20 * len(METRICS)  # 20 reps × 1 strategy
+    assert (large.replications, len(large.strategies)) == (20, 1)
+    assert both.results == alone.results + 2 * per_point
+    assert budget.sweep_need([large] * 50, 2, "local", True).total == alone.total + 50 * per_point
     path = write(tmp_path, big(200, 365))
     monkeypatch.setattr(budget, "available_memory", lambda: alone.total)
     with pytest.raises(SystemExit) as e:

@@ -388,6 +388,49 @@ def test_a_large_scenario_is_prepared_in_a_child_process_with_the_same_results(
     assert a["strategies"] == b["strategies"] and a["scenario"] == b["scenario"]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "--set", "nodes.wh.promise_days=2,3", "--format", "json"],
+        ["sensitivity", "--vary", "nodes.wh.promise_days=2,4", "--format", "json"],
+    ],
+    ids=["sweep", "sensitivity"],
+)
+def test_sweep_and_sensitivity_read_a_large_scenario_apart_with_the_same_results(
+    tmp_path, monkeypatch, command
+):
+    """sweep and sensitivity read and validate a large file's points in a child process too
+    (they come back packed); the files are the same."""
+    import yaml
+
+    import sim.cli
+    import sim.workers
+    from sim.cli import main
+
+    data = three_skus()
+    second = strategy(["wh"], {"wh": up_to({"A": 6, "B": 15, "C": 10}, lead=2)})
+    data["strategies"].append({**second, "name": "more"})
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    pools = []
+    real = sim.workers.Pool
+
+    def counted(*args, **kwargs):
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim.workers, "Pool", counted)
+    args = [command[0], str(path), *command[1:], "--workers", "1", "--quiet"]
+    main([*args, "--out", str(tmp_path / "here")])
+    assert pools == []
+    monkeypatch.setattr(sim.cli, "PREPARE_APART_BYTES", 0)
+    main([*args, "--out", str(tmp_path / "apart")])
+    assert pools == [(1,)]
+    for name in (f"{command[0]}.csv", f"{command[0]}.json"):
+        here = (tmp_path / "here" / name).read_bytes()
+        assert here == (tmp_path / "apart" / name).read_bytes(), name
+
+
 def test_a_mistake_in_a_large_scenario_reads_as_in_a_small_one(tmp_path, monkeypatch, capsys):
     import sim.cli
     from sim.cli import main
@@ -403,6 +446,28 @@ def test_a_mistake_in_a_large_scenario_reads_as_in_a_small_one(tmp_path, monkeyp
     assert e.value.code == e2.value.code == 2
     assert capsys.readouterr().err == here
     assert here.startswith("skus[0].demand.mean_per_dy (line 13): unknown key")
+
+
+def test_a_bad_grid_point_of_a_large_scenario_reads_as_in_a_small_one(
+    tmp_path, monkeypatch, capsys
+):
+    import yaml
+
+    import sim.cli
+    from sim.cli import main
+
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(three_skus(), sort_keys=False), encoding="utf-8")
+    args = ["sweep", str(path), "--set", "nodes.wh.promise_days=2,-1", "--quiet"]
+    errors = []
+    for apart in (2**20, 0):
+        monkeypatch.setattr(sim.cli, "PREPARE_APART_BYTES", apart)
+        with pytest.raises(SystemExit) as e:
+            main([*args, "--out", str(tmp_path / str(apart))])
+        assert e.value.code == 2
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1]
+    assert errors[0].startswith("--set: at nodes.wh.promise_days=-1: nodes.wh.promise_days")
 
 
 def test_a_user_error_crosses_processes_whole():
