@@ -354,27 +354,34 @@ def test_fee_table_of_a_catalog_is_each_products_quote():
     assert len(sizes) < len(products) * len(days)  # sizes shared between dates
 
 
+@pytest.fixture
+def pools(monkeypatch) -> list:
+    """The arguments of every worker pool started while the test runs."""
+    import sim.workers
+
+    started = []
+    real = sim.workers.Pool
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim.workers, "Pool", counted)
+    return started
+
+
 def test_a_large_scenario_is_prepared_in_a_child_process_with_the_same_results(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, pools
 ):
     """Above ``PREPARE_APART_BYTES`` the scenario is read, checked and compiled in a child
     process (its validated objects' pages die with it); the run and its files are the same."""
     import yaml
 
     import sim.cli
-    import sim.workers
     from sim.cli import main
 
     path = tmp_path / "three.yaml"
     path.write_text(yaml.safe_dump(three_skus(), sort_keys=False), encoding="utf-8")
-    pools = []
-    real = sim.workers.Pool
-
-    def counted(*args, **kwargs):
-        pools.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sim.workers, "Pool", counted)
     args = ["run", str(path), "--workers", "1", "--no-report", "--quiet"]
     main([*args, "--out", str(tmp_path / "here")])
     assert pools == []  # a small file: read in this process
@@ -397,14 +404,13 @@ def test_a_large_scenario_is_prepared_in_a_child_process_with_the_same_results(
     ids=["sweep", "sensitivity"],
 )
 def test_sweep_and_sensitivity_read_a_large_scenario_apart_with_the_same_results(
-    tmp_path, monkeypatch, command
+    tmp_path, monkeypatch, pools, command
 ):
     """sweep and sensitivity read and validate a large file's points in a child process too
     (they come back packed); the files are the same."""
     import yaml
 
     import sim.cli
-    import sim.workers
     from sim.cli import main
 
     data = three_skus()
@@ -412,14 +418,6 @@ def test_sweep_and_sensitivity_read_a_large_scenario_apart_with_the_same_results
     data["strategies"].append({**second, "name": "more"})
     path = tmp_path / "two.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    pools = []
-    real = sim.workers.Pool
-
-    def counted(*args, **kwargs):
-        pools.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sim.workers, "Pool", counted)
     args = [command[0], str(path), *command[1:], "--workers", "1", "--quiet"]
     main([*args, "--out", str(tmp_path / "here")])
     assert pools == []
