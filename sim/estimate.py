@@ -40,7 +40,10 @@ LOAD_SECONDS_PER_SKU = 3.5e-4
 POINT_SECONDS_PER_SKU = 1.5e-4
 WORKER_START_SECONDS = 0.1  # each local worker process (forked)
 DASK_START_SECONDS = 3.0  # a local Dask cluster
-REPORT_SECONDS = 1.5  # matplotlib and the charts of report.html (bundled: 0.9 to 1.7 s)
+# matplotlib and the charts of report.html, each in a wide and a phone layout (bundled, 3 December
+# 2026 on a quiet machine: 2.7 to 3.9 s, matplotlib's import about 0.9 s of it; an earlier
+# measurement gave 0.9 to 1.7 s)
+REPORT_SECONDS = 3.0
 # summarizing and writing the files, per strategy × SKU × metric and per row (1,000 SKUs: 1.2e-5,
 # 10,000: 6.7e-6; the fixed part weighs less)
 WRITE_SECONDS_PER_ROW = 1e-5
