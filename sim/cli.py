@@ -564,7 +564,11 @@ def read_apart(scenario: Path, fn: Callable[..., T], /, **job) -> T:
     otherwise. ``fn`` and what it returns must pickle; a mistake comes back as the same
     ``UserError``."""
     file = Path(scenario)
-    if not (file.is_file() and file.stat().st_size >= PREPARE_APART_BYTES):
+    try:
+        large = file.is_file() and file.stat().st_size >= PREPARE_APART_BYTES
+    except (OSError, ValueError):  # reading it here says why
+        large = False
+    if not large:
         return fn(**job)
     from sim.workers import Pool
 

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import click
 
-from sim.errors import UserError, excerpt, format_problem
-from sim.outdir import write_file
+from sim.errors import YAML_VALUE_ERRORS, UserError, excerpt, format_problem, os_problem
+from sim.outdir import name_problem, write_file
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POISSON_MAX_RATIO = 1.1
@@ -113,16 +113,26 @@ def _norm(name: str) -> str:
     return name.strip().strip('"').strip().lower().replace("_", "-").replace(" ", "-")
 
 
+def read_named(path: Path) -> bytes:
+    """The bytes of an orders file the user named; every way it cannot be read is a
+    ``path: problem`` ``UserError``."""
+    where = str(path)
+    try:
+        if not path.exists():
+            raise UserError((where, "file not found"))
+        if not path.is_file():
+            raise UserError((where, "not a file"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError((where, f"file is larger than {MAX_FILE_BYTES:,} bytes"))
+        return path.read_bytes()
+    except (OSError, ValueError) as e:  # a name too long, a folder it may not enter, NUL
+        raise UserError((where, f"cannot read: {os_problem(e)}")) from None
+
+
 def read_orders(path: Path, timezone: dt.tzinfo | None = None) -> Parsed:
     """Parse an All Orders flat file or a sku/date/quantity CSV; collect bad rows by line."""
     where = str(path)
-    if not path.exists():
-        raise UserError((where, "file not found"))
-    if not path.is_file():
-        raise UserError((where, "not a file"))
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise UserError((where, f"file is larger than {MAX_FILE_BYTES:,} bytes"))
-    raw = path.read_bytes()
+    raw = read_named(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -514,7 +524,7 @@ def _scalar(s: str) -> str:
     try:
         if s == s.strip() and yaml.safe_load(f"k: {s}") == {"k": s} and "#" not in s:
             return s
-    except yaml.YAMLError:
+    except (yaml.YAMLError, *YAML_VALUE_ERRORS):  # e.g. a SKU named "!!int"
         pass
     return json.dumps(s, ensure_ascii=False)
 
@@ -683,8 +693,15 @@ def import_orders(
     from its first row). Cancelled orders (Cancelled at) and refunded ones (Financial Status
     refunded or voided) are left out and counted; the SKUs get channel_demand.NAME.
     """
-    if out is not None and out.exists() and not force:
-        raise UserError((str(out), "file exists; use --force to overwrite it"))
+    if out is not None:
+        problem = name_problem(out)
+        if problem:
+            raise UserError((str(out), problem))
+        try:
+            if out.exists() and not force:
+                raise UserError((str(out), "file exists; use --force to overwrite it"))
+        except OSError as e:  # e.g. a folder it may not enter
+            raise UserError((str(out), f"cannot write: {os_problem(e)}")) from None
     if channel is not None and (not channel.isidentifier() or channel == "amazon"):
         raise UserError(
             ("--channel", f"{excerpt(channel)} must be a channel name like web (not 'amazon')")

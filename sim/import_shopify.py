@@ -22,10 +22,10 @@ from sim.errors import UserError, excerpt
 from sim.import_orders import (
     _CONTROL,
     MAX_DAILY_DEMAND,
-    MAX_FILE_BYTES,
     Parsed,
     Row,
     parse_day,
+    read_named,
 )
 
 ORDER_COLUMNS = ("created at", "financial status", "fulfillment status", "cancelled at", "currency")
@@ -37,13 +37,7 @@ def read_shopify(path: Path, timezone=None) -> Parsed:
     """Parse a Shopify orders export into order lines, carrying order-level columns from each
     order's first row; bad rows are collected by line."""
     where = str(path)
-    if not path.exists():
-        raise UserError((where, "file not found"))
-    if not path.is_file():
-        raise UserError((where, "not a file"))
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise UserError((where, f"file is larger than {MAX_FILE_BYTES:,} bytes"))
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    text = read_named(path).decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
     try:
         header = [h.strip().lower() for h in next(reader)]

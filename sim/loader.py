@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError, excerpt, printable
+from sim.errors import YAML_VALUE_ERRORS, UserError, excerpt, os_problem, printable
 from sim.i18n import N_, t
 from sim.scenario import (
     DEMAND_KINDS,
@@ -106,19 +106,22 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
     Files the scenario names must be inside its folder unless ``allow_outside_files``."""
     path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise UserError((where, t("file not found")))
-    if not path.is_file():
-        raise UserError((where, t("not a file")))
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UserError(
-            (
-                where,
-                f"file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,} bytes",
+    try:
+        if not path.exists():
+            raise UserError((where, t("file not found")))
+        if not path.is_file():
+            raise UserError((where, t("not a file")))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UserError(
+                (
+                    where,
+                    f"file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,} bytes",
+                )
             )
-        )
-    raw = path.read_bytes()
+        raw = path.read_bytes()
+    except (OSError, ValueError) as e:  # a name too long, a folder it may not enter, NUL
+        raise UserError((where, f"cannot read: {os_problem(e)}")) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -130,7 +133,7 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
 
 def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, int]]:
     """Parse YAML text into plain data, with a map from key paths to line numbers."""
-    loader = None
+    loader = node = None
     try:
         loader = _loader_for(text)(text)
         node = loader.get_single_node()
@@ -151,9 +154,8 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
         raise UserError((where, f"YAML error: {e}")) from None
     except RecursionError:
         raise UserError((where, "YAML nested too deeply; refusing")) from None
-    except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as e:
-        # PyYAML's constructors (an impossible date, a bad !!int) raise plain exceptions
-        raise UserError((where, f"YAML value not understood: {e}")) from None
+    except YAML_VALUE_ERRORS as e:  # PyYAML's constructors raise plain exceptions
+        raise UserError((where, _value_problem(node, e))) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -164,6 +166,32 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
     lines: dict[tuple, int] = {}
     _record_lines(node, (), lines, depth=0)
     return data, lines
+
+
+def _value_problem(root: yaml.Node | None, error: Exception) -> str:
+    """Where and what the scalar is that PyYAML could not construct (``!!int`` with no digits,
+    an impossible date): the first one in the document that fails on its own."""
+    constructor, seen, stack = ScenarioLoader(""), set(), [root] if root else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(reversed([n for pair in node.value for n in pair]))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        else:
+            try:
+                constructor.construct_object(node)
+            except YAML_VALUE_ERRORS as e:
+                mark, tag = node.start_mark, node.tag.rpartition(":")[2]
+                why = f" ({e})" if isinstance(e, ValueError | OverflowError) else ""  # else noise
+                return (
+                    f"line {mark.line + 1}, column {mark.column + 1}: {excerpt(node.value)} "
+                    f"is not a valid !!{tag} value{why}"
+                )
+    return f"YAML value not understood: {error}"
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:

@@ -10,14 +10,13 @@ left behind, so ``summary.json``, the CSV files and ``report.html`` always come 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.errors import UserError, shorten
+from sim.errors import UserError, os_problem, shorten
 
 WHERE = "--out"
 # every file a run, sweep, optimize or assign writes (chart-*.png: the report's charts)
@@ -70,8 +69,11 @@ def stale_temps(out: Path) -> list[Path]:
     return sorted(found)
 
 
-def _too_long(out: Path) -> str | None:
-    """Why ``out`` cannot be a path on this system (a name or the whole too long), or None."""
+def name_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be a path on this system (a NUL character, a name or the whole too
+    long), or None."""
+    if "\0" in str(out):
+        return "the name holds a NUL character"
     anchor = out if out.is_absolute() else Path.cwd() / out
     existing = anchor
     while not _exists(existing) and existing != existing.parent:
@@ -109,20 +111,20 @@ def prepare(out: Path, force: bool) -> None:
     ``UserError`` (``--out: problem``) if not, or if it holds results and ``force`` is off."""
     if not str(out).strip():
         raise UserError((WHERE, "is empty: give a folder, e.g. --out results/mine"))
-    problem = _too_long(out)
+    problem = name_problem(out)
     if problem:
         raise UserError((WHERE, f"{problem}: {shorten(str(out), 200)}"))
-    if out.exists() and not out.is_dir():
+    if _exists(out) and not _is_dir(out):
         raise UserError((WHERE, f"{out} is a file, not a folder"))
     for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
+        if _exists(parent):
+            if not _is_dir(parent):
                 raise UserError((WHERE, f"{out} is under {parent}, which is a file"))
             break
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise UserError((WHERE, f"cannot create {out}: {_reason(e)}")) from None
+        raise UserError((WHERE, f"cannot create {out}: {os_problem(e)}")) from None
     _probe(out)
     held = results_in(out)
     if held and not force:
@@ -146,7 +148,7 @@ def _probe(out: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
     except OSError as e:
-        raise UserError((WHERE, f"cannot write into {out}: {_reason(e)}")) from None
+        raise UserError((WHERE, f"cannot write into {out}: {os_problem(e)}")) from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
@@ -160,7 +162,7 @@ def clear(out: Path, force: bool) -> None:
         try:
             p.unlink(missing_ok=True)
         except OSError as e:
-            raise UserError((WHERE, f"cannot remove {p}: {_reason(e)}")) from None
+            raise UserError((WHERE, f"cannot remove {p}: {os_problem(e)}")) from None
 
 
 def write_file(path: Path, text: str) -> None:
@@ -176,20 +178,22 @@ def write_file(path: Path, text: str) -> None:
             break
     try:
         write_atomic(path, text)
-    except OSError as e:
-        raise UserError((str(path), f"cannot write: {_reason(e)}")) from None
+    except (OSError, ValueError) as e:
+        raise UserError((str(path), f"cannot write: {os_problem(e)}")) from None
 
 
 def _exists(path: Path) -> bool:
+    """``path.exists()``, False where the system refuses to look (a name too long, a NUL
+    character, a folder it may not enter): writing there then says why."""
     try:
         return path.exists()
-    except OSError:  # e.g. a name too long
+    except (OSError, ValueError):
         return False
 
 
-def _reason(e: OSError) -> str:
-    if e.errno == errno.ENOSPC:
-        return "no space left on the disk"
-    if e.errno in (errno.EROFS,):
-        return "read-only file system"
-    return e.strerror or str(e)
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where the system refuses to look (as ``_exists``)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False

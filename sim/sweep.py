@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 
 from sim import montecarlo
-from sim.errors import UserError
+from sim.errors import YAML_VALUE_ERRORS, UserError
 from sim.loader import ScenarioLoader, format_loc, validate
 from sim.metric_names import BREAK_EVEN_METRICS, INDEX, LOWER_IS_BETTER, METRICS
 from sim.metrics import bounded
@@ -87,7 +87,7 @@ def parse_value(text: str, key: str = "") -> Any:
         raise UserError((WHERE, f"{key}: empty value in the list"))
     try:
         value = yaml.load(text, Loader=ScenarioLoader)  # a safe loader
-    except yaml.YAMLError:
+    except (yaml.YAMLError, *YAML_VALUE_ERRORS):
         raise UserError((WHERE, f"{key}: {text.strip()!r} is not a YAML value")) from None
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -1208,6 +1208,21 @@ def test_regression_yaml_constructor_errors_escape(value):
         parse_yaml(f"start_date: {value}\n")
 
 
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("!!int", "'' is not a valid !!int value"),  # PyYAML raised IndexError on these
+        ("!!float _", "'_' is not a valid !!float value"),
+        ("!!int +", "'+' is not a valid !!int value"),
+        ("2026-02-30", "'2026-02-30' is not a valid !!timestamp value (day is out of range"),
+    ],
+)
+def test_regression_empty_tagged_scalars_are_located_user_errors(value, problem):
+    with pytest.raises(UserError) as e:
+        parse_yaml(f"name: x\nskus:\n  - id: A\n    price: {value}\n", "s.yaml")
+    assert str(e.value).startswith(f"s.yaml: line 4, column 12: {problem}")
+
+
 @pytest.mark.parametrize("where", ["node", "policy", "demand", "lead_time"])
 def test_regression_unhashable_kind(where):
     d = _bug_scenario()

@@ -608,6 +608,84 @@ def test_a_missing_file_name_with_escapes_is_escaped(tmp_path, capsys):
     assert "\x1b" not in err and "\\x1b[2Jnope.yaml: file not found" in err
 
 
+LONG = "a" * 300  # one name longer than any file system allows (255 bytes)
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["validate", "{d}/{long}.yaml"], "cannot read: File name too long"),
+        (["run", "{d}/{long}.yaml"], "cannot read: File name too long"),
+        (["sweep", "{d}/{long}.yaml", "--set", "seed=1,2"], "cannot read: File name too long"),
+        (["import-orders", "{d}/{long}.csv"], "cannot read: File name too long"),
+        (
+            ["import-orders", "{d}/{long}.csv", "--channel", "web"],
+            "cannot read: File name too long",
+        ),
+        (["import-orders", "{orders}", "--out", "{d}/{long}.yaml"], "longer than 255 bytes"),
+        (["init", "-o", "{d}/{long}/x.yaml"], "longer than 255 bytes"),
+        (["init", "-o", "{d}/{long}.yaml"], "longer than 255 bytes"),
+    ],
+    ids=lambda a: a[0] if isinstance(a, list) else None,
+)
+def test_names_the_system_refuses_are_located_errors(args, problem, tmp_path, capsys):
+    """A name too long for the file system (Path.exists raises ENAMETOOLONG) was a traceback."""
+    orders = ROOT / "tests" / "data" / "all-orders-sample.txt"
+    argv = [a.format(d=tmp_path, long=LONG, orders=orders) for a in args]
+    code, _, err = cli(argv, capsys)
+    assert code == 2 and problem in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["validate", "{d}/locked/s.yaml"], "cannot read: Permission denied"),
+        (["import-orders", "{d}/locked/o.csv"], "cannot read: Permission denied"),
+        (["run", "{s}", "--reps", "2", "--out", "{d}/locked/out"], "Permission denied"),
+        (["init", "-o", "{d}/locked/s.yaml"], "Permission denied"),
+        (["import-orders", "{orders}", "--out", "{d}/locked/s.yaml"], "Permission denied"),
+    ],
+    ids=["validate", "import-orders", "run-out", "init", "import-orders-out"],
+)
+def test_a_folder_the_user_may_not_enter_is_a_located_error(args, problem, tmp_path, capsys):
+    """Path.exists raises PermissionError (EACCES) under a folder without search permission
+    (tests run as root here, so the refusal is simulated on every look inside ``locked``)."""
+    import pathlib
+
+    real_stat, real_mkdir = pathlib.Path.stat, pathlib.Path.mkdir
+
+    def refuse(method):
+        def wrapped(self, *a, **k):
+            if "locked/" in str(self) or str(self).endswith("locked"):
+                raise PermissionError(13, "Permission denied", str(self))
+            return method(self, *a, **k)
+
+        return wrapped
+
+    orders = ROOT / "tests" / "data" / "all-orders-sample.txt"
+    s = write(tmp_path / "s.yaml", scenario())
+    (tmp_path / "locked").mkdir()
+    argv = [a.format(d=tmp_path, s=s, orders=orders) for a in args]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(pathlib.Path, "stat", refuse(real_stat))
+        m.setattr(pathlib.Path, "mkdir", refuse(real_mkdir))
+        code, _, err = cli(argv, capsys)
+    assert code == 2 and problem in err and "Traceback" not in err, err
+
+
+def test_a_nul_character_in_a_name_is_a_located_error(tmp_path, capsys):
+    """Python raises ValueError for a NUL in a path (reachable from Python, not from a shell;
+    options of click's Path type stop it before fulfilsim sees it)."""
+    code, _, err = cli(["init", "-o", f"{tmp_path}/a\0b.yaml"], capsys)
+    assert code == 2 and "the name holds a NUL character" in err, err
+
+
+def test_a_long_location_loses_its_middle_not_the_problem():
+    line = format_problem("/data/" + "d" * 500 + "/my-scenario.yaml", "cannot read: too long")
+    assert len(line) <= MAX_LINE and line.endswith("d/my-scenario.yaml: cannot read: too long")
+    assert line.startswith("/data/ddd") and "…" in line
+
+
 @pytest.mark.parametrize("char", CONTROLS)
 def test_format_problem_escapes_every_control_character(char):
     line = format_problem(f"a{char}b", f"c{char}d")

@@ -96,6 +96,9 @@ def test_parse_set_splits_key_and_values():
         "skus.0.price=1,,2",
         "a=[1",
         "a={b: 1}",
+        "a=!!int",  # PyYAML's constructors raise IndexError, KeyError, AttributeError on these
+        "a=!!bool x",
+        "a=!!timestamp 0",
     ],
 )
 def test_bad_set_syntax_is_a_user_error(text):
