@@ -204,7 +204,7 @@ def yaml_text(rep: dict) -> str:
         lines.append("# INCOMPLETE: interrupted; the best assignment found so far")
     lines.append("fulfil_from:")
     for sku, e in rep["skus"].items():
-        lines.append(f"  {_yaml_key(sku)}: [{', '.join(e['route'])}]")
+        lines.append(f"  {_yaml_key(sku)}: [{', '.join(map(_yaml_key, e['route']))}]")
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 import re
 import statistics
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import click
 
-from sim.errors import YAML_VALUE_ERRORS, UserError, excerpt, format_problem, os_problem
+from sim.errors import UserError, excerpt, format_problem, os_problem
 from sim.outdir import name_problem, write_file
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -517,18 +516,6 @@ def _warnings(fits, n, lo, hi, min_days, used, parsed) -> list[str]:
 # --------------------------------------------------------------------------- output
 
 
-def _scalar(s: str) -> str:
-    """``s`` as a YAML scalar that reads back as the same string."""
-    import yaml
-
-    try:
-        if s == s.strip() and yaml.safe_load(f"k: {s}") == {"k": s} and "#" not in s:
-            return s
-    except (yaml.YAMLError, *YAML_VALUE_ERRORS):  # e.g. a SKU named "!!int"
-        pass
-    return json.dumps(s, ensure_ascii=False)
-
-
 def _comment(s: str) -> str:
     """``s`` made safe for a one-line YAML comment (no line breaks or control characters)."""
     return "".join(c if c.isprintable() else " " for c in s)
@@ -549,6 +536,8 @@ _KIND_NAMES = {
 
 def to_yaml(rep: Report) -> str:
     """The ``skus:`` section with a comment header (source, range, rows used and skipped)."""
+    from sim.yaml_dialect import scalar  # PyYAML: not for --help
+
     n = (rep.end - rep.start).days + 1
     skipped = ", ".join(f"{v} {k}" for k, v in rep.skipped.items())
     lines = [
@@ -590,14 +579,14 @@ def to_yaml(rep: Report) -> str:
         if f.weekly_p is not None and f.weekly is None:
             note += f", no weekday pattern (p {f.weekly_p:.2g})"
         lines.append(f"  # {_comment(f.sku)}: {note}")
-        lines.append(f"  - id: {_scalar(f.sku)}")
+        lines.append(f"  - id: {scalar(f.sku)}")
         if f.name:
-            lines.append(f"    name: {_scalar(f.name[:500])}")
+            lines.append(f"    name: {scalar(f.name[:500])}")
         if f.price is not None:
             lines.append(f"    price: {f.price:.2f}")
         if rep.channel:
             lines.append("    channel_demand:")
-            lines.append(f"      {_scalar(rep.channel)}:")
+            lines.append(f"      {scalar(rep.channel)}:")
         else:
             lines.append("    demand:")
         lines.append(f"{pad}      distribution: {f.distribution}")

@@ -7,7 +7,6 @@ line of each, ``# NAME: one-line question``, is what ``init --list`` shows.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -55,7 +54,9 @@ NAME_LINE = re.compile(r"^name: (?P<name>\S+)(?P<comment>\s+#.*)?$", re.MULTILIN
 def named(text: str, name: str) -> str:
     """A template's text with its scenario ``name`` replaced by ``name`` (the file's stem), so
     its results go to ``results/<file name>/`` and never mix with a bundled scenario's."""
-    value = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) else json.dumps(name)
+    from sim.yaml_dialect import scalar  # PyYAML: not for --help
+
+    value = scalar(name)  # "yes" or "1e5" quoted: bare, they would read back as true, 100000.0
 
     def put(m: re.Match) -> str:
         comment = m["comment"] or ""

@@ -38,57 +38,10 @@ from sim.scenario_files import (  # noqa: F401 - the helper every file-naming ke
     ScenarioFileError,
     resolve_scenario_file,
 )
+from sim.yaml_dialect import ScenarioLoader, loader_for
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 5_000_000
-C_PARSER_MAX_DEPTH = 1_000  # libyaml recurses in C: deeper texts use the pure-Python parser
-INT_TAG = "tag:yaml.org,2002:int"
-FLOAT_TAG = "tag:yaml.org,2002:float"
-
-
-class ScenarioLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading only plain decimal integers as numbers, and ``1e6`` as a
-    number too.
-
-    YAML 1.1 would turn a SKU id like ``00123`` into the octal number 83 and ``0x1F`` into 31;
-    here they stay text. YAML 1.1 reads ``1e6`` (no dot, unsigned exponent) as text; YAML 1.2
-    and every user read it as a number, and numbers are not read from text (``sim.bounds``).
-    """
-
-
-ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != INT_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-ScenarioLoader.add_implicit_resolver(
-    INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
-)
-ScenarioLoader.add_implicit_resolver(
-    FLOAT_TAG, re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
-)
-
-if yaml.__with_libyaml__:
-
-    class FastScenarioLoader(yaml.CSafeLoader):
-        """``ScenarioLoader`` on libyaml's C parser (same resolvers, about 7x faster)."""
-
-    FastScenarioLoader.yaml_implicit_resolvers = ScenarioLoader.yaml_implicit_resolvers
-else:  # pragma: no cover - PyYAML built without libyaml
-    FastScenarioLoader = None
-
-
-def _loader_for(text: str) -> type:
-    """The C loader when the text's nesting depth is surely small, else the Python one.
-
-    Each level of block nesting needs a deeper column or a ``- `` on the line, so block depth is
-    at most twice the longest line; each flow level needs a ``[`` or ``{``. The Python parser
-    turns runaway nesting into a RecursionError; libyaml would overflow the C stack instead.
-    """
-    if FastScenarioLoader is None:
-        return ScenarioLoader
-    longest = max(map(len, text.split("\n")))  # lines at least as long as YAML's
-    depth = 2 * longest + 2 + text.count("[") + text.count("{")
-    return FastScenarioLoader if depth <= C_PARSER_MAX_DEPTH else ScenarioLoader
 
 
 @dataclass(frozen=True)
@@ -135,7 +88,7 @@ def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, i
     """Parse YAML text into plain data, with a map from key paths to line numbers."""
     loader = node = None
     try:
-        loader = _loader_for(text)(text)
+        loader = loader_for(text)(text)
         node = loader.get_single_node()
         if node is None:
             raise UserError((where, t("the file is empty")))

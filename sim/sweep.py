@@ -30,7 +30,7 @@ import yaml
 
 from sim import montecarlo
 from sim.errors import YAML_VALUE_ERRORS, UserError
-from sim.loader import ScenarioLoader, format_loc, validate
+from sim.loader import format_loc, validate
 from sim.metric_names import BREAK_EVEN_METRICS, INDEX, LOWER_IS_BETTER, METRICS
 from sim.metrics import bounded
 from sim.model import compile_scenario
@@ -38,6 +38,7 @@ from sim.packed import Packed
 from sim.scenario import Scenario
 from sim.stats import Interval, interval
 from sim.table import fmt_ci, render
+from sim.yaml_dialect import ScenarioLoader
 
 WHERE = "--set"
 MAX_POINTS = 10_000

@@ -344,6 +344,25 @@ def test_the_pasted_mapping_quotes_only_keys_yaml_would_misread():
     assert yaml.safe_load(f"{_yaml_key('On')}: 1") == {"On": 1}
 
 
+def test_the_pasted_mapping_reads_back_with_every_sku_and_node_name():
+    """Node names may be any text ("yes", "1e5"): route entries are quoted like keys."""
+    from sim.assign_command import yaml_text
+    from sim.loader import parse_yaml
+
+    routes = {"MUG-11OZ": ["fba", "yes"], "1e5": ["1e5"], "00123": ["x: y", "wh-east"]}
+    rep = {
+        "scenario": {"name": "s"},
+        "strategy": "t",
+        "objective": "profit",
+        "replications": 2,
+        "seed": 1,
+        "complete": True,
+        "skus": {sku: {"route": route} for sku, route in routes.items()},
+    }
+    data, _ = parse_yaml(yaml_text(rep))
+    assert data == {"fulfil_from": routes}
+
+
 def test_a_shared_shipment_cost_is_paid_once_per_lane():
     """home's lane costs $5 a shipment; it ships every day something is ordered (daily review):
     about 61 × $5 = $305 whoever is in it, against the bulky SKUs' 2 × $17.60 of savings. Every

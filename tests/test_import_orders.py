@@ -369,14 +369,14 @@ def test_awkward_sku_ids_stay_text(capsys, tmp_path):
     f = tmp_path / "units.csv"
     f.write_text(
         'sku,date,quantity\n00123,2026-03-02,1\ntrue,2026-03-02,1\n"x: #1",2026-03-02,1\n'
-        "1.50,2026-03-03,1\n!!int,2026-03-03,1\n!!bool x,2026-03-03,1\n"
+        "1.50,2026-03-03,1\n!!int,2026-03-03,1\n!!bool x,2026-03-03,1\n1e5,2026-03-03,1\n"
     )
     code, out, _ = cli(capsys, f, "--min-days", "1")
     assert code == 0
     from sim.loader import parse_yaml
 
     data, _ = parse_yaml(out)
-    ids = {"00123", "true", "x: #1", "1.50", "!!int", "!!bool x"}
+    ids = {"00123", "true", "x: #1", "1.50", "!!int", "!!bool x", "1e5"}  # 1e5: a number unquoted
     assert {s["id"] for s in data["skus"]} == ids
 
 

@@ -10,6 +10,7 @@ import yaml
 
 from sim.cli import main
 from sim.init_command import DEFAULT_TEMPLATE, named, template_text, templates
+from sim.loader import parse_yaml
 from tests.helpers import ROOT
 
 TEMPLATES = ("fba-migration", "hybrid-3pl", "safety-stock", "sfp")
@@ -130,7 +131,14 @@ def test_templates_ship_as_package_data():
 
 @pytest.mark.parametrize(
     ("file", "name"),
-    [("my-shop.yaml", "my-shop"), ("odd name.yaml", "odd name"), ("starter.yaml", "starter")],
+    [
+        ("my-shop.yaml", "my-shop"),
+        ("odd name.yaml", "odd name"),
+        ("starter.yaml", "starter"),
+        ("yes.yaml", "yes"),  # bare, these read back as true, 100000.0 and 123
+        ("1e5.yaml", "1e5"),
+        ("123.yaml", "123"),
+    ],
 )
 def test_init_names_the_scenario_after_the_file(file, name, tmp_path, capsys):
     """Results go to results/<file name>/: a copy of a template never shares a folder with
@@ -138,7 +146,7 @@ def test_init_names_the_scenario_after_the_file(file, name, tmp_path, capsys):
     code, out, err = cli(capsys, "init", "--template", "sfp", "--out", tmp_path / file)
     assert code == 0, err
     text = (tmp_path / file).read_text(encoding="utf-8")
-    assert yaml.safe_load(text)["name"] == name
+    assert parse_yaml(text)[0]["name"] == name
     [line] = [s for s in text.splitlines() if s.startswith("name:")]
     assert line.index("# names the results folder") == 32  # as in the template
     code, out, err = cli(capsys, "validate", tmp_path / file)
