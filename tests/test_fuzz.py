@@ -9,7 +9,9 @@
 * C: YAML text (byte mutations of a valid scenario's YAML, and random YAML-ish text) either loads
   or raises ``UserError``.
 
-Runs are derandomized (the same examples on every run) so CI results are reproducible. The bugs
+Runs are derandomized (the same examples on every run) so CI results are reproducible. To
+search wider, ``FULFILSIM_FUZZ_WIDE=N`` runs N times the examples, fresh random ones on every
+run (``FULFILSIM_FUZZ_WIDE=20 python -m pytest tests/test_fuzz.py``: about 12 minutes). The bugs
 the fuzzing found are fixed; the inputs that showed them are regression tests at the end.
 """
 
@@ -19,6 +21,7 @@ import contextlib
 import copy
 import datetime as dt
 import math
+import os
 import re
 import signal
 from pathlib import Path
@@ -37,9 +40,10 @@ from sim.loader import load_scenario, parse_yaml, validate
 from sim.metric_names import INDEX
 from sim.model import compile_scenario
 
+WIDE = int(os.environ.get("FULFILSIM_FUZZ_WIDE") or 1)  # N: N times the examples, not derandomized
 FUZZ = settings(
     deadline=None,
-    derandomize=True,
+    derandomize=WIDE == 1,
     database=None,
     suppress_health_check=[
         HealthCheck.too_slow,
@@ -543,7 +547,7 @@ RATE_METRICS = ("fill_rate", "cycle_service_level", "on_time_rate", "late_shipme
 # --------------------------------------------------------------------------- A: valid scenarios
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=100 * WIDE)
 @given(scenarios())
 def test_valid_scenarios_validate_run_and_conserve_units(d):
     scenario = validate(copy.deepcopy(d))
@@ -901,7 +905,7 @@ def _numbers(obj) -> list[float]:
     return [obj] if isinstance(obj, int | float) and not isinstance(obj, bool) else []
 
 
-@settings(FUZZ, max_examples=250)
+@settings(FUZZ, max_examples=250 * WIDE)
 @given(mutated())
 def test_mutated_scenarios_fail_only_with_located_user_errors(case):
     d, log = case
@@ -940,7 +944,7 @@ def _fee_scenario(override: dict) -> dict:
     return d
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=200 * WIDE)
 @given(fee_override())
 def test_fee_overrides_fit_the_tables_or_are_refused_where_they_are_wrong(case):
     """Any override made by walking the fee tables validates or is refused at a location
@@ -1114,7 +1118,7 @@ def fuzz_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=120 * WIDE)
 @given(data=yaml_bytes())
 def test_mutated_yaml_files_load_or_fail_with_located_user_errors(fuzz_dir, data):
     path = fuzz_dir / "scenario.yaml"
@@ -1130,7 +1134,7 @@ def test_mutated_yaml_files_load_or_fail_with_located_user_errors(fuzz_dir, data
     event("loaded")
 
 
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=500 * WIDE)
 @given(text=st.one_of(YAMLISH, st.text(PRINTABLE, max_size=200), st.text(max_size=20)))
 def test_yamlish_text_parses_or_fails_with_located_user_errors(text):
     try:
@@ -1142,6 +1146,65 @@ def test_yamlish_text_parses_or_fails_with_located_user_errors(text):
         event("rejected")
         return
     event("loaded")
+
+
+AWKWARD_IDS = (
+    "1e5",
+    "-2E3",
+    "00123",
+    "0x1F",
+    "yes",
+    "Off",
+    "null",
+    "~",
+    "!!int",
+    "!!bool x",
+    "x: #1",
+    "a, b",
+    "[x",
+    "{y",
+    "'q",
+    '"q"',
+    "1:30",
+    "2026-03-02",
+    ".inf",
+    "- a",
+)
+
+
+@settings(FUZZ, max_examples=150 * WIDE)
+@given(
+    ids=st.lists(
+        st.one_of(st.sampled_from(AWKWARD_IDS), st.text(NAME_CHARS, min_size=1, max_size=12)),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    )
+)
+def test_import_orders_output_reads_back_with_the_same_sku_ids(fuzz_dir, ids):
+    """What ``import-orders`` prints for pasting is read by the scenario loader (YAML 1.2
+    numbers: ``1e5`` is one) with every SKU id as it was in the file."""
+    import csv
+    import io
+
+    from sim.import_orders import import_file, to_yaml
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["sku", "date", "quantity"])
+    for i, sku_id in enumerate(ids):
+        w.writerows([[sku_id, "2026-03-02", i + 1], [sku_id, "2026-03-03", 1]])
+    path = fuzz_dir / "orders.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    try:
+        rep = import_file(path, min_days=1, skip_bad=True)
+    except UserError as e:
+        assert_located(e)
+        event("rejected")
+        return
+    data, _ = parse_yaml(to_yaml(rep))
+    assert [s["id"] for s in data["skus"]] == [f.sku for f in rep.fits]
+    event(f"{len(rep.fits)} of {len(ids)} ids fitted")
 
 
 # --------------------------------------------------------------------------- regressions
