@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,6 +177,13 @@ def write_file(path: Path, text: str) -> None:
             if not parent.is_dir():
                 raise UserError((str(path), f"cannot write: {parent} is a file, not a folder"))
             break
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        mode = None  # nothing there yet, or nothing we may look at: writing says why
+    if mode is not None and not stat.S_ISREG(mode):  # the rename would replace a device node
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise UserError((str(path), f"is {kind}, not a regular file: not replaced"))
     try:
         write_atomic(path, text)
     except (OSError, ValueError) as e:

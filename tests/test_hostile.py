@@ -673,6 +673,27 @@ def test_a_folder_the_user_may_not_enter_is_a_located_error(args, problem, tmp_p
     assert code == 2 and problem in err and "Traceback" not in err, err
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init", "-o", "{fifo}", "--force"],
+        ["import-orders", "{orders}", "--out", "{fifo}", "--force"],
+    ],
+    ids=["init", "import-orders"],
+)
+def test_force_never_replaces_a_device_or_a_pipe(args, tmp_path, capsys):
+    """The atomic write renames a new file over the target: run as root, `init -o /dev/null
+    --force` replaced /dev/null with a regular file. A FIFO stands for the device here."""
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    orders = ROOT / "tests" / "data" / "all-orders-sample.txt"
+    code, _, err = cli([a.format(fifo=fifo, orders=orders) for a in args], capsys)
+    assert code == 2 and "not a regular file: not replaced" in err, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
 def test_a_nul_character_in_a_name_is_a_located_error(tmp_path, capsys):
     """Python raises ValueError for a NUL in a path (reachable from Python, not from a shell;
     options of click's Path type stop it before fulfilsim sees it)."""
