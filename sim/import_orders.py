@@ -32,8 +32,9 @@ from pathlib import Path
 
 import click
 
-from sim.errors import UserError, excerpt, format_problem, os_problem
-from sim.outdir import name_problem, write_file
+from sim.errors import UserError, excerpt, format_problem
+from sim.outdir import check_target, write_file
+from sim.scenario_files import read_named
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POISSON_MAX_RATIO = 1.1
@@ -112,26 +113,10 @@ def _norm(name: str) -> str:
     return name.strip().strip('"').strip().lower().replace("_", "-").replace(" ", "-")
 
 
-def read_named(path: Path) -> bytes:
-    """The bytes of an orders file the user named; every way it cannot be read is a
-    ``path: problem`` ``UserError``."""
-    where = str(path)
-    try:
-        if not path.exists():
-            raise UserError((where, "file not found"))
-        if not path.is_file():
-            raise UserError((where, "not a file"))
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UserError((where, f"file is larger than {MAX_FILE_BYTES:,} bytes"))
-        return path.read_bytes()
-    except (OSError, ValueError) as e:  # a name too long, a folder it may not enter, NUL
-        raise UserError((where, f"cannot read: {os_problem(e)}")) from None
-
-
 def read_orders(path: Path, timezone: dt.tzinfo | None = None) -> Parsed:
     """Parse an All Orders flat file or a sku/date/quantity CSV; collect bad rows by line."""
     where = str(path)
-    raw = read_named(path)
+    raw = read_named(path, MAX_FILE_BYTES, "order files")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -683,14 +668,7 @@ def import_orders(
     refunded or voided) are left out and counted; the SKUs get channel_demand.NAME.
     """
     if out is not None:
-        problem = name_problem(out)
-        if problem:
-            raise UserError((str(out), problem))
-        try:
-            if out.exists() and not force:
-                raise UserError((str(out), "file exists; use --force to overwrite it"))
-        except OSError as e:  # e.g. a folder it may not enter
-            raise UserError((str(out), f"cannot write: {os_problem(e)}")) from None
+        check_target(out, force)  # before reading the orders
     if channel is not None and (not channel.isidentifier() or channel == "amazon"):
         raise UserError(
             ("--channel", f"{excerpt(channel)} must be a channel name like web (not 'amazon')")

@@ -22,11 +22,12 @@ from sim.errors import UserError, excerpt
 from sim.import_orders import (
     _CONTROL,
     MAX_DAILY_DEMAND,
+    MAX_FILE_BYTES,
     Parsed,
     Row,
     parse_day,
-    read_named,
 )
+from sim.scenario_files import read_named
 
 ORDER_COLUMNS = ("created at", "financial status", "fulfillment status", "cancelled at", "currency")
 REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku")
@@ -37,7 +38,7 @@ def read_shopify(path: Path, timezone=None) -> Parsed:
     """Parse a Shopify orders export into order lines, carrying order-level columns from each
     order's first row; bad rows are collected by line."""
     where = str(path)
-    text = read_named(path).decode("utf-8-sig", errors="replace")
+    text = read_named(path, MAX_FILE_BYTES, "order files").decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
     try:
         header = [h.strip().lower() for h in next(reader)]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from sim.errors import UserError, os_problem
-from sim.outdir import name_problem, write_file
+from sim.errors import UserError
+from sim.outdir import check_target, write_file
 
 DEFAULT_TEMPLATE = "fba-migration"
 DEFAULT_OUT = Path("scenario.yaml")
@@ -109,20 +109,9 @@ def init(template, out, force, list_) -> None:
         click.echo(text, nl=False)
         return
     path = Path(out)
-    problem = name_problem(path)
-    if problem:
-        raise UserError((str(path), problem))
-    try:
-        if path.is_dir():
-            raise UserError(
-                (str(path), "is a folder; give a file name, e.g. --out my-scenario.yaml")
-            )
-        if not path.parent.is_dir():
-            raise UserError((str(path), f"folder {str(path.parent)!r} does not exist"))
-        if path.exists() and not force:
-            raise UserError((str(path), "file exists; use --force to overwrite it"))
-    except OSError as e:  # e.g. a folder it may not enter
-        raise UserError((str(path), f"cannot write: {os_problem(e)}")) from None
+    check_target(path, force)
+    if not path.parent.is_dir():  # check_target has looked in it: no OSError here
+        raise UserError((str(path), f"folder {str(path.parent)!r} does not exist"))
     write_file(path, named(text, path.stem or template))
     shown = str(path) if " " not in str(path) else f'"{path}"'
     click.echo(f"wrote {path} (template {template})")

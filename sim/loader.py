@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import YAML_VALUE_ERRORS, UserError, excerpt, os_problem, printable
+from sim.errors import YAML_VALUE_ERRORS, UserError, excerpt, printable
 from sim.i18n import N_, t
 from sim.scenario import (
     DEMAND_KINDS,
@@ -36,6 +36,7 @@ from sim.scenario import (
 )
 from sim.scenario_files import (  # noqa: F401 - the helper every file-naming key uses
     ScenarioFileError,
+    read_named,
     resolve_scenario_file,
 )
 from sim.yaml_dialect import ScenarioLoader, loader_for
@@ -58,30 +59,20 @@ def load_scenario(path: str | Path, allow_outside_files: bool = False) -> Loaded
 
     Files the scenario names must be inside its folder unless ``allow_outside_files``."""
     path = Path(path)
-    where = str(path)
-    try:
-        if not path.exists():
-            raise UserError((where, t("file not found")))
-        if not path.is_file():
-            raise UserError((where, t("not a file")))
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError(
-                (
-                    where,
-                    f"file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,} bytes",
-                )
-            )
-        raw = path.read_bytes()
-    except (OSError, ValueError) as e:  # a name too long, a folder it may not enter, NUL
-        raise UserError((where, f"cannot read: {os_problem(e)}")) from None
+    data, lines, sha256 = read_scenario(path)
+    return LoadedScenario(validate(data, lines, path.parent, allow_outside_files), path, sha256)
+
+
+def read_scenario(path: Path) -> tuple[Any, dict[tuple, int], str]:
+    """A scenario file parsed, not validated: its data, the line of every key path, and the
+    sha256 of its bytes."""
+    raw = read_named(path, MAX_FILE_BYTES, "scenarios")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError((where, t("not UTF-8 text (byte {byte})", byte=e.start))) from None
-    data, lines = parse_yaml(text, where)
-    scenario = validate(data, lines, path.parent, allow_outside_files)
-    return LoadedScenario(scenario, path, hashlib.sha256(raw).hexdigest())
+        raise UserError((str(path), t("not UTF-8 text (byte {byte})", byte=e.start))) from None
+    data, lines = parse_yaml(text, str(path))
+    return data, lines, hashlib.sha256(raw).hexdigest()
 
 
 def parse_yaml(text: str, where: str = "<scenario>") -> tuple[Any, dict[tuple, int]]:

@@ -115,11 +115,11 @@ def prepare(out: Path, force: bool) -> None:
     problem = name_problem(out)
     if problem:
         raise UserError((WHERE, f"{problem}: {shorten(str(out), 200)}"))
-    if _exists(out) and not _is_dir(out):
+    if _exists(out) and not out.is_dir():
         raise UserError((WHERE, f"{out} is a file, not a folder"))
     for parent in out.parents:
         if _exists(parent):
-            if not _is_dir(parent):
+            if not parent.is_dir():
                 raise UserError((WHERE, f"{out} is under {parent}, which is a file"))
             break
     try:
@@ -166,10 +166,35 @@ def clear(out: Path, force: bool) -> None:
             raise UserError((WHERE, f"cannot remove {p}: {os_problem(e)}")) from None
 
 
+def check_target(path: Path, force: bool) -> None:
+    """Before writing a file the user named (``init -o``, ``import-orders --out``): a
+    ``path: problem`` ``UserError`` when the name cannot be a path here, when it is a folder, a
+    device, a pipe or a socket (``--force`` never replaces those: the write renames a new file
+    over the target, and as root that replaced /dev/null), or an existing file without
+    ``force``."""
+    where = str(path)
+    problem = name_problem(path)
+    if problem:
+        raise UserError((where, problem))
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there yet (a missing folder is the writer's to report)
+    except OSError as e:  # e.g. a folder it may not enter
+        raise UserError((where, f"cannot write: {os_problem(e)}")) from None
+    if stat.S_ISDIR(mode):
+        raise UserError((where, "is a folder; give a file name, e.g. --out my-scenario.yaml"))
+    if not stat.S_ISREG(mode):
+        raise UserError((where, "is a device, pipe or socket, not a regular file: not replaced"))
+    if not force:
+        raise UserError((where, "file exists; use --force to overwrite it"))
+
+
 def write_file(path: Path, text: str) -> None:
     """Write one file the user named (``init``, ``import-orders``) atomically, its folder made if
     needed: a failure (a full disk, a folder that is a file) is ``path: cannot write: reason``
-    and leaves an existing file as it was."""
+    and leaves an existing file as it was. What is there already is checked as
+    ``check_target(path, force=True)`` says."""
     from sim.results import write_atomic
 
     for parent in path.parents:
@@ -177,13 +202,7 @@ def write_file(path: Path, text: str) -> None:
             if not parent.is_dir():
                 raise UserError((str(path), f"cannot write: {parent} is a file, not a folder"))
             break
-    try:
-        mode = path.stat().st_mode
-    except (OSError, ValueError):
-        mode = None  # nothing there yet, or nothing we may look at: writing says why
-    if mode is not None and not stat.S_ISREG(mode):  # the rename would replace a device node
-        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
-        raise UserError((str(path), f"is {kind}, not a regular file: not replaced"))
+    check_target(path, force=True)
     try:
         write_atomic(path, text)
     except (OSError, ValueError) as e:
@@ -195,13 +214,5 @@ def _exists(path: Path) -> bool:
     character, a folder it may not enter): writing there then says why."""
     try:
         return path.exists()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_dir(path: Path) -> bool:
-    """``path.is_dir()``, False where the system refuses to look (as ``_exists``)."""
-    try:
-        return path.is_dir()
     except (OSError, ValueError):
         return False

@@ -1,5 +1,6 @@
 """Files a scenario names (an ``empirical`` demand ``file:``…): where they may be and how they
-are read. Every scenario key that names a file goes through ``resolve_scenario_file``.
+are read. Every scenario key that names a file goes through ``resolve_scenario_file``. Files
+named on the command line (a scenario, an orders report) are read with ``read_named``.
 
 Inside a scenario model's validator, use ``file_in_context(info.context, name)`` (or
 ``read_file_in_context``): the loader puts the scenario's folder (``base_dir``) and the
@@ -14,10 +15,31 @@ import os
 import stat
 from pathlib import Path
 
-from sim.errors import excerpt, printable
+from sim.errors import UserError, excerpt, os_problem, printable
+from sim.i18n import t
 
 MAX_DATA_FILE_BYTES = 50 * 1024 * 1024
 OUTSIDE_OPTION = "--allow-outside-files"
+
+
+def read_named(path: Path, max_bytes: int, what: str) -> bytes:
+    """The bytes of a file named on the command line; every way it cannot be read (missing, a
+    folder, larger than ``max_bytes``, a name too long, a folder the user may not enter) is a
+    ``path: problem`` ``UserError``. ``what`` names the kind of file in the size message."""
+    where = str(path)
+    try:
+        if not path.exists():
+            raise UserError((where, t("file not found")))
+        if not path.is_file():
+            raise UserError((where, t("not a file")))
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UserError(
+                (where, f"file is {size:,} bytes; {what} are limited to {max_bytes:,} bytes")
+            )
+        return path.read_bytes()
+    except (OSError, ValueError) as e:  # a name too long, a folder it may not enter, NUL
+        raise UserError((where, f"cannot read: {os_problem(e)}")) from None
 
 
 class ScenarioFileError(ValueError):

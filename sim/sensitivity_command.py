@@ -124,18 +124,20 @@ def _plan(scenario: Path, varies, overrides: dict, allow_outside_files: bool):
     scenario file's sha256 (the file's parsed data and the base scenario's objects are not kept
     past this)."""
     from sim import sensitivity as se
-    from sim.loader import load_scenario, parse_yaml
+    from sim.loader import read_scenario, validate
 
     inputs = se.parse_varies(varies)
-    loaded = load_scenario(scenario, allow_outside_files)  # the file's own problems first
-    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
+    data, lines, sha256 = read_scenario(Path(scenario))  # read and parsed once
+    folder = Path(scenario).parent
+    # the file's own problems first, located as in any command (validating leaves data as it is)
+    base = validate(data, lines, folder, allow_outside_files)
     skipped: list[tuple[str, str]] = []
     if not inputs:
-        inputs, skipped = se.defaults(data, loaded.scenario)
+        inputs, skipped = se.defaults(data, base)
         if not inputs:
             raise UserError(("--vary", "none of the default inputs applies: give --vary"))
-    plan = se.prepare(data, lines, loaded.path.parent, inputs, overrides, allow_outside_files)
-    return plan, skipped, loaded.sha256
+    plan = se.prepare(data, lines, folder, inputs, overrides, allow_outside_files)
+    return plan, skipped, sha256
 
 
 def _out(name: str) -> Path:

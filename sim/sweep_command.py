@@ -134,12 +134,14 @@ def _grid(scenario: Path, params, overrides: dict, allow_outside_files: bool):
     """The grid's validated points, packed, and the scenario file's sha256 (the file's parsed
     data and the base scenario's objects are not kept past this)."""
     from sim import sweep as sw
-    from sim.loader import load_scenario, parse_yaml
+    from sim.loader import read_scenario, validate
 
-    loaded = load_scenario(scenario, allow_outside_files)  # the file's own problems first
-    data, lines = parse_yaml(loaded.path.read_bytes().decode("utf-8-sig"), str(scenario))
-    points = sw.prepare(data, lines, loaded.path.parent, params, overrides, allow_outside_files)
-    return points, loaded.sha256
+    data, lines, sha256 = read_scenario(Path(scenario))  # read and parsed once
+    folder = Path(scenario).parent
+    # the file's own problems first, located as in any command (validating leaves data as it is)
+    validate(data, lines, folder, allow_outside_files)
+    points = sw.prepare(data, lines, folder, params, overrides, allow_outside_files)
+    return points, sha256
 
 
 def _sweep_out(name: str) -> Path:

@@ -694,6 +694,18 @@ def test_force_never_replaces_a_device_or_a_pipe(args, tmp_path, capsys):
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
+def test_a_named_file_too_large_is_refused_with_its_size(tmp_path):
+    from sim.scenario_files import read_named
+
+    path = tmp_path / "big.csv"
+    path.write_text("x" * 1234)
+    with pytest.raises(UserError) as e:
+        read_named(path, 1000, "order files")
+    assert e.value.problems == [
+        (str(path), "file is 1,234 bytes; order files are limited to 1,000 bytes")
+    ]
+
+
 def test_a_nul_character_in_a_name_is_a_located_error(tmp_path, capsys):
     """Python raises ValueError for a NUL in a path (reachable from Python, not from a shell;
     options of click's Path type stop it before fulfilsim sees it)."""

@@ -32,6 +32,23 @@ def set_on(data, text):
 # --------------------------------------------------------------------------- paths and values
 
 
+@pytest.mark.parametrize(
+    "name", [*sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")), "starter-uncertain"]
+)
+def test_validating_leaves_the_parsed_file_as_it_was(name):
+    """sweep and sensitivity validate the file's data, then build every point from the same
+    data (it is read and parsed once): validation must not change it."""
+    from sim.loader import read_scenario, validate
+
+    path = ROOT / "scenarios" / f"{name.removesuffix('-uncertain')}.yaml"
+    data, lines, _ = read_scenario(path)
+    if name.endswith("-uncertain"):
+        data["skus"][0]["price"] = {"uncertain": {"dist": "uniform", "low": 20, "high": 30}}
+    before = copy.deepcopy(data)
+    validate(data, lines, path.parent)
+    assert data == before
+
+
 def test_star_over_a_list_sets_every_item():
     d = scenario()
     assert set_on(d, "skus.*.demand.mean_per_day=9") == 2
